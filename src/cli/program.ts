@@ -1,0 +1,82 @@
+// The command-line program: commander parses, each command module computes a value and renders it.
+import { Command, CommanderError, Option } from 'commander';
+import { COMMANDS } from './commands/index.js';
+import { EXIT_USAGE, UsageError, type Io } from './io.js';
+
+export interface CommandContext {
+  io: Io;
+  /** Set the process exit code the command ends with (default 0). */
+  exit(code: number): void;
+}
+
+const EXAMPLES = `
+Examples:
+  $ nfqguard lab                          reproduce the seed's outage and nfqguard's fix in a namespace
+  $ nfqguard lab --json                   the same, as JSON for scripts
+  $ nfqguard queue --num 80 --mask 0x00f00000 --set-mark 0x00100000 --json-log
+                                          consume queue 80, setting only owned mark bits
+
+Exit codes: 0 success, 1 findings (a failed lab scenario, problems in input), 2 usage or environment error.
+Every command takes --help; commands that report take --json.`;
+
+export function buildProgram(ctx: CommandContext): Command {
+  const program = new Command('nfqguard')
+    .description('Inspect traffic with Linux NFQUEUE without breaking the node: mark-owning verdicts, fail-open queues, ruleset analysis.')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError('(add --help for usage and examples)')
+    .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
+    .exitOverride()
+    .addHelpText('after', EXAMPLES);
+  for (const register of COMMANDS) {
+    const cmd = register(program, ctx);
+    cmd.exitOverride().configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr });
+  }
+  return program;
+}
+
+/** Parses a 32-bit value written as hex (0x...), binary (0b...) or decimal; throws a usage error otherwise. */
+export function parseU32(what: string) {
+  return (text: string): number => {
+    const t = text.trim().toLowerCase();
+    const n = /^(0x[0-9a-f]+|0b[01]+|[0-9]+)$/.test(t) ? Number(t) : NaN;
+    if (!Number.isSafeInteger(n) || n < 0 || n > 0xffffffff) {
+      throw new UsageError(`${what} must be a 32-bit number such as 0x00f00000, got "${text}"`);
+    }
+    return n >>> 0;
+  };
+}
+
+export function parseIntIn(what: string, min: number, max: number) {
+  return (text: string): number => {
+    const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${what} must be an integer from ${min} to ${max}, got "${text}"`);
+    return n;
+  };
+}
+
+export { Option };
+
+/** Runs the CLI in-process and returns the exit code. Never calls process.exit. */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  let code = 0;
+  const ctx: CommandContext = { io, exit: (c) => (code = c) };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0;
+      if (e.code === 'commander.executeSubCommandAsync') return code;
+      return EXIT_USAGE; // commander already printed the message
+    }
+    if (e instanceof UsageError) {
+      io.stderr(`nfqguard: ${e.message}\n`);
+      if (e.hint) io.stderr(`hint: ${e.hint}\n`);
+      return EXIT_USAGE;
+    }
+    const err = e as Error & { code?: string };
+    io.stderr(`nfqguard: internal error${err.code ? ` (${err.code})` : ''}: ${err.stack ?? String(e)}\n`);
+    return 70; // EX_SOFTWARE: a bug, not a user mistake
+  }
+}
