@@ -1,0 +1,8 @@
+// The ruleset package: one typed model (model.ts) and its parsers and serializer. Pure: no I/O here;
+// the live readers (live.ts) sit at the edge and hand text in.
+export * from './model.js';
+export * from './priorities.js';
+export { PROBLEM_CODES, formatProblem, type ProblemCode } from './problems.js';
+export { parseIptablesSave, type IptablesParseOptions } from './iptables/parser.js';
+export { serializeIptablesSave, ruleLine, type SerializeOptions } from './iptables/serializer.js';
+export { mergeRulesets } from './merge.js';
