@@ -6,3 +6,4 @@ export { PROBLEM_CODES, formatProblem, type ProblemCode } from './problems.js';
 export { parseIptablesSave, type IptablesParseOptions } from './iptables/parser.js';
 export { serializeIptablesSave, ruleLine, type SerializeOptions } from './iptables/serializer.js';
 export { mergeRulesets } from './merge.js';
+export { parseNftJson, type NftParseOptions, type NftRuleSyntax } from './nft/parser.js';
