@@ -7,3 +7,5 @@ export { parseIptablesSave, type IptablesParseOptions } from './iptables/parser.
 export { serializeIptablesSave, ruleLine, type SerializeOptions } from './iptables/serializer.js';
 export { mergeRulesets } from './merge.js';
 export { parseNftJson, type NftParseOptions, type NftRuleSyntax } from './nft/parser.js';
+export { parseIpRules, type IpRuleParseOptions } from './iprule.js';
+// Live readers (I/O) are imported from './live.js' directly, so pure users never pull in child processes.
