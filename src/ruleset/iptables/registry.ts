@@ -8,6 +8,7 @@ import { icmp, icmp6 } from './matches/icmp.js';
 import { mark } from './matches/mark.js';
 import { multiport } from './matches/multiport.js';
 import { set } from './matches/set.js';
+import { statistic } from './matches/statistic.js';
 import { tcp } from './matches/tcp.js';
 import { udp } from './matches/udp.js';
 import { CONNMARK } from './targets/CONNMARK.js';
@@ -16,7 +17,7 @@ import { NFQUEUE } from './targets/NFQUEUE.js';
 import { REJECT } from './targets/REJECT.js';
 import { DNAT, MASQUERADE, REDIRECT, SNAT } from './targets/nat.js';
 
-const MATCH_LIST: Extension<any>[] = [tcp, udp, multiport, mark, connmark, conntrack, state, comment, addrtype, set, icmp, icmp6];
+const MATCH_LIST: Extension<any>[] = [tcp, udp, multiport, mark, connmark, conntrack, state, comment, addrtype, set, icmp, icmp6, statistic];
 const TARGET_LIST: Extension<any>[] = [MARK, CONNMARK, NFQUEUE, REJECT, SNAT, DNAT, MASQUERADE, REDIRECT];
 
 export const MATCHES = new Map<string, Extension<any>>(MATCH_LIST.map((e) => [e.name, e]));
