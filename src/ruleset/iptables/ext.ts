@@ -68,14 +68,17 @@ export function bad(ctx: ExtContext, o: ExtOption, code: ProblemCode, message: s
 
 /** Reports options given more than once (the module is then unusable, as iptables refuses it). */
 export function noDuplicates(opts: ExtOption[], ctx: ExtContext, allowed: string[] = []): boolean {
-  const seen = new Set<string>();
   let ok = true;
-  for (const o of opts) {
-    if (seen.has(o.name) && !allowed.includes(o.name)) {
-      ctx.problems.error('DUPLICATE_OPTION', `--${o.name} given twice`, ctx.line, o.col, `--${o.name}`);
-      ok = false;
+  // Modules take a handful of options: a quadratic scan beats building a Set for every rule.
+  for (let i = 1; i < opts.length; i++) {
+    const name = opts[i].name;
+    for (let j = 0; j < i; j++) {
+      if (opts[j].name === name && !allowed.includes(name)) {
+        ctx.problems.error('DUPLICATE_OPTION', `--${name} given twice`, ctx.line, opts[i].col, `--${name}`);
+        ok = false;
+        break;
+      }
     }
-    seen.add(o.name);
   }
   return ok;
 }
