@@ -320,12 +320,26 @@ export class NfQueue {
   }
 
   private onReadable(status: number): void {
-    if (status < 0) {
-      this.stats.recvErrors++;
-      this.emit({ type: 'recv-error', error: new NetlinkError('ERR_NETLINK_SYSCALL', 'poll', `poll reported libuv error ${status}`) });
-      return;
-    }
     this.drain(this.drainRounds);
+    // libuv stops a poll handle on POLLERR and reports UV_EBADF. On a netlink socket POLLERR means a
+    // pending error such as ENOBUFS, which the receive above has just read and counted: re-arm, or the
+    // consumer would silently stop reading after its first overload.
+    if (status < 0) this.rearm();
+  }
+
+  private rearm(): void {
+    if (this.closed || this.watcher === null) return;
+    this.watcher.stop();
+    this.watcher = null;
+    try {
+      this.watcher = this.transport.watch((s) => this.onReadable(s));
+    } catch (e) {
+      this.stats.recvErrors++;
+      this.emit({ type: 'recv-error', error: e instanceof NetlinkError ? e : new NetlinkError('ERR_NETLINK_SYSCALL', 'poll', String(e)) });
+      setTimeout(() => {
+        if (!this.closed && this.watcher === null) this.resume();
+      }, 50).unref();
+    }
   }
 
   private emit(e: QueueEvent): void {

@@ -171,6 +171,13 @@ export class FakeKernel implements NetlinkTransport {
     this.kick();
   }
 
+  /** Calls back with an error status, as libuv does (UV_EBADF) after it stopped the handle on POLLERR. */
+  fireError(status: number): void {
+    const cb = this.cb;
+    this.cb = null;
+    setImmediate(() => cb?.(status));
+  }
+
   private kick(): void {
     setImmediate(() => this.cb?.(0));
   }

@@ -165,6 +165,18 @@ test('ENOBUFS is counted and reported; the loop reads on', async () => {
   await q.close();
 });
 
+test('after libuv stops the watcher on POLLERR (a pending ENOBUFS) the queue reads the error and re-arms', async () => {
+  const k = new FakeKernel();
+  const { q } = await open(k);
+  k.recvErrors.push(-105);
+  k.fireError(-9); // UV_EBADF: libuv's report of POLLERR
+  await until(() => q.stats.enobufs === 1);
+  assert.equal(k.watching, true, 'watching again');
+  k.deliver(packet(1));
+  await until(() => q.stats.verdicts === 1);
+  await q.close();
+});
+
 test('ctmark: owned bits go in NFQA_CT with the mask; others are refused', async () => {
   const k = new FakeKernel();
   const { q } = await open(k, {
