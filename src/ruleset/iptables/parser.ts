@@ -93,6 +93,7 @@ class ModBuild {
 }
 
 function builtinBase(table: string, chain: string, policy: 'accept' | 'drop'): BaseChain | undefined {
+  if (!isBuiltinName(chain)) return undefined;
   const hook = IPTABLES_CHAIN_HOOK[chain];
   if (!hook) return undefined;
   const priority = IPTABLES_TABLE_HOOKS[table]?.[hook];
@@ -154,6 +155,7 @@ class IptablesParser {
     private readonly opts: IptablesParseOptions,
   ) {
     this.problems = new Problems(opts.source);
+    this.ctx = { family: 'ip', line: 0, problems: this.problems, proto: undefined };
     this.anyHeader = /^\s*\*[a-z]/m.test(text);
     this.defaultFamily = opts.family ?? sniffFamily(text);
   }
@@ -446,10 +448,10 @@ class IptablesParser {
     const line = this.lineNo;
     const family = b.table.family === 'ip6' ? 'ip6' : 'ip';
     const P = this.problems;
-    const col = (i: number): number => offset + tl.col(i);
+    this.off = offset;
     const syn: IptRuleSyntax = { format: 'iptables', chain: ch.name, matches: [] };
-    const srcs: string[] = [];
-    const dsts: string[] = [];
+    let srcs: string[] | undefined;
+    let dsts: string[] | undefined;
     let srcInv = false;
     let dstInv = false;
     let proto: number | undefined;
@@ -458,36 +460,16 @@ class IptablesParser {
     let current: ModBuild | undefined;
     let targetMod: ModBuild | undefined;
     let counters = prefixCounters;
-    let pendingInvert = -1;
+    this.pi = -1;
     let seen = 0;
-
-    const takeInvertAfter = (i: number): number => {
-      // Old style `-s ! addr` / `--dport ! 80`.
-      if (tl.v[i] === '!' && i + 1 < n) {
-        if (pendingInvert >= 0) P.error('MISPLACED_INVERT', 'two ! for one option', line, col(i), '!');
-        pendingInvert = i;
-        return i + 1;
-      }
-      return i;
-    };
-    const looksLikeOption = (i: number): boolean => {
-      const v = tl.v[i];
-      return v !== undefined && v.length > 1 && v[0] === '-' && !/^-\d/.test(v) && tl.line.charCodeAt(tl.start[i]) !== 34;
-    };
-    const argOf = (i: number, opt: string): string | undefined => {
-      if (i >= n || looksLikeOption(i)) {
-        P.error('MISSING_ARGUMENT', `${opt} needs a value`, line, col(Math.min(i, n)), opt);
-        return undefined;
-      }
-      return tl.v[i];
-    };
+    let jumpCol = 1;
 
     let i = start;
     while (i < n) {
       const t = tl.v[i];
       if (t === '!') {
-        if (pendingInvert >= 0) P.error('MISPLACED_INVERT', 'two ! in a row', line, col(i), '!');
-        pendingInvert = i;
+        if (this.pi >= 0) P.error('MISPLACED_INVERT', 'two ! in a row', line, this.c(i), '!');
+        this.pi = i;
         i++;
         continue;
       }
@@ -496,54 +478,54 @@ class IptablesParser {
         const optIdx = i;
         i++;
         if (g === 'm' || g === 'j' || g === 'g') {
-          if (pendingInvert >= 0) {
-            P.error('MISPLACED_INVERT', `! cannot invert ${t}`, line, col(pendingInvert), '!');
-            pendingInvert = -1;
+          if (this.pi >= 0) {
+            P.error('MISPLACED_INVERT', `! cannot invert ${t}`, line, this.c(this.pi), '!');
+            this.pi = -1;
           }
-          const name = argOf(i, t);
+          const name = this.argOf(i, t);
           if (name === undefined) continue;
           i++;
           if (g === 'm') {
             const canon = MATCH_ALIASES[name] ?? name;
             const ext = MATCHES.get(canon);
-            const mb = new ModBuild('match', canon, ext && (!ext.families || ext.families.includes(family)) ? ext : undefined, col(optIdx));
+            const mb = new ModBuild('match', canon, ext && (!ext.families || ext.families.includes(family)) ? ext : undefined, this.c(optIdx));
             if (!mb.ext) {
               mb.opaque = true;
-              P.warn('UNKNOWN_MATCH', ext ? `match ${name} does not exist for ${family === 'ip6' ? 'IPv6' : 'IPv4'}: kept verbatim` : `unknown match module "${name}": kept verbatim, the simulator treats it as undetermined`, line, col(optIdx + 1), name);
+              P.warn('UNKNOWN_MATCH', ext ? `match ${name} does not exist for ${family === 'ip6' ? 'IPv6' : 'IPv4'}: kept verbatim` : `unknown match module "${name}": kept verbatim, the simulator treats it as undetermined`, line, this.c(optIdx + 1), name);
             }
             mods.push(mb);
             current = mb;
           } else if (g === 'g') {
-            if (syn.jump || targetMod) P.error('DUPLICATE_OPTION', 'more than one -j/-g', line, col(optIdx), t);
+            if (syn.jump || targetMod) P.error('DUPLICATE_OPTION', 'more than one -j/-g', line, this.c(optIdx), t);
             else {
               syn.jump = { chain: name, goto: true };
-              b.jumps.push({ chain: name, line, col: col(optIdx + 1) });
+              jumpCol = this.c(optIdx + 1);
             }
             current = undefined;
           } else {
             if (syn.jump || targetMod) {
-              P.error('DUPLICATE_OPTION', 'more than one -j/-g', line, col(optIdx), t);
+              P.error('DUPLICATE_OPTION', 'more than one -j/-g', line, this.c(optIdx), t);
               continue;
             }
             const ext = TARGETS.get(name);
             if (ext) {
-              targetMod = new ModBuild('target', name, ext, col(optIdx));
+              targetMod = new ModBuild('target', name, ext, this.c(optIdx));
               current = targetMod;
             } else if (STANDARD_TARGETS.has(name) || b.chains.has(name)) {
               syn.jump = { chain: name, goto: false };
-              if (!STANDARD_TARGETS.has(name)) b.jumps.push({ chain: name, line, col: col(optIdx + 1) });
+              if (!STANDARD_TARGETS.has(name)) jumpCol = this.c(optIdx + 1);
               current = undefined;
             } else if (KNOWN_OPAQUE_TARGETS.has(name) || (i < n && tl.v[i].startsWith('--'))) {
-              targetMod = new ModBuild('target', name, undefined, col(optIdx));
+              targetMod = new ModBuild('target', name, undefined, this.c(optIdx));
               targetMod.opaque = true;
               current = targetMod;
               if (!KNOWN_OPAQUE_TARGETS.has(name)) {
-                P.warn('UNKNOWN_TARGET', `unknown target "${name}": kept verbatim, the simulator treats it as undetermined`, line, col(optIdx + 1), name);
+                P.warn('UNKNOWN_TARGET', `unknown target "${name}": kept verbatim, the simulator treats it as undetermined`, line, this.c(optIdx + 1), name);
               }
             } else {
               // A chain declared later (fragments) or never: decided at the end of the table.
               syn.jump = { chain: name, goto: false };
-              b.jumps.push({ chain: name, line, col: col(optIdx + 1) });
+              jumpCol = this.c(optIdx + 1);
               current = undefined;
             }
             b.targets.add(name);
@@ -554,12 +536,12 @@ class IptablesParser {
           continue;
         }
         if (g === 'c') {
-          const p = argOf(i, t);
-          const by = p === undefined ? undefined : argOf(i + 1, t);
+          const p = this.argOf(i, t);
+          const by = p === undefined ? undefined : this.argOf(i + 1, t);
           if (p !== undefined && by !== undefined) {
             const pn = parseUint(p, Number.MAX_SAFE_INTEGER);
             const bn = parseUint(by, Number.MAX_SAFE_INTEGER);
-            if (pn === undefined || bn === undefined) P.error('BAD_COUNTERS', '-c wants two numbers, packets and bytes', line, col(i), `${p} ${by}`);
+            if (pn === undefined || bn === undefined) P.error('BAD_COUNTERS', '-c wants two numbers, packets and bytes', line, this.c(i), `${p} ${by}`);
             else {
               counters = { packets: pn, bytes: bn };
               syn.inlineCounters = true;
@@ -569,25 +551,30 @@ class IptablesParser {
           continue;
         }
         const gbit = 1 << 'sdiopf'.indexOf(g);
-        if (seen & gbit) P.error('DUPLICATE_OPTION', `${t} given twice in one rule (iptables refuses it)`, line, col(optIdx), t);
+        if (seen & gbit) P.error('DUPLICATE_OPTION', `${t} given twice in one rule (iptables refuses it)`, line, this.c(optIdx), t);
         seen |= gbit;
         if (g === 'f') {
-          if (family === 'ip6') P.error('FAMILY_MISMATCH', '-f does not exist for IPv6 (use -m frag)', line, col(optIdx), t);
-          syn.frag = { invert: pendingInvert >= 0 };
-          pendingInvert = -1;
+          if (family === 'ip6') P.error('FAMILY_MISMATCH', '-f does not exist for IPv6 (use -m frag)', line, this.c(optIdx), t);
+          syn.frag = { invert: this.pi >= 0 };
+          this.pi = -1;
           continue;
         }
-        i = takeInvertAfter(i);
-        const invert = pendingInvert >= 0;
-        pendingInvert = -1;
-        const val = argOf(i, t);
+        i = this.takeInvertAfter(i);
+        const invert = this.pi >= 0;
+        this.pi = -1;
+        const val = this.argOf(i, t);
         if (val === undefined) continue;
-        const valCol = col(i);
+        const valCol = this.c(i);
         i++;
         if (g === 's' || g === 'd') {
-          const list = g === 's' ? srcs : dsts;
-          if (g === 's') srcInv = invert;
-          else dstInv = invert;
+          let list: string[];
+          if (g === 's') {
+            srcInv = invert;
+            list = srcs ??= [];
+          } else {
+            dstInv = invert;
+            list = dsts ??= [];
+          }
           for (const part of val.split(',')) {
             const a = parseAddrMask(part, family);
             if (typeof a === 'string') {
@@ -620,71 +607,75 @@ class IptablesParser {
         continue;
       }
       // A module option: --name or an unknown short option.
-      if (t.length > 1 && t[0] === '-' && !/^-\d/.test(t)) {
+      if (t.length > 1 && t.charCodeAt(0) === 45 && !(t.charCodeAt(1) >= 48 && t.charCodeAt(1) <= 57)) {
         const optIdx = i;
-        const name = t.startsWith('--') ? t.slice(2) : t.slice(1);
+        const name = t.charCodeAt(1) === 45 ? t.slice(2) : t.slice(1);
         let owner: ModBuild | undefined;
         let canon: string | undefined;
         if (current && !current.ext) owner = current;
-        const tryMod = (m: ModBuild | undefined): boolean => {
-          if (!m || !m.ext) return false;
-          const c = resolveOption(m.ext, name);
-          if (c === undefined) return false;
-          owner = m;
-          canon = c;
-          return true;
-        };
-        if (!owner && !tryMod(current)) {
-          let found = false;
-          for (let j = mods.length - 1; j >= 0 && !found; j--) found = tryMod(mods[j]);
-          if (!found && !tryMod(targetMod) && proto !== undefined && !protoInv) {
+        else {
+          // The current module, then the other loaded matches (latest first), the target, and last the
+          // protocol match that -p loads on demand.
+          canon = optionOf(current, name);
+          if (canon !== undefined) owner = current;
+          for (let j = mods.length - 1; j >= 0 && owner === undefined; j--) {
+            canon = optionOf(mods[j], name);
+            if (canon !== undefined) owner = mods[j];
+          }
+          if (owner === undefined) {
+            canon = optionOf(targetMod, name);
+            if (canon !== undefined) owner = targetMod;
+          }
+          if (owner === undefined && proto !== undefined && !protoInv) {
             const pm = protoMatchName(proto, family);
             const ext = pm === undefined ? undefined : MATCHES.get(pm);
-            if (ext && !mods.some((m) => m.name === pm) && resolveOption(ext, name) !== undefined) {
-              const mb = new ModBuild('match', pm!, ext, col(optIdx));
-              mods.push(mb);
-              tryMod(mb);
+            if (ext && !mods.some((m) => m.name === pm)) {
+              canon = resolveOption(ext, name);
+              if (canon !== undefined) {
+                owner = new ModBuild('match', pm!, ext, this.c(optIdx));
+                mods.push(owner);
+              }
             }
           }
         }
         if (!owner) {
           const host = current ?? targetMod ?? mods[mods.length - 1];
-          P.warn('UNKNOWN_OPTION', host ? `${t} is not an option of ${host.kind === 'target' ? '-j' : '-m'} ${host.name}: the module is kept verbatim` : `${t} belongs to no module (missing -m?): kept verbatim`, line, col(optIdx), t);
+          P.warn('UNKNOWN_OPTION', host ? `${t} is not an option of ${host.kind === 'target' ? '-j' : '-m'} ${host.name}: the module is kept verbatim` : `${t} belongs to no module (missing -m?): kept verbatim`, line, this.c(optIdx), t);
           if (host) owner = host;
           else {
-            owner = new ModBuild('match', '', undefined, col(optIdx));
+            owner = new ModBuild('match', '', undefined, this.c(optIdx));
             mods.push(owner);
           }
           owner.opaque = true;
         }
-        const o: ExtOption = { name: canon ?? name, invert: pendingInvert >= 0, args: [], col: col(optIdx), argCols: [] };
-        if (pendingInvert >= 0) owner.toks.push(pendingInvert);
-        pendingInvert = -1;
+        const o: ExtOption = { name: canon ?? name, invert: this.pi >= 0, args: [], col: this.c(optIdx), argCols: [] };
+        if (this.pi >= 0) owner.toks.push(this.pi);
+        this.pi = -1;
         owner.toks.push(optIdx);
         i++;
         const arity = owner.ext && canon !== undefined ? owner.ext.options[canon] : -1;
-        if (arity !== 0 && tl.v[i] === '!' && i + 1 < n && !looksLikeOption(i + 1)) {
+        if (arity !== 0 && tl.v[i] === '!' && i + 1 < n && !this.looksLikeOption(i + 1)) {
           o.invert = true;
           owner.toks.push(i);
           i++;
         }
         if (arity < 0) {
-          while (i < n && tl.v[i] !== '!' && !looksLikeOption(i)) {
+          while (i < n && tl.v[i] !== '!' && !this.looksLikeOption(i)) {
             owner.toks.push(i);
             o.args.push(tl.v[i]);
-            o.argCols.push(col(i));
+            o.argCols.push(this.c(i));
             i++;
           }
         } else {
           for (let a = 0; a < arity; a++) {
-            const v = argOf(i, t);
+            const v = this.argOf(i, t);
             if (v === undefined) {
               owner.opaque = true;
               break;
             }
             owner.toks.push(i);
             o.args.push(v);
-            o.argCols.push(col(i));
+            o.argCols.push(this.c(i));
             i++;
           }
         }
@@ -693,7 +684,7 @@ class IptablesParser {
         continue;
       }
       // A bare word where an option was expected.
-      P.error('INVALID_VALUE', `unexpected "${t}" (not an option or a value of one)`, line, col(i), t);
+      P.error('INVALID_VALUE', `unexpected "${t}" (not an option or a value of one)`, line, this.c(i), t);
       const host = current ?? targetMod;
       if (host) {
         host.opaque = true;
@@ -701,11 +692,13 @@ class IptablesParser {
       }
       i++;
     }
-    if (pendingInvert >= 0) P.error('MISPLACED_INVERT', 'a ! at the end of the rule inverts nothing', line, col(pendingInvert), '!');
+    if (this.pi >= 0) P.error('MISPLACED_INVERT', 'a ! at the end of the rule inverts nothing', line, this.c(this.pi), '!');
 
     // Modules: parse their options with their extension; anything unusable stays verbatim.
-    const ctx: ExtContext = { family, line, problems: P };
-    if (proto !== undefined && !protoInv) ctx.proto = proto;
+    const ctx = this.ctx;
+    ctx.family = family;
+    ctx.line = line;
+    ctx.proto = proto !== undefined && !protoInv ? proto : undefined;
     const matchExprs: Match[] = [];
     let comment: string | undefined;
     for (const m of mods) {
@@ -738,10 +731,10 @@ class IptablesParser {
 
     const text = tl.line.slice(tl.end[start - 1] ?? 0).trim();
     const out: Rule[] = [];
-    const expand = srcs.length > 1 || dsts.length > 1;
+    const expand = (srcs !== undefined && srcs.length > 1) || (dsts !== undefined && dsts.length > 1);
     let index = 0;
-    for (const s of srcs.length ? srcs : [undefined]) {
-      for (const d of dsts.length ? dsts : [undefined]) {
+    for (const s of srcs?.length ? srcs : NONE) {
+      for (const d of dsts?.length ? dsts : NONE) {
         const rs: IptRuleSyntax = expand ? { ...syn } : syn;
         const exprs: Expr[] = [];
         if (s !== undefined) addrMatch('saddr', s, srcInv, rs, exprs);
@@ -760,23 +753,66 @@ class IptablesParser {
       }
     }
     if (syn.jump && !STANDARD_TARGETS.has(syn.jump.chain) && !b.chains.has(syn.jump.chain)) {
-      for (const r of out) b.unresolved.push({ rule: r, name: syn.jump.chain, line, col: b.jumps[b.jumps.length - 1]?.col ?? 1 });
+      for (const r of out) b.unresolved.push({ rule: r, name: syn.jump.chain, line, col: jumpCol });
     }
     return out;
+  }
+
+  // Per-rule scratch state (fields rather than closures: a 100k-rule file calls rule() 100k times).
+  private readonly ctx: ExtContext;
+  private off = 0;
+  private pi = -1;
+
+  /** Old style `-s ! addr` / `--dport ! 80`. */
+  private takeInvertAfter(i: number): number {
+    const tl = this.tl;
+    if (tl.v[i] === '!' && i + 1 < tl.n) {
+      if (this.pi >= 0) this.problems.error('MISPLACED_INVERT', 'two ! for one option', this.lineNo, this.off + tl.col(i), '!');
+      this.pi = i;
+      return i + 1;
+    }
+    return i;
+  }
+
+  private c(i: number): number {
+    return this.off + this.tl.col(i);
+  }
+
+  private looksLikeOption(i: number): boolean {
+    const tl = this.tl;
+    const v = tl.v[i];
+    if (v === undefined || v.length < 2 || v.charCodeAt(0) !== 45) return false;
+    const c1 = v.charCodeAt(1);
+    return !(c1 >= 48 && c1 <= 57) && tl.line.charCodeAt(tl.start[i]) !== 34;
+  }
+
+  private argOf(i: number, opt: string): string | undefined {
+    const tl = this.tl;
+    if (i >= tl.n || this.looksLikeOption(i)) {
+      this.problems.error('MISSING_ARGUMENT', `${opt} needs a value`, this.lineNo, this.off + tl.col(Math.min(i, tl.n)), opt);
+      return undefined;
+    }
+    return tl.v[i];
   }
 
   /** When set, rules carry their full IptRuleSyntax (used when re-reading one rule). */
   fullSyntax = false;
   private readonly lazyCache = new Map<string, LazySyntax>();
 
+  private lastLazy: LazySyntax | undefined;
+
   private lazySyntax(b: TableBuild, chain: string, family: 'ip' | 'ip6', shell: boolean, expand: number, inlineCounters: boolean): LazySyntax {
     if (expand >= 0 || inlineCounters) return { format: 'iptables-lazy', chain, family, shell, expand, inlineCounters };
+    // iptables-save groups rules by chain: the previous rule's reference usually fits.
+    const last = this.lastLazy;
+    if (last && last.chain === chain && last.family === family && last.shell === shell) return last;
     const key = `${family} ${shell ? 1 : 0} ${chain}`;
     let s = this.lazyCache.get(key);
     if (!s) {
       s = { format: 'iptables-lazy', chain, family, shell, expand: -1, inlineCounters: false };
       this.lazyCache.set(key, s);
     }
+    this.lastLazy = s;
     return s;
   }
 
@@ -875,6 +911,12 @@ function mergeBuild(into: TableBuild, from: TableBuild): void {
   for (const u of from.unresolved) into.unresolved.push(u);
   for (const c of from.builtins) into.builtins.add(c);
   into.declares ||= from.declares;
+}
+
+const NONE = [undefined];
+
+function optionOf(m: ModBuild | undefined, name: string): string | undefined {
+  return m?.ext ? resolveOption(m.ext, name) : undefined;
 }
 
 const OPAQUE_TERMINAL: Record<string, boolean> = {
