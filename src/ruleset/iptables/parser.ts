@@ -702,30 +702,25 @@ class IptablesParser {
     const matchExprs: Match[] = [];
     let comment: string | undefined;
     for (const m of mods) {
-      const part = this.finishModule(m, ctx);
+      const { part, exprs: es } = this.moduleResult(m, ctx);
       syn.matches.push(part);
-      if (part.data !== undefined) {
-        for (const e of m.ext!.exprs(part.data, family) as Match[]) matchExprs.push(e);
-        if (m.name === 'comment') comment = comment === undefined ? (part.data as { comment: string }).comment : `${comment} ${(part.data as { comment: string }).comment}`;
-      } else {
-        matchExprs.push({ type: 'match', key: 'other', module: m.name || '?', text: part.raw ?? '' });
-      }
+      for (const e of es) matchExprs.push(e as Match);
+      if (part.data !== undefined && m.name === 'comment') comment = comment === undefined ? (part.data as { comment: string }).comment : `${comment} ${(part.data as { comment: string }).comment}`;
     }
     let actions: Action[] = [];
     if (targetMod) {
-      const part = this.finishModule(targetMod, ctx);
+      const { part, exprs: es } = this.moduleResult(targetMod, ctx);
       syn.target = part;
-      if (part.data !== undefined) actions = targetMod.ext!.exprs(part.data, family) as Action[];
-      else actions = [{ type: 'action', kind: 'other', name: targetMod.name, text: `-j ${targetMod.name}${part.raw ? ' ' + part.raw : ''}`, terminal: OPAQUE_TERMINAL[targetMod.name] ?? 'unknown' }];
+      actions = es as Action[];
     } else if (syn.jump) {
-      actions = [jumpAction(syn.jump.chain, syn.jump.goto)];
+      actions = [this.jumpAction(syn.jump.chain, syn.jump.goto)];
     }
 
     // Generic part; comma lists in -s/-d become one rule per address pair, as iptables expands them.
     const head: Match[] = [];
     if (syn.iif && !(syn.iif.text === '+' && !syn.iif.invert)) head.push(ifMatch('iif', syn.iif));
     if (syn.oif && !(syn.oif.text === '+' && !syn.oif.invert)) head.push(ifMatch('oif', syn.oif));
-    if (syn.proto && proto !== 0) head.push(protoInv ? { type: 'match', key: 'proto', protos: [proto!], invert: true } : { type: 'match', key: 'proto', protos: [proto!] });
+    if (syn.proto && proto !== 0) head.push(this.protoMatch(proto!, protoInv));
     if (syn.frag) head.push(syn.frag.invert ? { type: 'match', key: 'other', module: 'fragment', text: '-f', invert: true } : { type: 'match', key: 'other', module: 'fragment', text: '-f' });
     if (syn.proto && proto === 0) delete syn.proto;
 
@@ -825,6 +820,53 @@ class IptablesParser {
     const rules = this.rule(b, ch, 0, undefined, 0, lazy.shell);
     const r = rules[lazy.expand < 0 ? 0 : lazy.expand];
     return r?.syntax as IptRuleSyntax | undefined;
+  }
+
+  // Identical module text parses to identical data: kube-proxy repeats `-m tcp --dport 80`, the same
+  // statistic probabilities and targets thousands of times. Results without problems are reused, and so
+  // are their expression objects (the model's expressions are shared and must be treated as read-only).
+  private readonly memo = new Map<string, { part: ModulePart; exprs: Expr[] }>();
+  private readonly jumps = new Map<string, Action>();
+  private readonly protos = new Map<number, Match>();
+
+  private moduleResult(m: ModBuild, ctx: ExtContext): { part: ModulePart; exprs: Expr[] } {
+    const toks = m.toks;
+    const n = toks.length;
+    let key: string | undefined;
+    if (!m.opaque && m.ext && m.name !== 'comment' && n > 0 && toks[n - 1] - toks[0] === n - 1) {
+      key = `${m.kind}${m.name} ${ctx.family}${ctx.proto ?? ''} ${this.tl.line.slice(this.tl.start[toks[0]], this.tl.end[toks[n - 1]])}`;
+      const hit = this.memo.get(key);
+      if (hit) return hit;
+    }
+    const before = this.problems.list.length;
+    const part = this.finishModule(m, ctx);
+    let exprs: Expr[];
+    if (part.data !== undefined) exprs = m.ext!.exprs(part.data, ctx.family) as Expr[];
+    else if (m.kind === 'match') exprs = [{ type: 'match', key: 'other', module: m.name || '?', text: part.raw ?? '' }];
+    else exprs = [{ type: 'action', kind: 'other', name: m.name, text: `-j ${m.name}${part.raw ? ' ' + part.raw : ''}`, terminal: OPAQUE_TERMINAL[m.name] ?? 'unknown' }];
+    const r = { part, exprs };
+    if (key !== undefined && this.problems.list.length === before && this.memo.size < 200_000) this.memo.set(key, r);
+    return r;
+  }
+
+  private jumpAction(chain: string, goto: boolean): Action {
+    const k = goto ? `g${chain}` : chain;
+    let a = this.jumps.get(k);
+    if (!a) {
+      a = jumpAction(chain, goto);
+      this.jumps.set(k, a);
+    }
+    return a;
+  }
+
+  private protoMatch(proto: number, invert: boolean): Match {
+    const k = invert ? -1 - proto : proto;
+    let m = this.protos.get(k);
+    if (!m) {
+      m = invert ? { type: 'match', key: 'proto', protos: [proto], invert: true } : { type: 'match', key: 'proto', protos: [proto] };
+      this.protos.set(k, m);
+    }
+    return m;
   }
 
   private finishModule(m: ModBuild, ctx: ExtContext): ModulePart {
