@@ -795,17 +795,22 @@ class IptablesParser {
   private readonly lazyCache = new Map<string, LazySyntax>();
 
   private lastLazy: LazySyntax | undefined;
+  private readonly lazyByChain = new Map<string, LazySyntax>();
 
   private lazySyntax(b: TableBuild, chain: string, family: 'ip' | 'ip6', shell: boolean, expand: number, inlineCounters: boolean): LazySyntax {
     if (expand >= 0 || inlineCounters) return { format: 'iptables-lazy', chain, family, shell, expand, inlineCounters };
     // iptables-save groups rules by chain: the previous rule's reference usually fits.
     const last = this.lastLazy;
     if (last && last.chain === chain && last.family === family && last.shell === shell) return last;
-    const key = `${family} ${shell ? 1 : 0} ${chain}`;
-    let s = this.lazyCache.get(key);
-    if (!s) {
-      s = { format: 'iptables-lazy', chain, family, shell, expand: -1, inlineCounters: false };
-      this.lazyCache.set(key, s);
+    let s = this.lazyByChain.get(chain);
+    if (!s || s.family !== family || s.shell !== shell) {
+      const key = `${family} ${shell ? 1 : 0} ${chain}`;
+      s = this.lazyCache.get(key);
+      if (!s) {
+        s = { format: 'iptables-lazy', chain, family, shell, expand: -1, inlineCounters: false };
+        this.lazyCache.set(key, s);
+      }
+      this.lazyByChain.set(chain, s);
     }
     this.lastLazy = s;
     return s;
@@ -833,7 +838,8 @@ class IptablesParser {
     const toks = m.toks;
     const n = toks.length;
     let key: string | undefined;
-    if (!m.opaque && m.ext && m.name !== 'comment' && n > 0 && toks[n - 1] - toks[0] === n - 1) {
+    // Comments and NAT destinations are nearly always unique: not worth a memo entry.
+    if (!m.opaque && m.ext && !NO_MEMO.has(m.name) && n > 0 && toks[n - 1] - toks[0] === n - 1) {
       key = `${m.kind}${m.name} ${ctx.family}${ctx.proto ?? ''} ${this.tl.line.slice(this.tl.start[toks[0]], this.tl.end[toks[n - 1]])}`;
       const hit = this.memo.get(key);
       if (hit) return hit;
@@ -849,12 +855,14 @@ class IptablesParser {
     return r;
   }
 
+  private readonly gotos = new Map<string, Action>();
+
   private jumpAction(chain: string, goto: boolean): Action {
-    const k = goto ? `g${chain}` : chain;
-    let a = this.jumps.get(k);
+    const map = goto ? this.gotos : this.jumps;
+    let a = map.get(chain);
     if (!a) {
       a = jumpAction(chain, goto);
-      this.jumps.set(k, a);
+      map.set(chain, a);
     }
     return a;
   }
@@ -956,6 +964,7 @@ function mergeBuild(into: TableBuild, from: TableBuild): void {
 }
 
 const NONE = [undefined];
+const NO_MEMO = new Set(['comment', 'DNAT', 'SNAT']);
 
 function optionOf(m: ModBuild | undefined, name: string): string | undefined {
   return m?.ext ? resolveOption(m.ext, name) : undefined;
