@@ -13,6 +13,8 @@ export interface ExtOption {
   /** 1-based columns of the option token and of each argument. */
   col: number;
   argCols: number[];
+  /** Arguments exactly as written (quotes included); filled only for extensions marked `verbatim`. */
+  argRaw?: string[];
 }
 
 export interface ExtContext {
@@ -31,6 +33,8 @@ export interface Extension<D = unknown> {
   options: Record<string, number>;
   /** Other spellings of options -> canonical name (e.g. 'source-port' -> 'sport'). */
   optionAliases?: Record<string, string>;
+  /** Save prints the options as written (see verbatim.ts): the parser then keeps each argument's raw text. */
+  verbatim?: boolean;
   /** Families the module exists for (default both). */
   families?: Array<'ip' | 'ip6'>;
   /** Parses the collected options; reports problems and returns undefined when the module is unusable. */

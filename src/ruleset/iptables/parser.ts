@@ -507,7 +507,16 @@ class IptablesParser {
               P.error('DUPLICATE_OPTION', 'more than one -j/-g', line, this.c(optIdx), t);
               continue;
             }
-            const ext = TARGETS.get(name);
+            let ext = TARGETS.get(name);
+            if (ext?.families && !ext.families.includes(family)) {
+              P.warn('FAMILY_MISMATCH', `target ${name} does not exist for ${family === 'ip6' ? 'IPv6' : 'IPv4'}: kept verbatim`, line, this.c(optIdx + 1), name);
+              ext = undefined;
+              targetMod = new ModBuild('target', name, undefined, this.c(optIdx));
+              targetMod.opaque = true;
+              current = targetMod;
+              b.targets.add(name);
+              continue;
+            }
             if (ext) {
               targetMod = new ModBuild('target', name, ext, this.c(optIdx));
               current = targetMod;
@@ -676,6 +685,7 @@ class IptablesParser {
             owner.toks.push(i);
             o.args.push(v);
             o.argCols.push(this.c(i));
+            if (owner.ext?.verbatim) (o.argRaw ??= []).push(tl.raw(i));
             i++;
           }
         }
