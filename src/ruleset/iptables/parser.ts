@@ -9,7 +9,7 @@ import { inferTable } from './infer.js';
 import { TokenLine, tokenize } from './lexer.js';
 import { KNOWN_OPAQUE_TARGETS, MATCHES, MATCH_ALIASES, STANDARD_TARGETS, TARGETS, protoMatchName } from './registry.js';
 import type { AddrPart, IptRuleSyntax, ModulePart } from './syntax.js';
-import { looksLikeHostname, parseAddrMask, parseProto, protoName, parseUint } from './values.js';
+import { canonicalProtoName, looksLikeHostname, parseAddrMask, parseProto, parseUint } from './values.js';
 
 export interface IptablesParseOptions {
   /** Names the input in problems and positions (a path, '<stdin>', 'live:iptables-nft-save'). */
@@ -612,7 +612,9 @@ class IptablesParser {
         }
         proto = pn;
         protoInv = invert;
-        syn.proto = { invert, text: /^\d+$/.test(val) ? protoName(pn, family) : val.toLowerCase() };
+        // Numbers stay numbers (iptables >= 1.8.10 prints protocols outside its own table that way; 1.8.9
+        // looked them up in /etc/protocols), names are printed as iptables names them (icmpv6 -> ipv6-icmp).
+        syn.proto = { invert, text: /^\d+$/.test(val) ? val : canonicalProtoName(val.toLowerCase(), pn, family) };
         continue;
       }
       // A module option: --name or an unknown short option.

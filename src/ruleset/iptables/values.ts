@@ -257,6 +257,13 @@ export function parseProto(text: string): number | undefined {
   return PROTO_BY_NAME.get(text.toLowerCase());
 }
 
+/** How iptables-save prints a protocol given by name: its own table's spelling for aliases. */
+export function canonicalProtoName(name: string, n: number, family: 'ip' | 'ip6'): string {
+  if (name === 'icmpv6') return 'ipv6-icmp';
+  if (name === 'mh' || name === 'ipv6-mh') return protoName(n, family);
+  return name;
+}
+
 /** The name iptables-save prints for a protocol number (iptables 1.8.9: its table, then getprotobynumber). */
 export function protoName(n: number, family: 'ip' | 'ip6' = 'ip'): string {
   if (n === 58) return family === 'ip6' ? 'ipv6-icmp' : 'ipv6-icmp';
