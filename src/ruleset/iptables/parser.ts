@@ -795,7 +795,9 @@ class IptablesParser {
 
   private argOf(i: number, opt: string): string | undefined {
     const tl = this.tl;
-    if (i >= tl.n || this.looksLikeOption(i)) {
+    // getopt gives a required argument whatever it looks like; only a rule option (-j, -m, -s...) where a
+    // value should be is taken as a missing value, since that is what a typo looks like.
+    if (i >= tl.n || (this.looksLikeOption(i) && generic(tl.v[i]) !== undefined)) {
       this.problems.error('MISSING_ARGUMENT', `${opt} needs a value`, this.lineNo, this.off + tl.col(Math.min(i, tl.n)), opt);
       return undefined;
     }
