@@ -32,9 +32,10 @@ function collect(opts: ExtOption[]): VerbatimData {
   return { opts: opts.map((o) => ({ name: o.name, invert: o.invert, args: o.argRaw ?? o.args })) };
 }
 
-export function verbatimMatch(name: string, spec: VerbatimSpec): Extension<VerbatimData> {
+function verbatim(kind: 'match' | 'target', name: string, spec: VerbatimSpec): Omit<Extension<VerbatimData>, 'exprs'> {
+  const flag = kind === 'match' ? '-m' : '-j';
   return {
-    kind: 'match',
+    kind,
     name,
     options: spec.options,
     optionAliases: spec.optionAliases,
@@ -43,33 +44,19 @@ export function verbatimMatch(name: string, spec: VerbatimSpec): Extension<Verba
     parse(opts, ctx) {
       if (!noDuplicates(opts, ctx, spec.repeatable)) return undefined;
       if (spec.requireOneOf && !opts.some((o) => spec.requireOneOf!.includes(o.name))) {
-        ctx.problems.error('MISSING_OPTION', `-m ${name} needs one of ${spec.requireOneOf.map((x) => '--' + x).join(', ')}`, ctx.line, opts[0]?.col ?? 1);
+        ctx.problems.error('MISSING_OPTION', `${flag} ${name} needs one of ${spec.requireOneOf.map((x) => '--' + x).join(', ')}`, ctx.line, opts[0]?.col ?? 1);
         return undefined;
       }
       return collect(opts);
     },
     save,
-    exprs: (d): Match[] => [{ type: 'match', key: 'other', module: name, text: save(d).trim() }],
   };
 }
 
+export function verbatimMatch(name: string, spec: VerbatimSpec): Extension<VerbatimData> {
+  return { ...verbatim('match', name, spec), exprs: (d): Match[] => [{ type: 'match', key: 'other', module: name, text: save(d).trim() }] };
+}
+
 export function verbatimTarget(name: string, spec: VerbatimSpec): Extension<VerbatimData> {
-  return {
-    kind: 'target',
-    name,
-    options: spec.options,
-    optionAliases: spec.optionAliases,
-    families: spec.families,
-    verbatim: true,
-    parse(opts, ctx) {
-      if (!noDuplicates(opts, ctx, spec.repeatable)) return undefined;
-      if (spec.requireOneOf && !opts.some((o) => spec.requireOneOf!.includes(o.name))) {
-        ctx.problems.error('MISSING_OPTION', `-j ${name} needs one of ${spec.requireOneOf.map((x) => '--' + x).join(', ')}`, ctx.line, opts[0]?.col ?? 1);
-        return undefined;
-      }
-      return collect(opts);
-    },
-    save,
-    exprs: (d): Action[] => [{ type: 'action', kind: 'other', name, text: `-j ${name}${save(d)}`, terminal: spec.terminal ?? false }],
-  };
+  return { ...verbatim('target', name, spec), exprs: (d): Action[] => [{ type: 'action', kind: 'other', name, text: `-j ${name}${save(d)}`, terminal: spec.terminal ?? false }] };
 }
