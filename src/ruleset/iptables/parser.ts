@@ -593,7 +593,7 @@ class IptablesParser {
               } else {
                 P.error(a.includes('rule') ? 'FAMILY_MISMATCH' : 'INVALID_ADDRESS', `${t}: ${a}`, line, valCol, part);
               }
-            } else list.push(a.cidr + (a.any ? '!any' : ''));
+            } else list.push(a.any ? a.cidr + '!any' : a.cidr);
           }
           continue;
         }
@@ -736,7 +736,10 @@ class IptablesParser {
     if (syn.frag) head.push(syn.frag.invert ? { type: 'match', key: 'other', module: 'fragment', text: '-f', invert: true } : { type: 'match', key: 'other', module: 'fragment', text: '-f' });
     if (syn.proto && proto === 0) delete syn.proto;
 
-    const text = tl.line.slice(tl.end[start - 1] ?? 0).trim();
+    // Everything after `-A CHAIN` as written (one slice; trailing blanks are rare and trimmed).
+    let text = start < n ? tl.line.slice(tl.start[start]) : '';
+    const last = text.charCodeAt(text.length - 1);
+    if (last === 32 || last === 9) text = text.trimEnd();
     const out: Rule[] = [];
     const expand = (srcs !== undefined && srcs.length > 1) || (dsts !== undefined && dsts.length > 1);
     let index = 0;
@@ -795,9 +798,9 @@ class IptablesParser {
 
   private argOf(i: number, opt: string): string | undefined {
     const tl = this.tl;
-    // getopt gives a required argument whatever it looks like; only a rule option (-j, -m, -s...) where a
-    // value should be is taken as a missing value, since that is what a typo looks like.
-    if (i >= tl.n || (this.looksLikeOption(i) && generic(tl.v[i]) !== undefined)) {
+    // getopt gives a required argument whatever it looks like (a comment may well be "-c"): only the end
+    // of the line makes it missing. A forgotten value then shows up as an invalid value instead.
+    if (i >= tl.n) {
       this.problems.error('MISSING_ARGUMENT', `${opt} needs a value`, this.lineNo, this.off + tl.col(Math.min(i, tl.n)), opt);
       return undefined;
     }

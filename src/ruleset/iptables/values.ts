@@ -196,6 +196,10 @@ export function parseAddrMask(text: string, family?: 'ip' | 'ip6'): ParsedAddr |
     }
     const net = (v4 & mask) >>> 0;
     const len = maskLen4(mask);
+    // Already canonical (iptables-save's own form: no host bits, /len, no leading zeros): keep the text.
+    if (m !== undefined && len >= 0 && net === v4 && (m.length === 1 || m.charCodeAt(0) !== 48) && /^[0-9]{1,2}$/.test(m) && !/(^|\.)0\d/.test(a)) {
+      return { family: 'ip', addr: a, prefix: len, cidr: text, any: net === 0 && mask === 0 };
+    }
     const addr = ipv4Text(net);
     const maskText = len < 0 ? ipv4Text(mask) : undefined;
     return { family: 'ip', addr, prefix: len, maskText, cidr: `${addr}/${len < 0 ? maskText : len}`, any: net === 0 && mask === 0 };
