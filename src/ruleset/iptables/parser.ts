@@ -301,10 +301,13 @@ class IptablesParser {
       this.problems.error('DUPLICATE_CHAIN', `chain ${name} is declared twice (first on line ${ch.pos.line})`, this.lineNo, col, name);
     }
     if (!ch) {
-      ch = { name, rules: [], pos: { source: this.opts.source, line: this.lineNo, column: col } };
+      const pos = { source: this.opts.source, line: this.lineNo, column: col };
+      ch = counters ? { name, rules: [], pos, counters } : { name, rules: [], pos };
       b.chains.set(name, ch);
-    } else if (!ch.pos) ch.pos = { source: this.opts.source, line: this.lineNo, column: col };
-    if (counters) ch.counters = counters;
+    } else {
+      if (!ch.pos) ch.pos = { source: this.opts.source, line: this.lineNo, column: col };
+      if (counters) ch.counters = counters;
+    }
     if (policyText !== undefined) this.setPolicy(b, ch, policyText, policyCol);
     return ch;
   }
@@ -746,19 +749,30 @@ class IptablesParser {
     for (const s of srcs?.length ? srcs : NONE) {
       for (const d of dsts?.length ? dsts : NONE) {
         const rs: IptRuleSyntax = expand ? { ...syn } : syn;
-        const exprs: Expr[] = [];
-        if (s !== undefined) addrMatch('saddr', s, srcInv, rs, exprs);
-        if (d !== undefined) addrMatch('daddr', d, dstInv, rs, exprs);
-        for (const e of head) exprs.push(e);
-        for (const e of matchExprs) exprs.push(e);
-        for (const a of actions) exprs.push(a);
+        // Built in a reused scratch array and copied at its exact length: an array grown by push keeps
+        // spare capacity, which on 100k rules is tens of megabytes.
+        const scratch = this.scratch;
+        scratch.length = 0;
+        if (s !== undefined) addrMatch('saddr', s, srcInv, rs, scratch);
+        if (d !== undefined) addrMatch('daddr', d, dstInv, rs, scratch);
+        for (const e of head) scratch.push(e);
+        for (const e of matchExprs) scratch.push(e);
+        for (const a of actions) scratch.push(a);
+        const exprs = scratch.slice();
         // The full syntax is kept only when asked (re-parsing one rule); a 100k-rule model keeps a small
         // shared reference instead and the serializer re-reads Rule.text (see ruleSyntax below).
         const syntax = this.fullSyntax ? rs : this.lazySyntax(b, ch.name, family, pasted, expand ? index : -1, !!syn.inlineCounters);
         index++;
-        const rule: Rule = { exprs, text, pos: { source: this.opts.source, line, column: 1 }, syntax };
-        if (comment !== undefined) rule.comment = comment;
-        if (counters) rule.counters = counters;
+        // One literal per shape, so that no rule object grows an out-of-object property store.
+        const pos = { source: this.opts.source, line, column: 1 };
+        const rule: Rule =
+          comment === undefined
+            ? counters
+              ? { exprs, text, pos, syntax, counters }
+              : { exprs, text, pos, syntax }
+            : counters
+              ? { exprs, text, comment, pos, syntax, counters }
+              : { exprs, text, comment, pos, syntax };
         out.push(rule);
       }
     }
@@ -769,6 +783,7 @@ class IptablesParser {
   }
 
   // Per-rule scratch state (fields rather than closures: a 100k-rule file calls rule() 100k times).
+  private readonly scratch: Expr[] = [];
   private readonly ctx: ExtContext;
   private off = 0;
   private pi = -1;
