@@ -517,7 +517,7 @@ class IptablesParser {
               targetMod = new ModBuild('target', name, undefined, this.c(optIdx));
               targetMod.opaque = true;
               current = targetMod;
-              b.targets.add(name);
+              if (!b.explicit) b.targets.add(name); // evidence for inferring a fragment's table
               continue;
             }
             if (ext) {
@@ -540,7 +540,7 @@ class IptablesParser {
               jumpCol = this.c(optIdx + 1);
               current = undefined;
             }
-            b.targets.add(name);
+            if (!b.explicit) b.targets.add(name); // evidence for inferring a fragment's table
           }
           continue;
         }
@@ -587,7 +587,7 @@ class IptablesParser {
             dstInv = invert;
             list = dsts ??= [];
           }
-          for (const part of val.split(',')) {
+          for (const part of val.indexOf(',') < 0 ? [val] : val.split(',')) {
             const a = parseAddrMask(part, family);
             if (typeof a === 'string') {
               if (looksLikeHostname(part)) {
