@@ -1,0 +1,143 @@
+// One pass over the ruleset: attribute every rule to a catalog entry (or to "unattributed" by chain),
+// and collect the mark facts: readers (matches, ip rule fwmarks), writers (mark/ctmark statements,
+// CONNMARK save/restore, TPROXY marks) and NFQUEUE sites.
+import type { Ruleset } from '../ruleset/model.js';
+import { Attributor } from './attribute.js';
+import { ALL } from './bits.js';
+import { chainEntries, ruleEffect, tableLabel } from './graph.js';
+import type { ComponentEntry, Effect, QueueSite, Reader, RuleRef, UnattributedChain, Writer } from './types.js';
+
+export const UNATTRIBUTED = 'unattributed:';
+
+export interface Facts {
+  readers: Reader[];
+  writers: Writer[];
+  queues: QueueSite[];
+  /** Rules attributed per owner id (all rules, mark-related or not). */
+  ruleCounts: Map<string, number>;
+  /** One identifying rule per owner, for owners whose rules touch no mark. */
+  firstRule: Map<string, RuleRef>;
+  unattributed: UnattributedChain[];
+  stats: { tables: number; chains: number; rules: number; ipRules: number; markRules: number };
+}
+
+function isMarkRelevant(exprs: import('../ruleset/model.js').Expr[]): boolean {
+  for (const e of exprs) {
+    if (e.type === 'match') {
+      if (e.key === 'mark' || e.key === 'ctmark') return true;
+    } else if (e.kind === 'mark' || e.kind === 'ctmark' || e.kind === 'connmark-save' || e.kind === 'connmark-restore' || e.kind === 'queue' || (e.kind === 'tproxy' && e.mark)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): Facts {
+  const attr = new Attributor(catalog);
+  const readers: Reader[] = [];
+  const writers: Writer[] = [];
+  const queues: QueueSite[] = [];
+  const ruleCounts = new Map<string, number>();
+  const firstRule = new Map<string, RuleRef>();
+  const unattributed: UnattributedChain[] = [];
+  const stats = { tables: rs.tables.length, chains: 0, rules: 0, ipRules: rs.ipRules.length, markRules: 0 };
+
+  for (const table of rs.tables) {
+    const entries = chainEntries(table);
+    const tlabel = tableLabel(table);
+    for (const chain of table.chains) {
+      stats.chains++;
+      const chainOwner = attr.chainOwner(table, chain);
+      const chainEntriesList = entries.get(chain.name) ?? [];
+      let un: UnattributedChain | undefined;
+      const rules = chain.rules;
+      for (let i = 0; i < rules.length; i++) {
+        const rule = rules[i];
+        stats.rules++;
+        const markRelevant = isMarkRelevant(rule.exprs);
+        let owner = attr.ruleOwner(table, chain, rule, chainOwner);
+        if (owner === null) {
+          if (!un) {
+            un = { table: tlabel, chain: chain.name, family: table.family, rules: 0, markRules: 0 };
+            unattributed.push(un);
+          }
+          un.rules++;
+          if (markRelevant) un.markRules++;
+          if (!markRelevant) continue;
+          owner = `${UNATTRIBUTED}${tlabel}/${chain.name}`;
+        }
+        ruleCounts.set(owner, (ruleCounts.get(owner) ?? 0) + 1);
+        if (!markRelevant) {
+          if (!firstRule.has(owner)) firstRule.set(owner, refOf(rule, tlabel, chain.name, table.family));
+          continue;
+        }
+        stats.markRules++;
+        const ref = refOf(rule, tlabel, chain.name, table.family);
+        if (!firstRule.has(owner)) firstRule.set(owner, ref);
+        let effect: Effect | undefined;
+        for (const e of rule.exprs) {
+          if (e.type === 'match') {
+            if (e.key !== 'mark' && e.key !== 'ctmark') continue;
+            effect ??= ruleEffect(rule);
+            const reader: Reader = { space: e.key, value: e.value >>> 0, mask: e.mask >>> 0, invert: !!e.invert, effect, owner, ref, entries: chainEntriesList };
+            if (effect.kind === 'return' || effect.kind === 'accept' || effect.kind === 'jump' || effect.kind === 'goto') {
+              reader.fallthrough = rules.slice(i + 1, i + 4).map(ruleEffect);
+            }
+            readers.push(reader);
+            continue;
+          }
+          switch (e.kind) {
+            case 'mark':
+            case 'ctmark': {
+              const and = e.and >>> 0;
+              const xor = e.xor >>> 0;
+              writers.push({ space: e.kind, kind: 'set', touches: (~and | xor) >>> 0, sets: xor, full: and === 0, owner, ref, entries: chainEntriesList });
+              break;
+            }
+            case 'connmark-restore': {
+              const touches = (e.nfmask | e.ctmask) >>> 0;
+              const full = touches === ALL;
+              writers.push({ space: 'mark', kind: 'restore', touches, sets: full ? 0 : touches, full, owner, ref, entries: chainEntriesList });
+              break;
+            }
+            case 'connmark-save': {
+              const touches = (e.nfmask | e.ctmask) >>> 0;
+              const full = touches === ALL;
+              writers.push({ space: 'ctmark', kind: 'save', touches, sets: full ? 0 : touches, full, owner, ref, entries: chainEntriesList });
+              break;
+            }
+            case 'tproxy':
+              if (e.mark) {
+                const touches = (e.mark.mask | e.mark.value) >>> 0;
+                writers.push({ space: 'mark', kind: 'tproxy', touches, sets: e.mark.value >>> 0, full: e.mark.mask >>> 0 === ALL, owner, ref, entries: chainEntriesList });
+              }
+              break;
+            case 'queue':
+              queues.push({ num: e.num, numTo: e.numTo, bypass: e.bypass, owner, ref, entries: chainEntriesList });
+              break;
+            default:
+              break;
+          }
+        }
+      }
+    }
+  }
+
+  for (const r of rs.ipRules) {
+    const owner = attr.ipRuleOwner(r) ?? (r.fwmark ? `${UNATTRIBUTED}ip rule/pref ${r.priority}` : null);
+    if (owner === null) continue;
+    ruleCounts.set(owner, (ruleCounts.get(owner) ?? 0) + 1);
+    const ref: RuleRef = { source: r.pos.source, line: r.pos.line, table: r.family === 'ip6' ? 'ip -6 rule' : 'ip rule', chain: `pref ${r.priority}`, text: r.text, family: r.family };
+    if (!firstRule.has(owner)) firstRule.set(owner, ref);
+    if (!r.fwmark) continue;
+    stats.markRules++;
+    const target = r.action === 'lookup' ? r.table ?? 'main' : r.action;
+    const entry = { family: r.family, label: 'routing decision', hook: 'routing', priority: 0 };
+    readers.push({ space: 'mark', value: r.fwmark.value >>> 0, mask: r.fwmark.mask >>> 0, invert: r.invert, effect: { kind: 'routing', target }, owner, ref, entries: [entry] });
+  }
+  return { readers, writers, queues, ruleCounts, firstRule, unattributed, stats };
+}
+
+function refOf(rule: import('../ruleset/model.js').Rule, table: string, chain: string, family: string): RuleRef {
+  return { source: rule.pos.source, line: rule.pos.line, table, chain, text: rule.text, family };
+}

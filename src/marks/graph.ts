@@ -1,0 +1,76 @@
+// Where each chain is entered from (its base chains: hook and priority), and what a rule does to the
+// packet (its effect), read from the model's semantic layer only.
+import type { Action, Rule, Table } from '../ruleset/model.js';
+import type { Effect, Entry } from './types.js';
+
+/** How the report names a table: 'nat' for iptables ('ip6 nat' for ip6tables), 'inet firewalld' for nft. */
+export function tableLabel(t: Table): string {
+  if (t.origin === 'nft') return `${t.family} ${t.name}`;
+  return t.family === 'ip' ? t.name : `${t.family} ${t.name}`;
+}
+
+/**
+ * For every chain of a table, the base chains that reach it through jump/goto (a base chain reaches
+ * itself). Chains no base chain reaches get no entry (they never see a packet).
+ */
+export function chainEntries(t: Table): Map<string, Entry[]> {
+  const byName = new Map(t.chains.map((c) => [c.name, c]));
+  const out = new Map<string, Entry[]>();
+  const label = tableLabel(t);
+  for (const base of t.chains) {
+    if (!base.base) continue;
+    const entry: Entry = { family: t.family, label: `${label} ${base.name}`, hook: base.base.hook, priority: base.base.priority };
+    const seen = new Set<string>([base.name]);
+    const stack = [base.name];
+    while (stack.length) {
+      const name = stack.pop()!;
+      let list = out.get(name);
+      if (!list) out.set(name, (list = []));
+      list.push(entry);
+      const chain = byName.get(name);
+      if (!chain) continue;
+      for (const r of chain.rules) {
+        for (const e of r.exprs) {
+          if (e.type === 'action' && (e.kind === 'jump' || e.kind === 'goto') && !seen.has(e.chain)) {
+            seen.add(e.chain);
+            stack.push(e.chain);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const DECISIVE = new Set<Action['kind']>(['accept', 'drop', 'reject', 'return', 'jump', 'goto', 'queue', 'snat', 'dnat', 'masquerade', 'redirect', 'netmap', 'tproxy']);
+
+/** What the rule does when it matches: its first verdict, jump or NAT; else its mark write; else other. */
+export function ruleEffect(rule: Rule): Effect {
+  let markWrite = false;
+  let notrack = false;
+  let other: string | undefined;
+  for (const e of rule.exprs) {
+    if (e.type !== 'action') continue;
+    if (DECISIVE.has(e.kind)) {
+      switch (e.kind) {
+        case 'jump':
+        case 'goto':
+          return { kind: e.kind, target: e.chain };
+        case 'queue':
+          return { kind: 'queue', target: e.numTo !== undefined ? `${e.num}-${e.numTo}` : String(e.num) };
+        case 'netmap':
+          return { kind: 'snat', target: 'NETMAP' };
+        case 'tproxy':
+          return { kind: 'tproxy', target: e.port !== undefined ? String(e.port) : undefined };
+        default:
+          return { kind: e.kind as Effect['kind'] };
+      }
+    }
+    if (e.kind === 'mark' || e.kind === 'ctmark' || e.kind === 'connmark-save' || e.kind === 'connmark-restore') markWrite = true;
+    else if (e.kind === 'notrack') notrack = true;
+    else if (e.kind === 'other' && other === undefined) other = e.name;
+  }
+  if (markWrite) return { kind: 'mark' };
+  if (notrack) return { kind: 'notrack' };
+  return { kind: 'other', target: other ?? 'no action' };
+}
