@@ -130,6 +130,12 @@ export const CATALOG: readonly ComponentEntry[] = [
     identify: {
       chains: ['ISTIO_*'],
       tables: ['istio-proxy-*'],
+      marks: [
+        { space: 'mark', mask: 0xffffffff, value: 1337 },
+        { space: 'ctmark', mask: 0xffffffff, value: 1337 },
+        { space: 'mark', mask: 0x00000fff, value: 0x539 },
+        { space: 'ctmark', mask: 0x00000fff, value: 0x111 },
+      ],
       ipRules: { tables: ['133'] },
     },
     uses: [
@@ -191,7 +197,8 @@ export const CATALOG: readonly ComponentEntry[] = [
     id: 'antrea',
     name: 'Antrea',
     family: 'antrea',
-    identify: { chains: ['ANTREA-*'], comments: ['^Antrea:'] },
+    // Egress SNAT routing tables 101-120 (one per SNAT IP id), reply table 141.
+    identify: { chains: ['ANTREA-*'], comments: ['^Antrea:'], ipRules: { tables: [...Array.from({ length: 20 }, (_, i) => String(101 + i)), '141'] } },
     uses: [
       { space: 'mark', mask: 0x80000000, meaning: 'antrea-host-local', name: 'host-local source bit (31)', reserved: true },
       { space: 'mark', mask: 0x40000000, meaning: 'antrea-egress-return', name: 'Egress no-encap return bit (30)', reserved: true },

@@ -127,7 +127,8 @@ export function clobberConflicts(ctx: Ctx): Conflict[] {
       const ov = (spaceMask(o, w.space) & w.touches) >>> 0;
       if (!ov) continue;
       let bits = 0;
-      for (const n of bitsOf(ov)) if (w.full || meaningOf(me, w.space, n) !== meaningOf(o, w.space, n)) bits |= 1 << n;
+      // A masked write clobbers only what it clears (setting another's bit is the overlap conflict).
+      for (const n of bitsOf(w.full ? ov : ov & w.clears)) if (w.full || meaningOf(me, w.space, n) !== meaningOf(o, w.space, n)) bits |= 1 << n;
       bits >>>= 0;
       if (bits) hit.push({ o, bits });
     }

@@ -42,6 +42,23 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
   const unattributed: UnattributedChain[] = [];
   const stats = { tables: rs.tables.length, chains: 0, rules: 0, ipRules: rs.ipRules.length, markRules: 0 };
 
+  for (const r of rs.ipRules) {
+    const owner = attr.ipRuleOwner(r) ?? (r.fwmark ? `${UNATTRIBUTED}ip rule/pref ${r.priority}` : null);
+    if (owner === null) continue;
+    ruleCounts.set(owner, (ruleCounts.get(owner) ?? 0) + 1);
+    const ref: RuleRef = { source: r.pos.source, line: r.pos.line, table: r.family === 'ip6' ? 'ip -6 rule' : 'ip rule', chain: `pref ${r.priority}`, text: r.text, family: r.family };
+    if (!firstRule.has(owner)) firstRule.set(owner, ref);
+    if (!r.fwmark) continue;
+    stats.markRules++;
+    const target = r.action === 'lookup' ? r.table ?? 'main' : r.action;
+    const entry = { family: r.family, label: 'routing decision', hook: 'routing', priority: 0 };
+    readers.push({ space: 'mark', value: r.fwmark.value >>> 0, mask: r.fwmark.mask >>> 0, invert: r.invert, effect: { kind: 'routing', target }, owner, ref, entries: [entry] });
+  }
+  // A rule no entry claims that sets exactly the mark an attributed routing rule looks for belongs to
+  // that rule's owner (kube-router's IPVS/DSR fwmarks are written without a comment).
+  const fwmarkOwner = new Map<number, string>();
+  for (const r of readers) if (r.effect.kind === 'routing' && !r.owner.startsWith(UNATTRIBUTED)) fwmarkOwner.set(r.value, r.owner);
+
   for (const table of rs.tables) {
     const entries = chainEntries(table);
     const tlabel = tableLabel(table);
@@ -56,6 +73,7 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
         stats.rules++;
         const markRelevant = isMarkRelevant(rule.exprs);
         let owner = attr.ruleOwner(table, chain, rule, chainOwner);
+        if (owner === null && markRelevant && fwmarkOwner.size) owner = ownerByFwmark(rule.exprs, fwmarkOwner);
         if (owner === null) {
           if (!un) {
             un = { table: tlabel, chain: chain.name, family: table.family, rules: 0, markRules: 0 };
@@ -91,25 +109,25 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
             case 'ctmark': {
               const and = e.and >>> 0;
               const xor = e.xor >>> 0;
-              writers.push({ space: e.kind, kind: 'set', touches: (~and | xor) >>> 0, sets: xor, full: and === 0, owner, ref, entries: chainEntriesList });
+              writers.push({ space: e.kind, kind: 'set', touches: (~and | xor) >>> 0, sets: xor, clears: (~and & ~xor) >>> 0, full: and === 0, owner, ref, entries: chainEntriesList });
               break;
             }
             case 'connmark-restore': {
               const touches = (e.nfmask | e.ctmask) >>> 0;
               const full = touches === ALL;
-              writers.push({ space: 'mark', kind: 'restore', touches, sets: full ? 0 : touches, full, owner, ref, entries: chainEntriesList });
+              writers.push({ space: 'mark', kind: 'restore', touches, sets: full ? 0 : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
               break;
             }
             case 'connmark-save': {
               const touches = (e.nfmask | e.ctmask) >>> 0;
               const full = touches === ALL;
-              writers.push({ space: 'ctmark', kind: 'save', touches, sets: full ? 0 : touches, full, owner, ref, entries: chainEntriesList });
+              writers.push({ space: 'ctmark', kind: 'save', touches, sets: full ? 0 : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
               break;
             }
             case 'tproxy':
               if (e.mark) {
                 const touches = (e.mark.mask | e.mark.value) >>> 0;
-                writers.push({ space: 'mark', kind: 'tproxy', touches, sets: e.mark.value >>> 0, full: e.mark.mask >>> 0 === ALL, owner, ref, entries: chainEntriesList });
+                writers.push({ space: 'mark', kind: 'tproxy', touches, sets: e.mark.value >>> 0, clears: (e.mark.mask & ~e.mark.value) >>> 0, full: e.mark.mask >>> 0 === ALL, owner, ref, entries: chainEntriesList });
               }
               break;
             case 'queue':
@@ -123,21 +141,19 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
     }
   }
 
-  for (const r of rs.ipRules) {
-    const owner = attr.ipRuleOwner(r) ?? (r.fwmark ? `${UNATTRIBUTED}ip rule/pref ${r.priority}` : null);
-    if (owner === null) continue;
-    ruleCounts.set(owner, (ruleCounts.get(owner) ?? 0) + 1);
-    const ref: RuleRef = { source: r.pos.source, line: r.pos.line, table: r.family === 'ip6' ? 'ip -6 rule' : 'ip rule', chain: `pref ${r.priority}`, text: r.text, family: r.family };
-    if (!firstRule.has(owner)) firstRule.set(owner, ref);
-    if (!r.fwmark) continue;
-    stats.markRules++;
-    const target = r.action === 'lookup' ? r.table ?? 'main' : r.action;
-    const entry = { family: r.family, label: 'routing decision', hook: 'routing', priority: 0 };
-    readers.push({ space: 'mark', value: r.fwmark.value >>> 0, mask: r.fwmark.mask >>> 0, invert: r.invert, effect: { kind: 'routing', target }, owner, ref, entries: [entry] });
-  }
   return { readers, writers, queues, ruleCounts, firstRule, unattributed, stats };
 }
 
 function refOf(rule: import('../ruleset/model.js').Rule, table: string, chain: string, family: string): RuleRef {
   return { source: rule.pos.source, line: rule.pos.line, table, chain, text: rule.text, family };
+}
+
+function ownerByFwmark(exprs: import('../ruleset/model.js').Expr[], fwmarkOwner: Map<number, string>): string | null {
+  for (const e of exprs) {
+    if (e.type === 'action' && e.kind === 'mark' && e.and >>> 0 === 0) {
+      const o = fwmarkOwner.get(e.xor >>> 0);
+      if (o) return o;
+    }
+  }
+  return null;
 }

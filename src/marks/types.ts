@@ -131,6 +131,8 @@ export interface Writer {
   touches: number;
   /** Bits it may turn on (the xor, the tproxy value; all of `touches` for copies). */
   sets: number;
+  /** Bits it may turn off: forced to 0 by a set, or replaced by a copy (restore/save). */
+  clears: number;
   /** Writes every one of the 32 bits (unmasked --set-mark, restore/save without a mask). */
   full: boolean;
   owner: string;
