@@ -1,9 +1,10 @@
 // Every command of the CLI, one module each. A module registers its command and returns it.
 import type { Command } from 'commander';
 import type { CommandContext } from '../program.js';
+import { registerDoctor } from './doctor.js';
 import { registerLab } from './lab.js';
 import { registerQueue } from './queue.js';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext) => Command;
 
-export const COMMANDS: RegisterCommand[] = [registerLab, registerQueue];
+export const COMMANDS: RegisterCommand[] = [registerLab, registerQueue, registerDoctor];
