@@ -268,11 +268,12 @@ export function inspectorConflicts(ctx: Ctx, mask: number): Conflict[] {
       if (facts.length) s += `: ${facts.join('; ')}`;
       const allReaders = readersOn(ctx, 'mark', bits);
       const setting = uniqueStrings(allReaders.map((r) => changeOutcome(r, bits, true)));
-      const someoneSets = ctx.facts.writers.some((w) => w.space === 'mark' && (w.sets & bits) !== 0);
+      // Clearing matters only where some rule that packets reach sets the bit.
+      const someoneSets = ctx.facts.writers.some((w) => w.space === 'mark' && w.entries.length > 0 && (w.sets & bits) !== 0);
       const clearing = someoneSets ? uniqueStrings(allReaders.map((r) => changeOutcome(r, bits, false))) : [];
       if (setting.length) s += `; an inspector setting it would ${joinAnd(setting.slice(0, 4))}`;
       if (clearing.length) s += `; an inspector clearing it would ${joinAnd(clearing.slice(0, 4))}`;
-      const writers = writersOn(ctx, 'mark', bits, o.id);
+      const writers = writersOn(ctx, 'mark', bits, o.id).filter((w) => w.entries.length > 0);
       if (writers.length) s += `; ${o.name} also writes it (${joinAnd(uniqueStrings(writers.map((w) => w.ref.chain)).slice(0, 3))}), overwriting the inspector's value`;
       if ((o.reservedOnly.mark & bits) === bits) s += `; no rule on this node uses it yet, but ${o.name} reserves it and may start using it at any time`;
       sentences.push(s);

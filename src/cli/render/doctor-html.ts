@@ -53,7 +53,7 @@ export function renderDoctorHtml(r: DoctorReport, problems: readonly Problem[], 
         '</li>',
     )
     .join('');
-  const suggestion = r.suggestion.mask !== null ? `<code>--mask ${hex8(r.suggestion.mask)}</code> (${esc(describeBits(r.suggestion.mask))}): ${esc(r.suggestion.reason)}` : `none: ${esc(r.suggestion.reason)}`;
+  const suggestion = r.suggestion.mask !== null ? `<code>--mask ${hex8(r.suggestion.mask)}</code>: ${esc(describeBits(r.suggestion.mask))}; ${esc(r.suggestion.reason)}` : `none: ${esc(r.suggestion.reason)}`;
   const probs = problems.length ? `<h2>Input problems</h2><ul>${problems.map((p) => `<li><code>${esc(p.source)}:${p.line}:${p.column}</code> ${esc(p.code)}: ${esc(p.message)}</li>`).join('')}</ul>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nfqguard doctor</title>

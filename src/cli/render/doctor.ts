@@ -96,16 +96,16 @@ function cell(b: BitInfo, letters: Map<string, string>, colours: Map<string, { a
   let ch = '.';
   if (b.owners.length === 1) ch = letters.get(b.owners[0]) ?? '?';
   else if (b.owners.length > 1) ch = '*';
-  const txt = ` ${ch}`;
+  const txt = `  ${ch}`;
   if (!color || b.owners.length === 0) return txt;
   const bg = b.owners.length > 1 || conflicted ? CONFLICT_COLOUR.ansi : colours.get(b.owners[0])?.ansi ?? 244;
   return `\x1b[48;5;${bg}m\x1b[38;5;15m${txt}\x1b[0m`;
 }
 
 function mapLines(title: string, bits: BitInfo[], letters: Map<string, string>, colours: Map<string, { ansi: number }>, conflictBits: number, color: boolean): string {
-  const hdr = '  bit ' + Array.from({ length: 32 }, (_, i) => String(31 - i).padStart(2)).join('');
+  const hdr = '  bit ' + Array.from({ length: 32 }, (_, i) => String(31 - i).padStart(3)).join('');
   const row = '      ' + Array.from({ length: 32 }, (_, i) => cell(bits[31 - i], letters, colours, conflictBits, color)).join('');
-  const marks = '      ' + Array.from({ length: 32 }, (_, i) => (((conflictBits >>> (31 - i)) & 1) === 1 ? ' ^' : '  ')).join('').trimEnd();
+  const marks = '      ' + Array.from({ length: 32 }, (_, i) => (((conflictBits >>> (31 - i)) & 1) === 1 ? '  ^' : '   ')).join('').trimEnd();
   return `${title}\n${hdr}\n${row}\n${marks.trim() ? marks + '\n' : ''}`;
 }
 
@@ -149,7 +149,7 @@ export function renderDoctorText(r: DoctorReport, problems: readonly Problem[], 
     for (const t of c.traces ?? []) out += `       trace: ${t.packet} -> ${t.verdict}\n${t.steps.map((x) => `         ${x}`).join('\n')}\n`;
   });
   out += '\nsuggestion\n';
-  if (r.suggestion.mask !== null) out += `  --mask ${hex8(r.suggestion.mask)} (${describeBits(r.suggestion.mask)}): ${r.suggestion.reason}\n`;
+  if (r.suggestion.mask !== null) out += `  --mask ${hex8(r.suggestion.mask)}: ${describeBits(r.suggestion.mask).replace(/ \(0x[0-9a-f]+\)$/, '')}; ${r.suggestion.reason}\n`;
   else out += `  none: ${r.suggestion.reason}\n`;
   out += `  free bits on this node: ${hex8(r.free)}\n`;
   if (problems.length) {
