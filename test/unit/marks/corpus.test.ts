@@ -51,7 +51,13 @@ for (const e of all) {
       for (const ev of o.evidence) {
         const lines = readFileSync(join(CORPUS, '..', '..', '..', ev.source), 'utf8').split('\n');
         const line = lines[ev.line - 1] ?? '';
-        assert.ok(line.includes(ev.chain.replace(/^pref /, '')) || line.includes(ev.text.slice(0, 20)), `${ev.source}:${ev.line} is "${line}", cited for ${ev.chain}`);
+        if (ev.source.endsWith('.json')) {
+          // nft JSON: the position is the rule object's opening brace; its chain follows within a few lines.
+          const obj = lines.slice(ev.line - 1, ev.line + 8).join('\n');
+          assert.ok(/^\s*\{/.test(line) && obj.includes('"rule"') && obj.includes(`"chain": "${ev.chain}"`), `${ev.source}:${ev.line} does not open a rule of ${ev.chain}`);
+        } else {
+          assert.ok(line.includes(ev.chain.replace(/^pref /, '')) || line.includes(ev.text.slice(0, 20)), `${ev.source}:${ev.line} is "${line}", cited for ${ev.chain}`);
+        }
       }
     }
   });
