@@ -1,9 +1,10 @@
 // Benchmark: the doctor on a large kube-proxy node (default 10,000 Services with 2 endpoints each, as
 // iptables-save prints kube-proxy's iptables mode), plus kubelet's rules and the seed's NFQUEUE rule.
 // Times parsing and analysis separately, several runs, and prints medians.
-//   node dist/bench/doctor/run.js [services] [runs]
+//   node dist/bench/doctor/run.js [services] [runs] [--save FILE]   (--save also writes the text, for timing the CLI)
 // The ruleset text is generated here because `nfqguard gen kube-proxy` is not in this tree yet; it has
 // the same shape as the captured fixture test/fixtures/rulesets/kube-proxy/iptables.iptables-save.
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { analyze } from '../../src/marks/index.js';
 import type { Ruleset } from '../../src/ruleset/model.js';
@@ -63,6 +64,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const text = kubeProxySave(services);
+  const save = process.argv.indexOf('--save');
+  if (save > 0) writeFileSync(process.argv[save + 1], text);
   const parse: number[] = [];
   const anal: number[] = [];
   const total: number[] = [];
