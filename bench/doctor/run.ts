@@ -21,7 +21,7 @@ export function kubeProxySave(services: number): string {
     '-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0',
     '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully',
   ];
-  const id = (p: string, i: number): string => `${p}${i.toString(36).toUpperCase().padStart(16, 'X')}`;
+  const id = (p: string, i: number): string => `${p}${i.toString(36).toUpperCase().padStart(16, '0')}`;
   for (let i = 0; i < services; i++) {
     const ip = `10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
     const svc = id('KUBE-SVC-', i);
