@@ -88,7 +88,10 @@ async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[
   if (opts.json) writeJson(ctx.io, doctorJson(report, problems));
   else ctx.io.stdout(renderDoctorText(report, problems, { color: useColour(ctx.io, opts.color), sources }));
   if (problems.length && opts.json) {
-    for (const p of problems.slice(0, 20)) ctx.io.stderr(`${p.source}:${p.line}:${p.column}: ${p.severity} ${p.code}: ${p.message}\n`);
+    // The JSON has them all; stderr gets a count and the errors first.
+    const errors = problems.filter((p) => p.severity === 'error');
+    ctx.io.stderr(`nfqguard doctor: ${problems.length} input problem${problems.length === 1 ? '' : 's'} (${errors.length} error${errors.length === 1 ? '' : 's'}), listed under "problems"; the analysis used what was understood\n`);
+    for (const p of [...errors, ...problems.filter((x) => x.severity !== 'error')].slice(0, 3)) ctx.io.stderr(`  ${p.source}:${p.line}:${p.column}: ${p.severity} ${p.code}: ${p.message}\n`);
   }
   ctx.exit(report.conflicts.length ? EXIT_FINDINGS : EXIT_OK);
 }
