@@ -58,6 +58,8 @@ export class Attributor {
   private readonly signatures: Array<{ space: Space; mask: number; value?: number; id: string }> = [];
   private readonly queueId: string | null = null;
   private readonly commentCache = new Map<string, string | null>();
+  /** All comment patterns in one expression: most comments match none, and one test says so. */
+  private anyComment: RegExp = /$^/;
 
   constructor(readonly catalog: readonly ComponentEntry[]) {
     for (const e of catalog) {
@@ -67,6 +69,7 @@ export class Attributor {
       for (const m of e.identify.marks ?? []) this.signatures.push({ ...m, id: e.id });
       if (e.identify.queue && this.queueId === null) this.queueId = e.id;
     }
+    if (this.comments.length) this.anyComment = new RegExp(this.comments.map((c) => `(?:${c.re.source})`).join('|'));
     this.chains = compileNames(catalog.map((e) => ({ names: e.identify.chains, id: e.id })));
     this.tables = compileNames(catalog.map((e) => ({ names: e.identify.tables, id: e.id })));
   }
@@ -84,6 +87,10 @@ export class Attributor {
     let id = this.commentCache.get(comment);
     if (id !== undefined) return id;
     id = null;
+    if (!this.anyComment.test(comment)) {
+      this.commentCache.set(comment, null);
+      return null;
+    }
     for (const c of this.comments) {
       if (c.re.test(comment)) {
         id = c.id;

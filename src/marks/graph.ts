@@ -14,7 +14,17 @@ export function tableLabel(t: Table): string {
  * itself). Chains no base chain reaches get no entry (they never see a packet).
  */
 export function chainEntries(t: Table): Map<string, Entry[]> {
-  const byName = new Map(t.chains.map((c) => [c.name, c]));
+  // Jump/goto targets of each chain, once (a kube-proxy nat table has tens of thousands of chains).
+  const targets = new Map<string, string[]>();
+  for (const c of t.chains) {
+    const list: string[] = [];
+    for (const r of c.rules) {
+      for (const e of r.exprs) {
+        if (e.type === 'action' && (e.kind === 'jump' || e.kind === 'goto') && !list.includes(e.chain)) list.push(e.chain);
+      }
+    }
+    targets.set(c.name, list);
+  }
   const out = new Map<string, Entry[]>();
   const label = tableLabel(t);
   for (const base of t.chains) {
@@ -27,14 +37,10 @@ export function chainEntries(t: Table): Map<string, Entry[]> {
       let list = out.get(name);
       if (!list) out.set(name, (list = []));
       list.push(entry);
-      const chain = byName.get(name);
-      if (!chain) continue;
-      for (const r of chain.rules) {
-        for (const e of r.exprs) {
-          if (e.type === 'action' && (e.kind === 'jump' || e.kind === 'goto') && !seen.has(e.chain)) {
-            seen.add(e.chain);
-            stack.push(e.chain);
-          }
+      for (const next of targets.get(name) ?? []) {
+        if (!seen.has(next)) {
+          seen.add(next);
+          stack.push(next);
         }
       }
     }
