@@ -14,37 +14,45 @@ export function tableLabel(t: Table): string {
  * itself). Chains no base chain reaches get no entry (they never see a packet).
  */
 export function chainEntries(t: Table): Map<string, Entry[]> {
-  // Jump/goto targets of each chain, once (a kube-proxy nat table has tens of thousands of chains).
-  const targets = new Map<string, string[]>();
-  for (const c of t.chains) {
-    const list: string[] = [];
+  // Chains by index, and each chain's jump/goto targets once: a kube-proxy nat table has tens of
+  // thousands of chains, so the walks below use arrays, not maps of names.
+  const index = new Map<string, number>();
+  t.chains.forEach((c, i) => index.set(c.name, i));
+  const targets: number[][] = t.chains.map((c) => {
+    const list: number[] = [];
     for (const r of c.rules) {
       for (const e of r.exprs) {
-        if (e.type === 'action' && (e.kind === 'jump' || e.kind === 'goto') && !list.includes(e.chain)) list.push(e.chain);
+        if (e.type !== 'action' || (e.kind !== 'jump' && e.kind !== 'goto')) continue;
+        const j = index.get(e.chain);
+        if (j !== undefined && !list.includes(j)) list.push(j);
       }
     }
-    targets.set(c.name, list);
-  }
-  const out = new Map<string, Entry[]>();
+    return list;
+  });
+  const reached: Entry[][] = t.chains.map(() => []);
   const label = tableLabel(t);
-  for (const base of t.chains) {
-    if (!base.base) continue;
+  const seen = new Uint8Array(t.chains.length);
+  t.chains.forEach((base, b) => {
+    if (!base.base) return;
     const entry: Entry = { family: t.family, label: `${label} ${base.name}`, hook: base.base.hook, priority: base.base.priority };
-    const seen = new Set<string>([base.name]);
-    const stack = [base.name];
+    seen.fill(0);
+    seen[b] = 1;
+    const stack = [b];
     while (stack.length) {
-      const name = stack.pop()!;
-      let list = out.get(name);
-      if (!list) out.set(name, (list = []));
-      list.push(entry);
-      for (const next of targets.get(name) ?? []) {
-        if (!seen.has(next)) {
-          seen.add(next);
-          stack.push(next);
+      const i = stack.pop()!;
+      reached[i].push(entry);
+      for (const j of targets[i]) {
+        if (!seen[j]) {
+          seen[j] = 1;
+          stack.push(j);
         }
       }
     }
-  }
+  });
+  const out = new Map<string, Entry[]>();
+  t.chains.forEach((c, i) => {
+    if (reached[i].length) out.set(c.name, reached[i]);
+  });
   return out;
 }
 
