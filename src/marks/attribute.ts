@@ -3,6 +3,7 @@
 // chain name (exact before prefix, longer prefix first), the chain a base-chain rule jumps to, and
 // last a mark expression that by itself identifies a component (Tailscale's 0xff0000 mask).
 import type { Chain, Expr, IpRule, Rule, Table } from '../ruleset/model.js';
+
 import type { ComponentEntry, Space } from './types.js';
 
 interface NamePattern {
@@ -101,18 +102,29 @@ export class Attributor {
     return id;
   }
 
-  ruleOwner(table: Table, chain: Chain, rule: Rule, chainOwner: string | null): string | null {
+  /** The component variants (told apart by marks) whose chains include this one; computed once per chain. */
+  chainVariants(chain: Chain): readonly string[] {
+    return this.variants.filter((v) => lookupName(chain.name, v.names)).map((v) => v.id);
+  }
+
+  /**
+   * `hasMarks`/`hasQueue`: whether the rule has mark expressions or an NFQUEUE action (the caller has
+   * scanned it already); `variants`: chainVariants(chain).
+   */
+  ruleOwner(chain: Chain, rule: Rule, chainOwner: string | null, variants: readonly string[], hasMarks: boolean, hasQueue: boolean): string | null {
     if (rule.comment) {
       const id = this.commentOwner(rule.comment);
       if (id) return id;
     }
     let marks: ReturnType<typeof markExprs> | undefined;
-    for (const v of this.variants) {
-      if (!lookupName(chain.name, v.names)) continue;
-      marks ??= markExprs(rule.exprs);
-      if (marks.some((m) => v.marks.some((s) => s.space === m.space && (m.mask & ~s.maskWithin) === 0 && (m.value & s.valueHas) !== 0))) return v.id;
+    if (hasMarks) {
+      for (const v of this.variants) {
+        if (!variants.includes(v.id)) continue;
+        marks ??= markExprs(rule.exprs);
+        if (marks.some((m) => v.marks.some((s) => s.space === m.space && (m.mask & ~s.maskWithin) === 0 && (m.value & s.valueHas) !== 0))) return v.id;
+      }
     }
-    if (this.queueId && rule.exprs.some((e) => e.type === 'action' && e.kind === 'queue')) return this.queueId;
+    if (this.queueId && hasQueue) return this.queueId;
     if (chainOwner) return chainOwner;
     for (const e of rule.exprs) {
       if (e.type === 'action' && (e.kind === 'jump' || e.kind === 'goto')) {
@@ -120,6 +132,7 @@ export class Attributor {
         if (id) return id;
       }
     }
+    if (!hasMarks) return null;
     marks ??= markExprs(rule.exprs);
     for (const m of marks) {
       for (const s of this.signatures) {

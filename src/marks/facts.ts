@@ -21,15 +21,16 @@ export interface Facts {
   stats: { tables: number; chains: number; rules: number; ipRules: number; markRules: number };
 }
 
-function isMarkRelevant(exprs: import('../ruleset/model.js').Expr[]): boolean {
+/** 1: reads or writes a mark; 2: has an NFQUEUE action (also 1). One scan per rule. */
+function markFlags(exprs: import('../ruleset/model.js').Expr[]): number {
+  let f = 0;
   for (const e of exprs) {
     if (e.type === 'match') {
-      if (e.key === 'mark' || e.key === 'ctmark') return true;
-    } else if (e.kind === 'mark' || e.kind === 'ctmark' || e.kind === 'connmark-save' || e.kind === 'connmark-restore' || e.kind === 'queue' || (e.kind === 'tproxy' && e.mark)) {
-      return true;
-    }
+      if (e.key === 'mark' || e.key === 'ctmark') f |= 1;
+    } else if (e.kind === 'queue') f |= 3;
+    else if (e.kind === 'mark' || e.kind === 'ctmark' || e.kind === 'connmark-save' || e.kind === 'connmark-restore' || (e.kind === 'tproxy' && e.mark)) f |= 1;
   }
-  return false;
+  return f;
 }
 
 export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): Facts {
@@ -65,14 +66,16 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
     for (const chain of table.chains) {
       stats.chains++;
       const chainOwner = attr.chainOwner(table, chain);
+      const variants = attr.chainVariants(chain);
       const chainEntriesList = entries.get(chain.name) ?? [];
       let un: UnattributedChain | undefined;
       const rules = chain.rules;
       for (let i = 0; i < rules.length; i++) {
         const rule = rules[i];
         stats.rules++;
-        const markRelevant = isMarkRelevant(rule.exprs);
-        let owner = attr.ruleOwner(table, chain, rule, chainOwner);
+        const flags = markFlags(rule.exprs);
+        const markRelevant = flags !== 0;
+        let owner = attr.ruleOwner(chain, rule, chainOwner, variants, markRelevant, (flags & 2) !== 0);
         if (owner === null && markRelevant && fwmarkOwner.size) owner = ownerByFwmark(rule.exprs, fwmarkOwner);
         if (owner === null) {
           if (!un) {
