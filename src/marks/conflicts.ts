@@ -108,7 +108,7 @@ function writeDescription(w: Writer): string {
     case 'save':
       return w.full ? `${where} saves the whole mark into the connmark (no mask)` : `${where} saves ${describeBits(w.touches)} of the mark into the connmark`;
     case 'tproxy':
-      return `${where} sets the ${what} to ${hex8(w.sets)}/${hex8(w.touches)} with TPROXY`;
+      return w.full ? `${where} sets the whole ${what} to ${hex8(w.sets)} with TPROXY (--tproxy-mark mask 0xffffffff)` : `${where} sets the ${what} to ${hex8(w.sets)}/${hex8(w.touches)} with TPROXY`;
     case 'set':
       if (w.full) return `${where} sets the whole ${what} to ${hex8(w.sets)} (no mask)`;
       return `${where} writes ${describeBits(w.touches)} of the ${what}`;

@@ -22,6 +22,15 @@ export interface Facts {
 }
 
 /** 1: reads or writes a mark; 2: has an NFQUEUE action (also 1). One scan per rule. */
+/** `--tproxy-mark value[/mask]` in an opaque TPROXY target's text (the mask defaults to all 32 bits). */
+export function tproxyMark(text: string): { value: number; mask: number } | undefined {
+  const m = /--tproxy-mark\s+(0x[0-9a-fA-F]+|\d+)(?:\/(0x[0-9a-fA-F]+|\d+))?/.exec(text);
+  if (!m) return undefined;
+  const value = Number(m[1]) >>> 0;
+  const mask = m[2] === undefined ? ALL : Number(m[2]) >>> 0;
+  return { value: value & mask, mask };
+}
+
 function markFlags(exprs: import('../ruleset/model.js').Expr[]): number {
   let f = 0;
   for (const e of exprs) {
@@ -29,6 +38,7 @@ function markFlags(exprs: import('../ruleset/model.js').Expr[]): number {
       if (e.key === 'mark' || e.key === 'ctmark') f |= 1;
     } else if (e.kind === 'queue') f |= 3;
     else if (e.kind === 'mark' || e.kind === 'ctmark' || e.kind === 'connmark-save' || e.kind === 'connmark-restore' || (e.kind === 'tproxy' && e.mark)) f |= 1;
+    else if (e.kind === 'other' && e.name === 'TPROXY' && e.text.includes('--tproxy-mark')) f |= 1;
   }
   return f;
 }
@@ -133,6 +143,15 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
                 writers.push({ space: 'mark', kind: 'tproxy', touches, sets: e.mark.value >>> 0, clears: (e.mark.mask & ~e.mark.value) >>> 0, full: e.mark.mask >>> 0 === ALL, owner, ref, entries: chainEntriesList });
               }
               break;
+            case 'other': {
+              // The iptables parser keeps TPROXY as an opaque target; its --tproxy-mark is still a write.
+              const t = e.name === 'TPROXY' ? tproxyMark(e.text) : undefined;
+              if (t) {
+                const touches = (t.mask | t.value) >>> 0;
+                writers.push({ space: 'mark', kind: 'tproxy', touches, sets: t.value, clears: (t.mask & ~t.value) >>> 0, full: t.mask === ALL, owner, ref, entries: chainEntriesList });
+              }
+              break;
+            }
             case 'queue':
               queues.push({ num: e.num, numTo: e.numTo, bypass: e.bypass, owner, ref, entries: chainEntriesList });
               break;

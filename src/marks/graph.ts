@@ -82,6 +82,7 @@ export function ruleEffect(rule: Rule): Effect {
     }
     if (e.kind === 'mark' || e.kind === 'ctmark' || e.kind === 'connmark-save' || e.kind === 'connmark-restore') markWrite = true;
     else if (e.kind === 'notrack') notrack = true;
+    else if (e.kind === 'other' && e.name === 'TPROXY') return { kind: 'tproxy' }; // opaque in the iptables parser
     else if (e.kind === 'other' && other === undefined) other = e.name;
   }
   if (markWrite) return { kind: 'mark' };

@@ -69,7 +69,8 @@ Examples:
       ];
       if (opts.live && inputs.length) throw new UsageError('--live reads the node itself; give either --live or files, not both');
       if (!opts.live && !inputs.length) throw new UsageError('nothing to read', 'give --live, or files: --iptables-save FILE, --nft-json FILE, --ip-rules FILE');
-      const { ruleset, sources } = await loadRulesetInputs(ctx.io, opts.live ? 'live' : inputs);
+      const { ruleset, sources, warnings } = await loadRulesetInputs(ctx.io, opts.live ? 'live' : inputs);
+      for (const w of warnings) ctx.io.stderr(`nfqguard doctor: ${w}\n`);
       await runDoctor(ctx, ruleset, sources, opts);
     });
 }

@@ -4,7 +4,9 @@ import type { CommandContext } from '../program.js';
 import { registerDoctor } from './doctor.js';
 import { registerLab } from './lab.js';
 import { registerQueue } from './queue.js';
+import { registerParse } from './parse.js';
+import { registerGen } from './gen.js';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext) => Command;
 
-export const COMMANDS: RegisterCommand[] = [registerLab, registerQueue, registerDoctor];
+export const COMMANDS: RegisterCommand[] = [registerLab, registerQueue, registerParse, registerGen, registerDoctor];

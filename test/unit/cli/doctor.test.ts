@@ -1,5 +1,4 @@
 // `nfqguard doctor` in-process: usage errors, exit codes, the --json shape the issue specifies, --html.
-// Tests that read fixtures need the ruleset parsers in the build and skip, saying so, without them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/program.js';
 import type { Io } from '../../../src/cli/io.js';
-import { loadParsers } from '../marks/corpus.js';
 
 function io(): Io & { out: string; err: string } {
   const o = {
@@ -48,16 +46,14 @@ test('doctor --help has examples', async () => {
   assert.match(x.out, /Examples:\n {2}\$ sudo nfqguard doctor --live/);
 });
 
-const parsers = await loadParsers();
-const skip = parsers?.parseIptablesSave ? false : 'needs the ruleset parsers (src/ruleset/index.ts) in this build';
 
-test('doctor: an unreadable file is a usage error', { skip }, async () => {
+test('doctor: an unreadable file is a usage error', async () => {
   const x = io();
   assert.equal(await runCli(['doctor', '--iptables-save', 'no/such/file'], x), 2);
   assert.match(x.err, /cannot read no\/such\/file: ENOENT/);
 });
 
-test('doctor --json: the issue\'s shape, masks as 0x%08x, exit 1 on conflicts', { skip }, async () => {
+test('doctor --json: the issue\'s shape, masks as 0x%08x, exit 1 on conflicts', async () => {
   const x = io();
   const code = await runCli(['doctor', '--iptables-save', `${F}/mixes/kubelet+kube-proxy+seed.iptables-save`, '--mask', '0x8000', '--json'], x);
   assert.equal(code, 1);
@@ -83,7 +79,7 @@ test('doctor --json: the issue\'s shape, masks as 0x%08x, exit 1 on conflicts', 
   assert.equal(j.bits[15].owners[0], 'kubelet');
 });
 
-test('doctor: exit 0 without conflicts; text with the map, several files merged', { skip }, async () => {
+test('doctor: exit 0 without conflicts; text with the map, several files merged', async () => {
   const x = io();
   const code = await runCli(['doctor', '--iptables-save', `${F}/calico/iptables.iptables-save`, `${F}/kube-proxy/iptables.iptables-save`], x);
   assert.equal(code, 0, x.out + x.err);
@@ -97,7 +93,7 @@ test('doctor: exit 0 without conflicts; text with the map, several files merged'
   assert.ok(c.out.includes('\x1b[48;5;'), '--color colours the map');
 });
 
-test('doctor --html writes one self-contained page', { skip }, async () => {
+test('doctor --html writes one self-contained page', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nfqg-doc-'));
   try {
     const x = io();

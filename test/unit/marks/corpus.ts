@@ -1,9 +1,8 @@
 // Loads the doctor's fixture corpus (test/fixtures/rulesets/<component>/<name>.*) through the ruleset
-// parsers. The parsers live in src/ruleset/index.ts; where one is missing from this build, the fixtures
-// that need it are reported as not loadable (the tests skip them and say why).
+// parsers, each file under its path relative to the project (so evidence reads test/fixtures/...:LINE).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Ruleset } from '../../../src/ruleset/model.js';
+import { mergeRulesets, parseIpRules, parseIptablesSave, parseNftJson, type Ruleset } from '../../../src/ruleset/index.js';
 
 export const CORPUS = join(process.cwd(), 'test/fixtures/rulesets');
 
@@ -17,25 +16,6 @@ export interface Expect {
   note?: string;
 }
 
-interface Parsers {
-  parseIptablesSave?: (text: string, opts: { source: string; family?: 'ip' | 'ip6' }) => Ruleset;
-  parseNftJson?: (text: string, opts: { source: string }) => Ruleset;
-  parseIpRules?: (text: string, opts: { source: string; family: 'ip' | 'ip6' }) => Ruleset;
-  mergeRulesets?: (...r: Ruleset[]) => Ruleset;
-}
-
-let cached: Parsers | null | undefined;
-export async function loadParsers(): Promise<Parsers | null> {
-  if (cached !== undefined) return cached;
-  const path = '../../../src/ruleset/index.js';
-  try {
-    cached = (await import(path)) as Parsers;
-  } catch {
-    cached = null;
-  }
-  return cached;
-}
-
 export function expectations(): Expect[] {
   const out: Expect[] = [];
   for (const dir of readdirSync(CORPUS, { withFileTypes: true })) {
@@ -47,10 +27,8 @@ export function expectations(): Expect[] {
   return out.sort((a, b) => a.fixture.localeCompare(b.fixture));
 }
 
-/** The fixture's ruleset, or why it cannot be loaded with this build's parsers. */
-export async function loadFixture(e: Expect): Promise<{ ruleset: Ruleset; files: string[] } | { missing: string }> {
-  const p = await loadParsers();
-  if (!p) return { missing: 'src/ruleset/index.ts (the parsers) is not in this build' };
+/** The fixture's ruleset: every captured file of it, parsed and merged. */
+export function loadFixture(e: Expect): { ruleset: Ruleset; files: string[] } {
   const dir = e.fixture.split('/')[0];
   const parts: Ruleset[] = [];
   const files: string[] = [];
@@ -59,16 +37,10 @@ export async function loadFixture(e: Expect): Promise<{ ruleset: Ruleset; files:
     const text = readFileSync(join(CORPUS, dir, input), 'utf8');
     files.push(rel);
     if (input.endsWith('.iptables-save') || input.endsWith('.ip6tables-save')) {
-      if (!p.parseIptablesSave) return { missing: 'parseIptablesSave' };
-      parts.push(p.parseIptablesSave(text, { source: rel, family: input.endsWith('.ip6tables-save') ? 'ip6' : undefined }));
-    } else if (input.endsWith('.nft.json')) {
-      if (!p.parseNftJson) return { missing: 'parseNftJson' };
-      parts.push(p.parseNftJson(text, { source: rel }));
-    } else if (input.endsWith('.ip-rule')) {
-      if (!p.parseIpRules) return { missing: 'parseIpRules' };
-      parts.push(p.parseIpRules(text, { source: rel, family: 'ip' }));
-    }
+      parts.push(parseIptablesSave(text, { source: rel, family: input.endsWith('.ip6tables-save') ? 'ip6' : undefined }));
+    } else if (input.endsWith('.nft.json')) parts.push(parseNftJson(text, { source: rel }));
+    else if (input.endsWith('.ip-rule')) parts.push(parseIpRules(text, { source: rel, family: 'ip' }));
+    else throw new Error(`${rel}: unknown input kind`);
   }
-  if (!p.mergeRulesets) return { missing: 'mergeRulesets' };
-  return { ruleset: parts.length === 1 ? parts[0] : p.mergeRulesets(...parts), files };
+  return { ruleset: mergeRulesets(...parts), files };
 }
