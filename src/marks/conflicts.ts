@@ -266,7 +266,8 @@ export function inspectorConflicts(ctx: Ctx, mask: number): Conflict[] {
       const readers = readersOn(ctx, 'mark', bits, o.id);
       const facts = readers.slice(0, SENTENCES_PER_PARTY).map((r) => readerSentence(r, bits));
       if (facts.length) s += `: ${facts.join('; ')}`;
-      const allReaders = readersOn(ctx, 'mark', bits);
+      // The owner's own readers first: theirs is the meaning the sentence names.
+      const allReaders = [...readers, ...readersOn(ctx, 'mark', bits).filter((r) => r.owner !== o.id)];
       const setting = uniqueStrings(allReaders.map((r) => changeOutcome(r, bits, true)));
       // Clearing matters only where some rule that packets reach sets the bit.
       const someoneSets = ctx.facts.writers.some((w) => w.space === 'mark' && w.entries.length > 0 && (w.sets & bits) !== 0);

@@ -24,6 +24,7 @@ interface DoctorOptions {
   json?: boolean;
   html?: string;
   color?: boolean;
+  netns?: string;
 }
 
 export function registerDoctor(program: Command, ctx: CommandContext): Command {
@@ -42,6 +43,7 @@ export function registerDoctor(program: Command, ctx: CommandContext): Command {
     .option('--iptables-save <file...>', 'iptables-save output (- for stdin)')
     .option('--ip6tables-save <file...>', 'ip6tables-save output')
     .option('--nft-json <file...>', 'nft -j list ruleset output')
+    .option('--netns <name>', 'with --live: read this network namespace (ip netns name) instead of the host')
     .option('--ip-rules <file...>', '`ip rule` output')
     .option('--ip6-rules <file...>', '`ip -6 rule` output')
     .option('--mask <m>', 'the planned inspector mask to check, e.g. 0x0f000000', parseU32('--mask'))
@@ -68,8 +70,9 @@ Examples:
         ...(opts.ip6Rules ?? []).map((f) => ({ kind: 'ip-rules' as const, file: f, family: 'ip6' as const })),
       ];
       if (opts.live && inputs.length) throw new UsageError('--live reads the node itself; give either --live or files, not both');
+      if (opts.netns && !opts.live) throw new UsageError('--netns goes with --live', 'e.g. nfqguard doctor --live --netns NAME');
       if (!opts.live && !inputs.length) throw new UsageError('nothing to read', 'give --live, or files: --iptables-save FILE, --nft-json FILE, --ip-rules FILE');
-      const { ruleset, sources, warnings } = await loadRulesetInputs(ctx.io, opts.live ? 'live' : inputs);
+      const { ruleset, sources, warnings } = await loadRulesetInputs(ctx.io, opts.live ? { live: true, netns: opts.netns } : inputs);
       for (const w of warnings) ctx.io.stderr(`nfqguard doctor: ${w}\n`);
       await runDoctor(ctx, ruleset, sources, opts);
     });

@@ -11,11 +11,11 @@ export type RulesetInput =
   | { kind: 'nft-json'; file: string }
   | { kind: 'ip-rules'; file: string; family: 'ip' | 'ip6' };
 
-export async function loadRulesetInputs(io: Io, inputs: RulesetInput[] | 'live'): Promise<{ ruleset: Ruleset; sources: string[]; warnings: string[] }> {
-  if (inputs === 'live') {
+export async function loadRulesetInputs(io: Io, inputs: RulesetInput[] | { live: true; netns?: string }): Promise<{ ruleset: Ruleset; sources: string[]; warnings: string[] }> {
+  if (!Array.isArray(inputs)) {
     if (process.getuid?.() !== 0) throw new UsageError('--live reads iptables, nft and ip rule, which needs root', 'run it as root: sudo nfqguard doctor --live');
-    const live = await readLiveRuleset({ signal: io.signal });
-    return { ruleset: live.ruleset, sources: ['live'], warnings: live.warnings };
+    const live = await readLiveRuleset({ signal: io.signal, netns: inputs.netns });
+    return { ruleset: live.ruleset, sources: [inputs.netns ? `live (netns ${inputs.netns})` : 'live'], warnings: live.warnings };
   }
   const parts: Ruleset[] = [];
   for (const input of inputs) {
