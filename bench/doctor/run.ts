@@ -27,9 +27,11 @@ async function main(): Promise<void> {
   const parse: number[] = [];
   const anal: number[] = [];
   const total: number[] = [];
+  const cpu: number[] = [];
   let rules = 0;
   let conflicts = 0;
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const rs = parseIptablesSave(text, { source: 'bench' });
     const t1 = performance.now();
@@ -38,12 +40,14 @@ async function main(): Promise<void> {
     parse.push(t1 - t0);
     anal.push(t2 - t1);
     total.push(t2 - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
     rules = r.stats.rules;
     conflicts = r.conflicts.length;
   }
   const mb = (Buffer.byteLength(text) / 1e6).toFixed(1);
   console.log(`doctor on kube-proxy with ${services} services: ${rules} rules, ${mb} MB of iptables-save, ${conflicts} conflicts (queue + --mask 0x8000)`);
-  console.log(`runs ${runs}: parse median ${median(parse).toFixed(0)} ms, analyze median ${median(anal).toFixed(0)} ms, total median ${median(total).toFixed(0)} ms (min ${Math.min(...total).toFixed(0)}, max ${Math.max(...total).toFixed(0)})`);
+  console.log(`runs ${runs}: parse median ${median(parse).toFixed(0)} ms, analyze median ${median(anal).toFixed(0)} ms, total median ${median(total).toFixed(0)} ms (min ${Math.min(...total).toFixed(0)}, max ${Math.max(...total).toFixed(0)}); CPU time median ${median(cpu).toFixed(0)} ms`);
 }
 
 await main();
