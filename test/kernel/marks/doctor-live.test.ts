@@ -5,22 +5,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelTest } from '../../helpers/kernel.js';
-import { runCli } from '../../../src/cli/program.js';
-import type { Io } from '../../../src/cli/io.js';
+import { cli } from '../../helpers/cli.js';
 
 const CORPUS = join(process.cwd(), 'test/fixtures/rulesets');
 
-function io(): Io & { out: string; err: string } {
-  const o = { out: '', err: '', stdout: (t: string) => void (o.out += t), stderr: (t: string) => void (o.err += t), cwd: process.cwd(), env: {}, signal: new AbortController().signal };
-  return o;
-}
-
 kernelTest('doctor --live --netns: wg-quick + kubelet + kube-proxy, read back from the kernel', 'doctor', async (ns) => {
   await ns.execOk('sh', ['-euc', `cd '${CORPUS}' && . ./mixes/wg-quick+kubelet+kube-proxy.sh`], { timeoutMs: 20_000 });
-  const x = io();
-  const code = await runCli(['doctor', '--live', '--netns', ns.name, '--mask', '0x8000', '--json'], x);
-  assert.equal(code, 1, x.err);
-  const j = JSON.parse(x.out);
+  const x = await cli(['doctor', '--live', '--netns', ns.name, '--mask', '0x8000', '--json']);
+  assert.equal(x.code, 1, x.stderr);
+  const j = JSON.parse(x.stdout);
   const expect = JSON.parse(readFileSync(join(CORPUS, 'mixes/wg-quick+kubelet+kube-proxy.expect.json'), 'utf8'));
   assert.deepEqual(Object.fromEntries(j.owners.map((o: { name: string; mask: string }) => [o.name, o.mask])), expect.owners);
   const kinds = j.conflicts.filter((c: { kind: string }) => c.kind !== 'inspector').map((c: { kind: string; mask: string }) => `${c.kind} ${c.mask}`).sort();
