@@ -197,6 +197,11 @@ export class Engine {
     this.result = new EngineResult(this.rules.length);
   }
 
+  /** L7 fields of the packet last evaluated (parsed on first use). */
+  get context(): L7Context {
+    return this.ctx;
+  }
+
   /** Number of distinct payload patterns and automaton states (for the plan and the bench). */
   get automaton(): { patterns: number; states: number } {
     return { patterns: this.items.length, states: this.ac?.states ?? 0 };

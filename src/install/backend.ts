@@ -51,6 +51,15 @@ function countRules(save: string): number {
 export class Installer {
   constructor(private readonly runner: Runner = defaultRunner) {}
 
+  /**
+   * Whether legacy (x_tables) tables exist in this network namespace. Asked through /proc so that
+   * merely looking does not make the kernel instantiate empty legacy tables (iptables-legacy-save would).
+   */
+  async legacyTablesPresent(family: Family): Promise<boolean> {
+    const r = await this.runner('cat', [family === 4 ? '/proc/net/ip_tables_names' : '/proc/net/ip6_tables_names']);
+    return r.code === 0 && r.stdout.trim().length > 0;
+  }
+
   /** Whether this kernel runs the nft `queue` statement (CONFIG_NFT_QUEUE): checked with `nft -c`, which changes nothing. */
   async nftQueueSupported(): Promise<{ ok: boolean; why: string }> {
     if (!(await which('nft'))) return { ok: false, why: 'nft is not installed' };
@@ -74,7 +83,7 @@ export class Installer {
       backend = choice;
       notes.push(`backend ${choice} chosen in the config`);
     } else {
-      const legacy = (await which('iptables-legacy-save')) ? countRules((await this.runner('iptables-legacy-save', [])).stdout) : 0;
+      const legacy = (await which('iptables-legacy-save')) && (await this.legacyTablesPresent(4)) ? countRules((await this.runner('iptables-legacy-save', [])).stdout) : 0;
       const viaNft = (await which('iptables-nft-save')) ? countRules((await this.runner('iptables-nft-save', [])).stdout) : 0;
       const tables = (await which('nft')) ? (await this.runner('nft', ['list', 'tables'])).stdout : '';
       const kubeNft = /\bkube-proxy\b/.test(tables);
@@ -153,6 +162,7 @@ export class Installer {
     for (const backend of ['iptables', 'iptables-legacy'] as BackendName[]) {
       for (const f of [4, 6] as Family[]) {
         if (!(await which(tools(backend, f).save))) continue;
+        if (backend === 'iptables-legacy' && !(await this.legacyTablesPresent(f))) continue;
         const saved = await this.runner(tools(backend, f).save, ['-t', 'mangle']);
         if (saved.code !== 0) continue; // e.g. legacy tables not usable here
         const state = readIptablesSave(saved.stdout, name);
