@@ -102,8 +102,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       mask: u32.default(0),
       bypass_ctmark: u32.default(0),
+      /** Owned packet-mark bit used to request a flow bypass on kernels without NFQA_CT verdicts (0: use NFQA_CT). */
+      bypass_mark: u32.default(0),
     })
-    .default({ mask: 0, bypass_ctmark: 0 }),
+    .default({ mask: 0, bypass_ctmark: 0, bypass_mark: 0 }),
   steering: z.strictObject({
     backend: z.enum(['auto', 'iptables', 'iptables-legacy', 'nft']).default('auto'),
     families: z.array(z.enum(['ipv4', 'ipv6'])).min(1).default(['ipv4']),
@@ -271,6 +273,12 @@ export function parseConfig(text: string, file = 'config.yaml'): Config {
   if ((c.mark.bypass_ctmark & (c.mark.bypass_ctmark - 1)) !== 0) {
     fail(['mark', 'bypass_ctmark'], `bypass_ctmark ${hex32(c.mark.bypass_ctmark)} has more than one bit`, 'own exactly one ctmark bit for flow bypass, e.g. 0x01000000');
   }
+  const bm = c.mark.bypass_mark;
+  if (bm !== 0) {
+    if ((bm & (bm - 1)) !== 0) fail(['mark', 'bypass_mark'], `bypass_mark ${hex32(bm)} has more than one bit`, 'use one bit inside mark.mask');
+    else if ((bm & ~c.mark.mask) !== 0) fail(['mark', 'bypass_mark'], `bypass_mark ${hex32(bm)} is outside the owned mask ${hex32(c.mark.mask)}`, 'use one bit inside mark.mask');
+    if (c.mark.bypass_ctmark === 0) fail(['mark', 'bypass_mark'], 'bypass_mark needs bypass_ctmark: the steering rules turn the packet bit into that ctmark bit', 'set mark.bypass_ctmark too, e.g. 0x01000000');
+  }
   const ids = new Map<string, number>();
   c.rules.forEach((r, i) => {
     const prev = ids.get(r.id);
@@ -280,7 +288,7 @@ export function parseConfig(text: string, file = 'config.yaml'): Config {
   });
   const rules = c.rules as RuleSpec[];
   try {
-    new Engine(rules, { markMask: c.mark.mask, bypassCtMark: c.mark.bypass_ctmark });
+    new Engine(rules, { markMask: c.mark.mask, bypassCtMark: c.mark.bypass_ctmark, bypassMark: c.mark.bypass_mark });
   } catch (e) {
     if (!(e instanceof RuleCompileError)) throw e;
     fail(e.path, e.message, e.hint);

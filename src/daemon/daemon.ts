@@ -51,7 +51,7 @@ interface WorkerSlot {
 const STOP_BUDGET_MS = 1500;
 
 export function installSpecOf(c: Config): InstallSpec {
-  return { name: c.name, queues: c.queues, fanout: c.steering.fanout, bypassCtMark: c.mark.bypass_ctmark, rules: c.steeringRules };
+  return { name: c.name, queues: c.queues, fanout: c.steering.fanout, bypassCtMark: c.mark.bypass_ctmark, bypassMark: c.mark.bypass_mark, rules: c.steeringRules };
 }
 
 export class Daemon {
@@ -126,6 +126,7 @@ export class Daemon {
       rules: this.c.rules,
       markMask: this.c.mark.mask,
       bypassCtMark: this.c.mark.bypass_ctmark,
+      bypassMark: this.c.mark.bypass_mark,
       copyRange: this.c.queue.copy_range,
       maxLen: this.c.queue.max_len,
       failOpen: this.c.queue.fail_open,

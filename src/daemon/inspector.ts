@@ -21,6 +21,7 @@ export class Inspector {
   private packets = 0;
   private bytes = 0;
   private parseErrors = 0;
+  private repeated = 0;
   private eventsThisSecond = 0;
   private eventSecond = 0;
   private eventsSuppressed = 0;
@@ -29,7 +30,7 @@ export class Inspector {
     private readonly init: WorkerInit,
     private readonly onEvent: (e: DetectionEvent) => void,
   ) {
-    this.engine = new Engine(init.rules, { markMask: init.markMask, bypassCtMark: init.bypassCtMark });
+    this.engine = new Engine(init.rules, { markMask: init.markMask, bypassCtMark: init.bypassCtMark, bypassMark: init.bypassMark });
     this.perRule = new Float64Array(this.engine.rules.length + 1);
     this.detections = new Float64Array(this.engine.rules.length);
   }
@@ -41,7 +42,11 @@ export class Inspector {
     const bytes = p.payload;
     let decision: Readonly<Decision> = ACCEPT;
     let decided = -1;
-    if (bytes !== undefined) {
+    // A packet back from a bypass NF_REPEAT carries the bypass bit: it was decided already (and must
+    // never be repeated twice, whatever the steering rules do).
+    if (this.init.bypassMark !== 0 && (p.mark & this.init.bypassMark) !== 0) {
+      this.repeated++;
+    } else if (bytes !== undefined) {
       const h = this.h;
       if (h.parse(bytes) !== PARSE_OK) this.parseErrors++;
       this.bytes += h.ipLength > 0 ? h.ipLength : bytes.length;
@@ -121,6 +126,7 @@ export class Inspector {
       detections: [...this.detections],
       eventsSuppressed: this.eventsSuppressed,
       parseErrors: this.parseErrors,
+      repeated: this.repeated,
       latencyBuckets: cum,
       latencySum: this.latencySum / 1000,
       latencyCount: this.latencyCount,

@@ -4,6 +4,7 @@
 // --force). Until the doctor is merged, interimPreflight scans iptables-save output for the mark bits
 // that rules match or set (a subset of what the doctor checks: no nft native rules, no ip rules, no
 // component catalogue).
+import { readFile } from 'node:fs/promises';
 import { run } from '../lab/exec.js';
 import { which } from '../util/tools.js';
 import { hex32 } from '../detect/engine.js';
@@ -77,6 +78,15 @@ export function conflictsIn(save: string, input: PreflightInput, source: string)
   return out;
 }
 
+/** Legacy tables exist in this namespace (read from /proc: iptables-legacy-save would create them). */
+async function legacyPresent(family: 4 | 6): Promise<boolean> {
+  try {
+    return (await readFile(family === 4 ? '/proc/net/ip_tables_names' : '/proc/net/ip6_tables_names', 'utf8')).trim().length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** The stand-in until the doctor lands: scans iptables-save (nft and legacy flavours, IPv4 and IPv6). */
 export const interimPreflight: MaskPreflight = {
   async check(input) {
@@ -84,6 +94,7 @@ export const interimPreflight: MaskPreflight = {
     const conflicts: MaskConflict[] = [];
     for (const tool of ['iptables-save', 'ip6tables-save', 'iptables-legacy-save', 'ip6tables-legacy-save']) {
       if (!(await which(tool))) continue;
+      if (tool.includes('legacy') && !(await legacyPresent(tool.startsWith('ip6') ? 6 : 4))) continue;
       const r = await run(tool, [], { timeoutMs: 10_000 });
       if (r.code !== 0) {
         notes.push(`${tool} failed: ${r.stderr.trim().split('\n')[0]}`);

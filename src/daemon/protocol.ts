@@ -7,6 +7,7 @@ export interface WorkerInit {
   rules: RuleSpec[];
   markMask: number;
   bypassCtMark: number;
+  bypassMark: number;
   copyRange: number;
   maxLen: number;
   failOpen: boolean;
@@ -30,6 +31,8 @@ export interface WorkerSnapshot {
   detections: number[];
   eventsSuppressed: number;
   parseErrors: number;
+  /** Packets that came back from a bypass NF_REPEAT still in the queue (accepted as they were). */
+  repeated: number;
   /** Cumulative bucket counts (same order as LATENCY_BUCKETS) and their sum and count. */
   latencyBuckets: number[];
   latencySum: number;

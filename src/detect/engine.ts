@@ -38,7 +38,7 @@ export const NF_INET_POST_ROUTING = 4;
 
 /** What the daemon hands the queue for a rule's action (a Decision of src/nfqueue/verdict.ts). */
 export interface RuleDecision {
-  verdict: 'accept' | 'drop';
+  verdict: 'accept' | 'drop' | 'repeat';
   mark?: number;
   ctMark?: number;
   ctMarkMask?: number;
@@ -60,6 +60,12 @@ export interface EngineOptions {
   markMask: number;
   /** Owned ctmark bit(s) a `bypass` action sets (0: bypass actions are refused). */
   bypassCtMark: number;
+  /**
+   * Owned packet-mark bit for kernels whose verdicts cannot change the ctmark (NFQA_CT needs
+   * CONFIG_NETFILTER_NETLINK_GLUE_CT): a bypass verdict is then NF_REPEAT with this bit, and the
+   * steering chain turns the bit into the ctmark bit before the packet reaches the queue again.
+   */
+  bypassMark?: number;
   /** Path prefix for errors (where the rules sit in the config). */
   path?: Array<string | number>;
 }
@@ -435,6 +441,7 @@ function decisionFor(spec: RuleSpec, at: Array<string | number>, opts: EngineOpt
       if (opts.bypassCtMark === 0) {
         throw new RuleCompileError([...at, 'action'], 'action bypass needs an owned ctmark bit', 'set mark.bypass_ctmark, e.g. 0x01000000, checked with `nfqguard doctor --mask`');
       }
+      if (opts.bypassMark) return { verdict: 'repeat', mark: opts.bypassMark >>> 0, ctMark: opts.bypassCtMark >>> 0, ctMarkMask: opts.bypassCtMark >>> 0 };
       return { verdict: 'accept', ctMark: opts.bypassCtMark >>> 0, ctMarkMask: opts.bypassCtMark >>> 0 };
   }
 }

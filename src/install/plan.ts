@@ -108,6 +108,8 @@ export interface InstallSpec {
   queues: number[];
   fanout: 'hash' | 'cpu';
   bypassCtMark: number;
+  /** Owned packet-mark bit a bypass verdict (NF_REPEAT) carries; the chain turns it into the ctmark bit. 0: none. */
+  bypassMark?: number;
   rules: SteeringRule[];
 }
 
@@ -167,6 +169,12 @@ export function iptablesLines(spec: InstallSpec, family: Family): { chains: stri
       const t = tag(spec.name, `${family} ${on} ${body} ${target}`);
       return { chain: on, tag: t, spec: `${body}${body ? ' ' : ''}-m comment --comment "${t}" ${target}`, what };
     };
+    if (spec.bypassMark && spec.bypassCtMark !== 0) {
+      const p = hex(spec.bypassMark);
+      const b = hex(spec.bypassCtMark);
+      lines.push(add(`-m mark --mark ${p}/${p}`, `-j CONNMARK --set-xmark ${b}/${b}`, `a bypass verdict (mark bit ${p}) sets ctmark bit ${b}`));
+      lines.push(add(`-m mark --mark ${p}/${p}`, '-j RETURN', `a packet with mark bit ${p} is not queued again`));
+    }
     if (spec.bypassCtMark !== 0) {
       const b = hex(spec.bypassCtMark);
       lines.push(add(`-m connmark --mark ${b}/${b}`, '-j RETURN', `flows with ctmark bit ${b} skip the queue`));
@@ -298,11 +306,17 @@ export function nftRules(spec: InstallSpec): Array<{ hook: Hook; tag: string; te
   for (const hook of HOOKS) {
     const rules = spec.rules.filter((r) => r.hook === hook);
     if (rules.length === 0) continue;
+    const pre: string[] = [];
+    if (spec.bypassMark && spec.bypassCtMark !== 0) {
+      const p = hex(spec.bypassMark);
+      const b = hex(spec.bypassCtMark);
+      pre.push(`meta mark & ${p} == ${p} ct mark set ct mark | ${b}`, `meta mark & ${p} == ${p} return`);
+    }
     if (spec.bypassCtMark !== 0) {
       const b = hex(spec.bypassCtMark);
-      const body = `ct mark & ${b} == ${b} return`;
-      out.push({ hook, tag: tag(spec.name, `nft ${hook} ${body}`), text: body });
+      pre.push(`ct mark & ${b} == ${b} return`);
     }
+    for (const body of pre) out.push({ hook, tag: tag(spec.name, `nft ${hook} ${body}`), text: body });
     for (const r of rules) {
       const ip = r.family === 4 ? 'ip' : 'ip6';
       let body = `meta nfproto ${r.family === 4 ? 'ipv4' : 'ipv6'}`;

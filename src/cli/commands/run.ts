@@ -24,6 +24,7 @@ export interface RunPlan {
   queues: number[];
   markMask: string;
   bypassCtMark: string;
+  bypassMark: string;
   failOpen: boolean;
   copyRange: number;
   backend: { choice: string; chosen: string | null; notes: string[] };
@@ -36,7 +37,7 @@ export interface RunPlan {
 const hex = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
 export async function planOf(c: Config, probeBackend: boolean): Promise<RunPlan> {
-  const engine = new Engine(c.rules, { markMask: c.mark.mask, bypassCtMark: c.mark.bypass_ctmark });
+  const engine = new Engine(c.rules, { markMask: c.mark.mask, bypassCtMark: c.mark.bypass_ctmark, bypassMark: c.mark.bypass_mark });
   let chosen: string | null = null;
   const notes: string[] = [];
   if (probeBackend) {
@@ -57,6 +58,7 @@ export async function planOf(c: Config, probeBackend: boolean): Promise<RunPlan>
     queues: c.queues,
     markMask: hex(c.mark.mask),
     bypassCtMark: hex(c.mark.bypass_ctmark),
+    bypassMark: hex(c.mark.bypass_mark),
     failOpen: c.queue.fail_open,
     copyRange: c.queue.copy_range,
     backend: { choice: c.steering.backend, chosen, notes },
@@ -71,7 +73,8 @@ function renderPlan(p: RunPlan): string {
   const lines = [
     `config ok: instance ${p.name}`,
     `queues: ${p.queues.join(', ')} (one worker each), fail-open ${p.failOpen ? 'on' : 'off'}, copy range ${p.copyRange}`,
-    `owned mark mask ${p.markMask}, flow-bypass ctmark bit ${p.bypassCtMark}`,
+    `owned mark mask ${p.markMask}, flow-bypass ctmark bit ${p.bypassCtMark}` +
+      (p.bypassMark === '0x00000000' ? ' (set by NFQA_CT verdicts)' : ` (requested by NF_REPEAT with mark bit ${p.bypassMark})`),
     `backend: ${p.backend.chosen ?? p.backend.choice}`,
     ...p.backend.notes.map((n) => `  ${n}`),
     'steering rules:',
