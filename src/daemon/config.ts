@@ -145,7 +145,8 @@ const HINTS: Array<[RegExp, string]> = [
   [/^steering$/, 'add e.g. `steering: { rules: [ { hook: input, protocol: tcp, dports: [80] } ] }`'],
   [/^rules\.\d+\.action$/, 'one of accept, drop, mark, log, bypass'],
   [/^steering\.rules\.\d+\.hook$/, 'one of prerouting, input, forward, output, postrouting'],
-  [/^mark\.(mask|bypass_ctmark)$/, 'a 32-bit value such as 0x00f00000; check it with `nfqguard doctor --mask`'],
+  [/(ports\.\d+|_port(\.\d+)?)$/, 'a port from 0 to 65535, or a range such as 8000-8080'],
+  [/^mark\.(mask|bypass_ctmark|bypass_mark)$/, 'a 32-bit value such as 0x00f00000; check it with `nfqguard doctor --mask`'],
 ];
 
 function hintFor(path: string, fallback?: string): string | undefined {
