@@ -104,12 +104,17 @@ test('nfqguard lab --json: schema; Ctrl-C mid-run removes every namespace and ex
   );
   for (const s of report.scenarios) for (const k of ['name', 'expected', 'observed', 'ok', 'markBefore', 'markAfter']) assert.ok(k in s, k);
 
-  const interrupted = spawn(process.execPath, [BIN, 'lab'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise((r) => setTimeout(r, 700));
-  interrupted.kill('SIGINT');
-  const icode = await new Promise<number | null>((r) => interrupted.on('exit', (c) => r(c)));
-  assert.equal(icode, 130);
-  const { readdirSync, existsSync } = await import('node:fs');
-  const left = existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((n) => n.includes(`-${interrupted.pid}-`)) : [];
-  assert.deepEqual(left, []);
+  // Interrupt at different phases: while namespaces are being set up, and while requests are in flight.
+  for (const delay of [300, 1300]) {
+    const interrupted = spawn(process.execPath, [BIN, 'lab'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    interrupted.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    await new Promise((r) => setTimeout(r, delay));
+    interrupted.kill('SIGINT');
+    const icode = await new Promise<number | null>((r) => interrupted.on('exit', (c) => r(c)));
+    assert.equal(icode, 130, `interrupted after ${delay} ms: ${err}`);
+    const { readdirSync, existsSync } = await import('node:fs');
+    const left = existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((n) => n.includes(`-${interrupted.pid}-`)) : [];
+    assert.deepEqual(left, [], `namespaces left after an interrupt at ${delay} ms`);
+  }
 });
