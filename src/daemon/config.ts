@@ -3,7 +3,8 @@
 // its line, column and the fix, all of them at once, before anything touches the node.
 import { LineCounter, isMap, isNode, isPair, isScalar, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { Engine, hex32 } from '../detect/engine.js';
+import { Engine } from '../detect/engine.js';
+import { hex32 } from '../netlink/bytes.js';
 import { RuleCompileError, type RuleSpec } from '../detect/rules.js';
 import { compileSteering, SteeringError, type SteeringRule } from '../install/plan.js';
 

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { Installer, type BackendDecision } from '../install/backend.js';
+import { hex32 } from '../netlink/bytes.js';
 import type { InstallSpec } from '../install/plan.js';
 import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 import type { Config } from './config.js';
@@ -111,7 +112,7 @@ export class Daemon {
     this.preflightResult = r;
     for (const n of r.notes) this.log.info({ checker: r.checker }, n);
     if (r.conflicts.length === 0) return;
-    const details = r.conflicts.map((c) => `${c.kind} bits ${'0x' + c.bits.toString(16).padStart(8, '0')} at ${c.where}: ${c.explanation}`);
+    const details = r.conflicts.map((c) => `${c.kind} bits ${hex32(c.bits)} at ${c.where}: ${c.explanation}`);
     if (this.opts.force) {
       for (const d of details) this.log.warn({ checker: r.checker }, `mask conflict ignored (--force): ${d}`);
       return;

@@ -1,6 +1,7 @@
 // The per-packet work of a worker, apart from the thread plumbing so it can be benchmarked and tested
 // directly: parse the headers, run the detection engine, count, and return the rule's decision.
-import { Engine, hex32 } from '../detect/engine.js';
+import { Engine } from '../detect/engine.js';
+import { hex32 } from '../netlink/bytes.js';
 import { PacketHeaders, PARSE_OK, protocolName } from '../packet/headers.js';
 import type { PacketView } from '../nfqueue/packet.js';
 import type { Decision } from '../nfqueue/verdict.js';

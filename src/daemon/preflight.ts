@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { run } from '../lab/exec.js';
 import { which } from '../util/tools.js';
-import { hex32 } from '../detect/engine.js';
+import { hex32 } from '../netlink/bytes.js';
 
 export interface MaskConflict {
   /** The overlapping bits. */

@@ -6,6 +6,7 @@
 //
 // Semantics: rules are tried in order; `log` rules report and go on; the first matching rule with
 // another action decides the verdict. No match: accept, mark untouched.
+import { hex32 } from '../netlink/bytes.js';
 import { extractDnsQueryName } from '../packet/dns.js';
 import {
   IPPROTO_ICMP,
@@ -444,10 +445,6 @@ function decisionFor(spec: RuleSpec, at: Array<string | number>, opts: EngineOpt
       if (opts.bypassMark) return { verdict: 'repeat', mark: opts.bypassMark >>> 0, ctMark: opts.bypassCtMark >>> 0, ctMarkMask: opts.bypassCtMark >>> 0 };
       return { verdict: 'accept', ctMark: opts.bypassCtMark >>> 0, ctMarkMask: opts.bypassCtMark >>> 0 };
   }
-}
-
-export function hex32(n: number): string {
-  return '0x' + (n >>> 0).toString(16).padStart(8, '0');
 }
 
 function lowestBit(mask: number): number {

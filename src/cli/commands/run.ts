@@ -5,6 +5,7 @@ import { Daemon, EnvironmentError, installSpecOf } from '../../daemon/daemon.js'
 import type { Config } from '../../daemon/config.js';
 import { createLogger } from '../../daemon/log.js';
 import { Engine } from '../../detect/engine.js';
+import { hex32 } from '../../netlink/bytes.js';
 import { Installer } from '../../install/backend.js';
 import { iptablesLines, nftInstallScript } from '../../install/plan.js';
 import { hasCapability, CAP_NET_ADMIN } from '../../util/caps.js';
@@ -34,7 +35,6 @@ export interface RunPlan {
   metrics: string;
 }
 
-const hex = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 
 export async function planOf(c: Config, probeBackend: boolean): Promise<RunPlan> {
   const engine = new Engine(c.rules, { markMask: c.mark.mask, bypassCtMark: c.mark.bypass_ctmark, bypassMark: c.mark.bypass_mark });
@@ -56,9 +56,9 @@ export async function planOf(c: Config, probeBackend: boolean): Promise<RunPlan>
   return {
     name: c.name,
     queues: c.queues,
-    markMask: hex(c.mark.mask),
-    bypassCtMark: hex(c.mark.bypass_ctmark),
-    bypassMark: hex(c.mark.bypass_mark),
+    markMask: hex32(c.mark.mask),
+    bypassCtMark: hex32(c.mark.bypass_ctmark),
+    bypassMark: hex32(c.mark.bypass_mark),
     failOpen: c.queue.fail_open,
     copyRange: c.queue.copy_range,
     backend: { choice: c.steering.backend, chosen, notes },
