@@ -5,7 +5,7 @@
 set -e
 ns=nfqg-p99-$$
 ip netns add $ns
-trap 'kill $E $D 2>/dev/null; ip netns del $ns 2>/dev/null' EXIT INT TERM
+trap 'kill $E $D 2>/dev/null || true; ip netns del $ns 2>/dev/null || true' EXIT INT TERM
 ip netns exec $ns ip link set lo up
 [ "$2" = rule ] && printf '*mangle\n-A INPUT -p udp --dport 9001 -j NFQUEUE --queue-num 17 --queue-bypass\nCOMMIT\n' | ip netns exec $ns iptables-restore --noflush
 ip netns exec $ns taskset -c 1 $1 > /tmp/p99.log 2>&1 & D=$!
