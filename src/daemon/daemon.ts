@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { Installer, type BackendDecision } from '../install/backend.js';
+import { InstallError, Installer, type BackendDecision } from '../install/backend.js';
 import { hex32 } from '../netlink/bytes.js';
 import type { InstallSpec } from '../install/plan.js';
 import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
@@ -86,6 +86,16 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.startSteps();
+    } catch (e) {
+      // A node that cannot take the rules (no NFQUEUE target, tools missing) is an environment problem: one line, exit 2.
+      if (e instanceof InstallError) throw new EnvironmentError(e.message);
+      throw e;
+    }
+  }
+
+  private async startSteps(): Promise<void> {
     if (!hasCapability(CAP_NET_ADMIN)) throw new EnvironmentError('nfqguard run needs root (CAP_NET_ADMIN) to bind queues and install steering rules: run it as root or give the container NET_ADMIN');
     await this.checkMask();
     this.backend = await this.installer.chooseBackend(this.c.steering.backend);

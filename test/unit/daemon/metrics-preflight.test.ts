@@ -91,3 +91,15 @@ test('interim preflight: mark bits used by rules, and conflicts with the owned m
   assert.equal(c.length, 3);
   assert.match(c[0].explanation, /KUBE-FIREWALL/);
 });
+
+test('logs: JSON lines by default, "time level msg key=value" in text format', async () => {
+  const { createLogger } = await import('../../../src/daemon/log.js');
+  const out: string[] = [];
+  createLogger({ format: 'json', level: 'info' }, (l) => out.push(l)).info({ rule: 'r1', dport: 80 }, 'rule r1 matched: drop');
+  const rec = JSON.parse(out[0]) as Record<string, unknown>;
+  assert.deepEqual([rec.msg, rec.rule, rec.dport, rec.level], ['rule r1 matched: drop', 'r1', 80, 30]);
+  createLogger({ format: 'text', level: 'info' }, (l) => out.push(l)).warn({ rule: 'r 2' }, 'hello');
+  assert.match(out[1], /^\d{4}-\d\d-\d\dT[\d:.]+Z warn hello rule="r 2"\n$/);
+  createLogger({ format: 'json', level: 'warn' }, (l) => out.push(l)).info('quiet');
+  assert.equal(out.length, 2, 'below the level: nothing');
+});
