@@ -1,7 +1,7 @@
 // The inspection daemon: workers (one queue each), steering rules, metrics and health, and a lifecycle
 // that never leaves the node's traffic stuck:
-//   start: root? -> mask preflight -> bind every queue (a busy queue fails here, before any rule is
-//          touched) -> remove stale rules of this instance -> install rules (always with bypass) -> ready
+//   start: root? -> bind every queue (a busy queue fails here, before any rule is touched) -> remove
+//          stale rules of this instance -> mask preflight -> install rules (always with bypass) -> ready
 //   stop:  not ready -> in parallel: remove the rules, and let each worker verdict what it holds and
 //          unbind -> exit, all within 2 s
 //   crash: the rules carry the bypass flag, so traffic flows uninspected; the next start cleans up.
@@ -97,13 +97,14 @@ export class Daemon {
 
   private async startSteps(): Promise<void> {
     if (!hasCapability(CAP_NET_ADMIN)) throw new EnvironmentError('nfqguard run needs root (CAP_NET_ADMIN) to bind queues and install steering rules: run it as root or give the container NET_ADMIN');
-    await this.checkMask();
     this.backend = await this.installer.chooseBackend(this.c.steering.backend);
     for (const n of this.backend.notes) this.log.info({ backend: this.backend.backend }, n);
     await this.startWorkers();
     try {
       const stale = await this.installer.uninstall(this.c.name);
       if (stale.length > 0) this.log.warn({ removed: stale }, `removed ${stale.length} stale rules of instance ${this.c.name} (a previous run did not stop cleanly)`);
+      // After the stale clean-up, so that a killed run's own rules are not taken for a conflict.
+      await this.checkMask();
       await this.installer.install(installSpecOf(this.c), this.backend.backend);
       const drift = await this.installer.status(installSpecOf(this.c), this.backend.backend);
       for (const s of drift.shadowed) this.log.warn(s);
