@@ -97,3 +97,18 @@ kernelTest('auto backend picks iptables-legacy when only legacy tables hold rule
     await ns.exec('iptables-legacy', ['-t', 'filter', '-F']);
   }
 });
+
+kernelTest('the nft script is valid nft: the parser accepts it, only a kernel without nft queue may refuse the queue rules', 'instnftc', async (ns) => {
+  const { nftInstallScript } = await import('../../../src/install/plan.js');
+  const s = spec({ bypassMark: 0x00800000, fanout: 'cpu' });
+  const script = nftInstallScript(s);
+  const r = await ns.exec('nft', ['-c', '-f', '-'], { input: script });
+  if (r.code !== 0) {
+    assert.doesNotMatch(r.stderr, /syntax error/);
+    assert.match(r.stderr, /queue flags bypass,fanout to 100-101.*\n.*\n?|No such file or directory/);
+    assert.ok((await installerIn(ns).nftQueueSupported()).ok === false, 'refused although the kernel has nft queue');
+  }
+  // Everything but the queue statement is accepted by this kernel too.
+  const noQueue = await ns.exec('nft', ['-c', '-f', '-'], { input: script.replace(/queue flags [^ ]+ to [0-9-]+/g, 'counter') });
+  assert.equal(noQueue.code, 0, noQueue.stderr);
+});
