@@ -1,4 +1,5 @@
 // TCP and UDP echo server for kernel tests, run inside a namespace: `node echo-server.js PORT...`.
+// Listens on :: (IPv4 and IPv6).
 // Prints "listening" once every port is bound. Exits on SIGTERM.
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
@@ -13,9 +14,9 @@ for (const port of ports) {
     s.on('data', (d) => s.write(d));
     s.on('error', () => undefined);
   });
-  tcp.listen(port, '0.0.0.0', ready);
-  const udp = createSocket('udp4');
+  tcp.listen(port, '::', ready);
+  const udp = createSocket({ type: 'udp6', ipv6Only: false });
   udp.on('message', (m, r) => udp.send(m, r.port, r.address));
-  udp.bind(port, '0.0.0.0', ready);
+  udp.bind(port, '::', ready);
 }
 process.on('SIGTERM', () => process.exit(0));

@@ -15,7 +15,7 @@ const done = (connected: boolean, echoed: number): void => {
 };
 
 if (proto === 'udp') {
-  const s = createSocket('udp4');
+  const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   let echoed = 0;
   const timer = setTimeout(() => done(true, echoed), timeout);
   const sendNext = (): void => void s.send(payloads[echoed], port, host);

@@ -87,7 +87,7 @@ kernelTest('every rule kind detects and acts; marks touch only owned bits and KU
     const d = await DaemonProc.start(ns, cfg);
     try {
       const http = (host: string): string => `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
-      const [plain, evil, hostBad, hostOk, sniBad, sniOk, dnsBad, dnsOk, syn, cidr, logged, marked, markedDrop, bypass] = await Promise.all([
+      const [plain, evil, hostBad, hostOk, sniBad, sniOk, dnsBad, dnsOk, syn, cidr, logged, marked, markedDrop, bypass, plain6, evil6, dns6] = await Promise.all([
         probe(ns, 'tcp', 9001, ['harmless']),
         probe(ns, 'tcp', 9001, ['xx EvilPayload yy']),
         probe(ns, 'tcp', 9001, [http('blocked.test')]),
@@ -102,6 +102,9 @@ kernelTest('every rule kind detects and acts; marks touch only owned bits and KU
         probe(ns, 'tcp', 9002, ['MARKME']),
         probe(ns, 'tcp', 9003, ['DROPME MARKME']),
         probe(ns, 'tcp', 9004, ['BYPASSME', 'second', 'third']),
+        probe(ns, 'tcp', 9001, ['harmless'], 800, '::1'),
+        probe(ns, 'tcp', 9001, ['xx EVILPAYLOAD'], 800, '::1'),
+        probe(ns, 'udp', 9053, [dnsQuery('b.blocked.test')], 800, '::1'),
       ]);
       assert.equal(plain.echoed, 1, 'harmless traffic passes');
       assert.deepEqual([evil.connected, evil.echoed], [true, 0], 'content rule drops');
@@ -117,6 +120,9 @@ kernelTest('every rule kind detects and acts; marks touch only owned bits and KU
       assert.equal(marked.echoed, 1, 'a marked packet passes KUBE-FIREWALL');
       assert.deepEqual([markedDrop.connected, markedDrop.echoed], [true, 0], 'the verdict mark keeps the KUBE-MARK-DROP bit: still dropped');
       assert.equal(bypass.echoed, 3, 'a bypassed flow keeps working');
+      assert.equal(plain6.echoed, 1, 'IPv6 traffic is steered and passes');
+      assert.deepEqual([evil6.connected, evil6.echoed], [true, 0], 'IPv6 content rule drops');
+      assert.equal(dns6.echoed, 0, 'IPv6 DNS rule drops');
       const obs = await ns.execOk('nft', ['list', 'table', 'inet', 'obs']);
       const count = Number(/counter packets (\d+)/.exec(obs)?.[1] ?? 0);
       assert.ok(count >= 1, `the mark after the verdict is exactly 0x00104000 (owned bit set, 0x4000 kept): ${obs}`);
@@ -133,6 +139,7 @@ kernelTest('every rule kind detects and acts; marks touch only owned bits and KU
       }
       const sniEv = await d.waitFor((l) => l.rule === 'blocked-sni', 100);
       assert.equal(sniEv.tls_sni, 'x.blocked.test');
+      await d.waitFor((l) => l.rule === 'evil-content' && l.family === 'ipv6' && l.src === '::1', 2000);
       // Metrics, health and readiness.
       await new Promise((r) => setTimeout(r, 1200)); // one snapshot period
       const metrics = await ns.execOk('curl', ['-s', 'http://127.0.0.1:9477/metrics']);

@@ -105,7 +105,7 @@ kernelTest('the nft script is valid nft: the parser accepts it, only a kernel wi
   const r = await ns.exec('nft', ['-c', '-f', '-'], { input: script });
   if (r.code !== 0) {
     assert.doesNotMatch(r.stderr, /syntax error/);
-    assert.match(r.stderr, /queue flags bypass,fanout to 100-101.*\n.*\n?|No such file or directory/);
+    assert.match(r.stderr, /No such file or directory/);
     assert.ok((await installerIn(ns).nftQueueSupported()).ok === false, 'refused although the kernel has nft queue');
   }
   // Everything but the queue statement is accepted by this kernel too.
