@@ -11,6 +11,8 @@ import type { BitInfo, ComponentEntry, Conflict, DoctorReport, SampleTracer, Spa
 export interface AnalyzeOptions {
   /** The planned inspector mask to check (--mask). */
   mask?: number;
+  /** The connection-mark bits the inspector will own (the daemon's bypass ctmark), checked like `mask`. */
+  ctmask?: number;
   /** Width of the suggested free mask (--need), default 4. */
   need?: number;
   catalog?: readonly ComponentEntry[];
@@ -29,7 +31,7 @@ export function analyze(rs: Ruleset, opts: AnalyzeOptions = {}): DoctorReport {
 
   const conflicts: Conflict[] = [...overlapConflicts(ctx), ...clobberConflicts(ctx), ...exactReaderConflicts(ctx), ...queueConflicts(ctx)];
   if (opts.mask !== undefined && opts.mask !== 0) {
-    const mine = inspectorConflicts(ctx, opts.mask >>> 0);
+    const mine = inspectorConflicts(ctx, opts.mask >>> 0, (opts.ctmask ?? 0) >>> 0);
     if (opts.tracer) for (const c of mine) attachTrace(c, opts.mask >>> 0, opts.tracer);
     conflicts.push(...mine);
   }

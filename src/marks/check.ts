@@ -5,7 +5,9 @@
 //
 // `ok` is true when no owner, reserved range, reader or whole-word writer on this node collides with the
 // mask. Conflicts that do not involve the mask (two CNIs disagreeing, an NFQUEUE rule already present)
-// are not the inspector's business and are left out; `analyze` reports them.
+// are not the inspector's business and are left out; `analyze` reports them. `opts.ctmask`: also check
+// the connection-mark bits the inspector owns. Rules whose comment starts with "nfqguard" (the daemon's
+// own steering rules) belong to the NFQUEUE-consumer entry and never count as a collision.
 import type { Ruleset } from '../ruleset/model.js';
 import { analyze, type AnalyzeOptions } from './analyze.js';
 import { describeBits, hex8, popcount } from './bits.js';

@@ -246,41 +246,48 @@ function groupByOwner<T extends { owner: string }>(ctx: Ctx, items: T[], bits: (
   return [...m];
 }
 
-/** What the planned inspector mask collides with, owner by owner, in words. */
-export function inspectorConflicts(ctx: Ctx, mask: number): Conflict[] {
+/** Owners whose bits of one space the inspector's mask collides with, bit group by bit group, in words. */
+function ownerCollisions(ctx: Ctx, space: Space, mask: number, inspector: string): Conflict[] {
   const out: Conflict[] = [];
-  const inspector = `inspector (${hex8(mask)})`;
   for (const o of ctx.owners) {
     if (o.family === 'nfqueue') continue;
-    const ov = (o.mask & mask) >>> 0;
+    const ov = (spaceMask(o, space) & mask) >>> 0;
     if (!ov) continue;
     // Group the overlapping bits by what the owner calls them.
     const groups = new Map<string, number>();
     for (const n of bitsOf(ov)) {
-      const name = useNames(o, 'mark', (1 << n) >>> 0)[0];
+      const name = useNames(o, space, (1 << n) >>> 0)[0];
       groups.set(name, ((groups.get(name) ?? 0) | (1 << n)) >>> 0);
     }
     const sentences: string[] = [];
     for (const [name, bits] of groups) {
       let s = `${describeBits(bits)} ${isAre(bits)} ${possessive(o.name)} ${name}`;
-      const readers = readersOn(ctx, 'mark', bits, o.id);
+      const readers = readersOn(ctx, space, bits, o.id);
       const facts = readers.slice(0, SENTENCES_PER_PARTY).map((r) => readerSentence(r, bits));
       if (facts.length) s += `: ${facts.join('; ')}`;
       // The owner's own readers first: theirs is the meaning the sentence names.
-      const allReaders = [...readers, ...readersOn(ctx, 'mark', bits).filter((r) => r.owner !== o.id)];
+      const allReaders = [...readers, ...readersOn(ctx, space, bits).filter((r) => r.owner !== o.id)];
       const setting = uniqueStrings(allReaders.map((r) => changeOutcome(r, bits, true)));
       // Clearing matters only where some rule that packets reach sets the bit.
-      const someoneSets = ctx.facts.writers.some((w) => w.space === 'mark' && w.entries.length > 0 && (w.sets & bits) !== 0);
+      const someoneSets = ctx.facts.writers.some((w) => w.space === space && w.entries.length > 0 && (w.sets & bits) !== 0);
       const clearing = someoneSets ? uniqueStrings(allReaders.map((r) => changeOutcome(r, bits, false))) : [];
       if (setting.length) s += `; an inspector setting it would ${joinAnd(setting.slice(0, 4))}`;
       if (clearing.length) s += `; an inspector clearing it would ${joinAnd(clearing.slice(0, 4))}`;
-      const writers = writersOn(ctx, 'mark', bits, o.id).filter((w) => w.entries.length > 0);
+      const writers = writersOn(ctx, space, bits, o.id).filter((w) => w.entries.length > 0);
       if (writers.length) s += `; ${o.name} also writes it (${joinAnd(uniqueStrings(writers.map((w) => w.ref.chain)).slice(0, 3))}), overwriting the inspector's value`;
-      if ((o.reservedOnly.mark & bits) === bits) s += `; no rule on this node uses it yet, but ${o.name} reserves it and may start using it at any time`;
+      if (((space === 'mark' ? o.reservedOnly.mark : o.reservedOnly.ctmask) & bits) === bits) s += `; no rule on this node uses it yet, but ${o.name} reserves it and may start using it at any time`;
       sentences.push(s);
     }
-    out.push({ kind: 'inspector', space: 'mark', mask: ov, parties: [inspector, o.name], consequence: sentences.join('. ') + '.', evidence: uniqueRefs(o.evidence.filter((r) => refTouches(ctx, r, 'mark', ov))) });
+    out.push({ kind: 'inspector', space, mask: ov, parties: [inspector, o.name], consequence: sentences.join('. ') + '.', evidence: uniqueRefs(o.evidence.filter((r) => refTouches(ctx, r, space, ov))) });
   }
+  return out;
+}
+
+/** What the planned inspector mask (and connmark mask) collides with, owner by owner, in words. */
+export function inspectorConflicts(ctx: Ctx, mask: number, ctmask = 0): Conflict[] {
+  const inspector = `inspector (${hex8(mask)})`;
+  const out = ownerCollisions(ctx, 'mark', mask, inspector);
+  if (ctmask) out.push(...ownerCollisions(ctx, 'ctmark', ctmask, `inspector connmark (${hex8(ctmask)})`));
   for (const w of ctx.facts.writers) {
     if (w.space !== 'mark' || !w.full) continue;
     const name = ctx.byId.get(w.owner)?.name ?? w.owner;

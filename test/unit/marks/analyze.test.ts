@@ -152,3 +152,22 @@ test('ip rule fwmark readers: a routing-table dependency with its priority as ev
   const chk = checkMask(ruleset([], [ipRule(5210, '5210: from all fwmark 0x80000/0xff0000 lookup main', { value: 0x80000, mask: 0xff0000 }, 'main')]), 0x80000);
   assert.match(chk.explanation, /ip rule pref 5210 routes by table main packets whose mark & 0x00ff0000 == 0x00080000; an inspector setting it would route queued packets by table main/);
 });
+
+test('checkMask with a connmark mask: AWS VPC CNI\'s primary-ENI connmark 0x80', () => {
+  const aws = ipt('mangle', {
+    PREROUTING: [rule('-i eth0 -m comment --comment "AWS, primary ENI" -j CONNMARK --set-xmark 0x80/0x80', [A.ctSetXmark(0x80, 0x80)], 'AWS, primary ENI')],
+  });
+  const rs = ruleset([aws]);
+  const ok = checkMask(rs, 0x0f000000, { ctmask: 0x00000100 });
+  assert.equal(ok.ok, true, ok.explanation);
+  const bad = checkMask(rs, 0x0f000000, { ctmask: 0x00000080 });
+  assert.equal(bad.ok, false);
+  assert.deepEqual(bad.conflicts.map((c) => [c.space, hex8(c.mask), c.parties[1]]), [['ctmark', '0x00000080', 'AWS VPC CNI']]);
+  assert.match(bad.conflicts[0].consequence, /AWS VPC CNI's primary-ENI connmark/);
+});
+
+test('the daemon\'s own rules (comment nfqguard...) never collide with its mask', () => {
+  const own = ipt('mangle', { INPUT: [rule('-p tcp --dport 80 -m comment --comment "nfqguard:default:steer" -j MARK --set-xmark 0x1000000/0x1000000', [M.dport(80), A.setXmark(0x1000000, 0x1000000)], 'nfqguard:default:steer')] });
+  const c = checkMask(ruleset([...kubeNode(), own]), 0x0f000000);
+  assert.equal(c.ok, true, c.explanation);
+});
