@@ -46,7 +46,7 @@ export function analyze(rs: Ruleset, opts: AnalyzeOptions = {}): DoctorReport {
   // Whole-word writers and readers collide with every mask: say so next to the suggestion.
   const whole = facts.writers.filter((w) => w.space === 'mark' && w.full);
   const exact = facts.readers.filter((r) => r.space === 'mark' && r.mask === ALL && r.effect.kind !== 'routing');
-  if (whole.length) suggestion.reason += `; but ${whole.length} rule${whole.length === 1 ? '' : 's'} write${whole.length === 1 ? 's' : ''} the whole mark (${[...new Set(whole.map((w) => `${w.ref.table} ${w.ref.chain}`))].slice(0, 3).join(', ')}) and overwrite any inspector's bits on the packets they match`;
+  if (whole.length) suggestion.reason += `; but ${whole.length} rule${whole.length === 1 ? '' : 's'} write${whole.length === 1 ? 's' : ''} the whole mark (${[...new Set(whole.map((w) => `${w.ref.table} ${w.ref.chain}`))].slice(0, 3).join(', ')}), overwriting any inspector's bits on the packets ${whole.length === 1 ? 'it matches' : 'they match'}`;
   if (exact.length) suggestion.reason += `; and ${exact.length} rule${exact.length === 1 ? '' : 's'} compare${exact.length === 1 ? 's' : ''} the whole mark (${[...new Set(exact.map((r) => `${r.ref.table} ${r.ref.chain}`))].slice(0, 3).join(', ')}), which any inspector bit changes`;
 
   return {

@@ -60,7 +60,7 @@ const DECISIVE = new Set<Action['kind']>(['accept', 'drop', 'reject', 'return', 
 
 /** What the rule does when it matches: its first verdict, jump or NAT; else its mark write; else other. */
 export function ruleEffect(rule: Rule): Effect {
-  let markWrite = false;
+  let markWrite: string | undefined;
   let notrack = false;
   let other: string | undefined;
   for (const e of rule.exprs) {
@@ -80,12 +80,12 @@ export function ruleEffect(rule: Rule): Effect {
           return { kind: e.kind as Effect['kind'] };
       }
     }
-    if (e.kind === 'mark' || e.kind === 'ctmark' || e.kind === 'connmark-save' || e.kind === 'connmark-restore') markWrite = true;
+    if (e.kind === 'mark' || e.kind === 'ctmark' || e.kind === 'connmark-save' || e.kind === 'connmark-restore') markWrite ??= e.kind;
     else if (e.kind === 'notrack') notrack = true;
     else if (e.kind === 'other' && e.name === 'TPROXY') return { kind: 'tproxy' }; // opaque in the iptables parser
     else if (e.kind === 'other' && other === undefined) other = e.name;
   }
-  if (markWrite) return { kind: 'mark' };
+  if (markWrite) return { kind: 'mark', target: markWrite };
   if (notrack) return { kind: 'notrack' };
   return { kind: 'other', target: other ?? 'no action' };
 }

@@ -52,7 +52,9 @@ export function effectVerb(e: Effect): string {
     case 'notrack':
       return 'exempts from conntrack';
     case 'mark':
-      return 'rewrites the mark of';
+      if (e.target === 'connmark-save') return 'saves into the connmark the mark of';
+      if (e.target === 'connmark-restore') return 'restores the connmark into the mark of';
+      return e.target === 'ctmark' ? 'rewrites the connmark of' : 'rewrites the mark of';
     case 'routing':
       return `routes by table ${e.target}`;
     case 'other':
@@ -131,7 +133,6 @@ export function readerSentence(r: Reader, bits: number): string {
   else if (r.mask === b && !r.invert && r.value === 0) which = 'any packet without it';
   else which = `packets whose mark & ${hex8(r.mask)} ${r.invert ? '!=' : '=='} ${hex8(r.value)}`;
   if (r.effect.kind === 'routing') return `${readerWhere(r)} ${verb} ${which}`;
-  if (r.effect.kind === 'mark') return `${readerWhere(r)} rewrites the mark of ${which}`;
   return `${readerWhere(r)} ${verb} ${which}`;
 }
 
