@@ -4,7 +4,7 @@
 import type { Ruleset } from '../ruleset/model.js';
 import { Attributor } from './attribute.js';
 import { ALL } from './bits.js';
-import { chainEntries, ruleEffect, tableLabel } from './graph.js';
+import { reach, ruleEffect, tableLabel } from './graph.js';
 import type { ComponentEntry, Effect, QueueSite, Reader, RuleRef, UnattributedChain, Writer } from './types.js';
 
 export const UNATTRIBUTED = 'unattributed:';
@@ -21,7 +21,6 @@ export interface Facts {
   stats: { tables: number; chains: number; rules: number; ipRules: number; markRules: number };
 }
 
-/** 1: reads or writes a mark; 2: has an NFQUEUE action (also 1). One scan per rule. */
 /** `--tproxy-mark value[/mask]` in an opaque TPROXY target's text (the mask defaults to all 32 bits). */
 export function tproxyMark(text: string): { value: number; mask: number } | undefined {
   const m = /--tproxy-mark\s+(0x[0-9a-fA-F]+|\d+)(?:\/(0x[0-9a-fA-F]+|\d+))?/.exec(text);
@@ -31,11 +30,18 @@ export function tproxyMark(text: string): { value: number; mask: number } | unde
   return { value: value & mask, mask };
 }
 
-function markFlags(exprs: import('../ruleset/model.js').Expr[]): number {
+/**
+ * 1: reads or writes a mark; 2: has an NFQUEUE action (also 1). Jump/goto targets go to `jumps` (chain
+ * indices, via `index`). The one scan of each rule's expressions: on 100,000 rules each scan costs.
+ */
+function scanRule(exprs: import('../ruleset/model.js').Expr[], index: Map<string, number>, jumps: number[]): number {
   let f = 0;
   for (const e of exprs) {
     if (e.type === 'match') {
       if (e.key === 'mark' || e.key === 'ctmark') f |= 1;
+    } else if (e.kind === 'jump' || e.kind === 'goto') {
+      const j = index.get(e.chain);
+      if (j !== undefined && !jumps.includes(j)) jumps.push(j);
     } else if (e.kind === 'queue') f |= 3;
     else if (e.kind === 'mark' || e.kind === 'ctmark' || e.kind === 'connmark-save' || e.kind === 'connmark-restore' || (e.kind === 'tproxy' && e.mark)) f |= 1;
     else if (e.kind === 'other' && e.name === 'TPROXY' && e.text.includes('--tproxy-mark')) f |= 1;
@@ -71,21 +77,34 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
   for (const r of readers) if (r.effect.kind === 'routing' && !r.owner.startsWith(UNATTRIBUTED)) fwmarkOwner.set(r.value, r.owner);
 
   for (const table of rs.tables) {
-    const entries = chainEntries(table);
-    const tlabel = tableLabel(table);
+    const index = new Map<string, number>();
+    table.chains.forEach((c, i) => index.set(c.name, i));
+    const targets: number[][] = [];
+    const flags: Uint8Array[] = [];
     for (const chain of table.chains) {
+      const jumps: number[] = [];
+      const f = new Uint8Array(chain.rules.length);
+      for (let i = 0; i < chain.rules.length; i++) f[i] = scanRule(chain.rules[i].exprs, index, jumps);
+      targets.push(jumps);
+      flags.push(f);
+    }
+    const entries = reach(table, targets);
+    const tlabel = tableLabel(table);
+    for (let ci = 0; ci < table.chains.length; ci++) {
+      const chain = table.chains[ci];
       stats.chains++;
       const chainOwner = attr.chainOwner(table, chain);
       const variants = attr.chainVariants(chain);
-      const chainEntriesList = entries.get(chain.name) ?? [];
+      const chainEntriesList = entries[ci];
+      const chainFlags = flags[ci];
       let un: UnattributedChain | undefined;
       const rules = chain.rules;
       for (let i = 0; i < rules.length; i++) {
         const rule = rules[i];
         stats.rules++;
-        const flags = markFlags(rule.exprs);
-        const markRelevant = flags !== 0;
-        let owner = attr.ruleOwner(chain, rule, chainOwner, variants, markRelevant, (flags & 2) !== 0);
+        const rf = chainFlags[i];
+        const markRelevant = rf !== 0;
+        let owner = attr.ruleOwner(chain, rule, chainOwner, variants, markRelevant, (rf & 2) !== 0);
         if (owner === null && markRelevant && fwmarkOwner.size) owner = ownerByFwmark(rule.exprs, fwmarkOwner);
         if (owner === null) {
           if (!un) {

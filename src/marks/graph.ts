@@ -10,25 +10,10 @@ export function tableLabel(t: Table): string {
 }
 
 /**
- * For every chain of a table, the base chains that reach it through jump/goto (a base chain reaches
- * itself). Chains no base chain reaches get no entry (they never see a packet).
+ * The entries of every chain (by index), given each chain's jump/goto targets (by index): a walk from
+ * every base chain. A kube-proxy nat table has tens of thousands of chains, hence arrays, not maps.
  */
-export function chainEntries(t: Table): Map<string, Entry[]> {
-  // Chains by index, and each chain's jump/goto targets once: a kube-proxy nat table has tens of
-  // thousands of chains, so the walks below use arrays, not maps of names.
-  const index = new Map<string, number>();
-  t.chains.forEach((c, i) => index.set(c.name, i));
-  const targets: number[][] = t.chains.map((c) => {
-    const list: number[] = [];
-    for (const r of c.rules) {
-      for (const e of r.exprs) {
-        if (e.type !== 'action' || (e.kind !== 'jump' && e.kind !== 'goto')) continue;
-        const j = index.get(e.chain);
-        if (j !== undefined && !list.includes(j)) list.push(j);
-      }
-    }
-    return list;
-  });
+export function reach(t: Table, targets: readonly number[][]): Entry[][] {
   const reached: Entry[][] = t.chains.map(() => []);
   const label = tableLabel(t);
   const seen = new Uint8Array(t.chains.length);
@@ -49,11 +34,7 @@ export function chainEntries(t: Table): Map<string, Entry[]> {
       }
     }
   });
-  const out = new Map<string, Entry[]>();
-  t.chains.forEach((c, i) => {
-    if (reached[i].length) out.set(c.name, reached[i]);
-  });
-  return out;
+  return reached;
 }
 
 const DECISIVE = new Set<Action['kind']>(['accept', 'drop', 'reject', 'return', 'jump', 'goto', 'queue', 'snat', 'dnat', 'masquerade', 'redirect', 'netmap', 'tproxy']);
