@@ -104,17 +104,20 @@ test('nfqguard lab --json: schema; Ctrl-C mid-run removes every namespace and ex
   );
   for (const s of report.scenarios) for (const k of ['name', 'expected', 'observed', 'ok', 'markBefore', 'markAfter']) assert.ok(k in s, k);
 
-  // Interrupt at different phases: while namespaces are being set up, and while requests are in flight.
-  for (const delay of [300, 1300]) {
+  // Interrupt at different phases: as soon as the first namespace exists (set-up), and later (requests in flight).
+  const { readdirSync, existsSync } = await import('node:fs');
+  const mine = (pid: number | undefined): string[] =>
+    existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((n) => n.includes(`-${pid}-`)) : [];
+  for (const extra of [0, 800]) {
     const interrupted = spawn(process.execPath, [BIN, 'lab'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     interrupted.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    await new Promise((r) => setTimeout(r, delay));
+    const exited = new Promise<number | null>((r) => interrupted.on('exit', (c) => r(c)));
+    for (let i = 0; i < 200 && mine(interrupted.pid).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(mine(interrupted.pid).length > 0, 'the lab created its namespaces');
+    await new Promise((r) => setTimeout(r, extra));
     interrupted.kill('SIGINT');
-    const icode = await new Promise<number | null>((r) => interrupted.on('exit', (c) => r(c)));
-    assert.equal(icode, 130, `interrupted after ${delay} ms: ${err}`);
-    const { readdirSync, existsSync } = await import('node:fs');
-    const left = existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((n) => n.includes(`-${interrupted.pid}-`)) : [];
-    assert.deepEqual(left, [], `namespaces left after an interrupt at ${delay} ms`);
+    assert.equal(await exited, 130, `interrupted ${extra} ms after set-up began: ${err}`);
+    assert.deepEqual(mine(interrupted.pid), [], `namespaces left after an interrupt ${extra} ms after set-up began`);
   }
 });
