@@ -740,7 +740,7 @@ class IptablesParser {
     if (syn.proto && proto === 0) delete syn.proto;
 
     // Everything after `-A CHAIN` as written (one slice; trailing blanks are rare and trimmed).
-    let text = start < n ? tl.line.slice(tl.start[start]) : '';
+    let text = start < n ? tl.line.slice(tl.startOf(start)) : '';
     const last = text.charCodeAt(text.length - 1);
     if (last === 32 || last === 9) text = text.trimEnd();
     const out: Rule[] = [];
@@ -808,7 +808,7 @@ class IptablesParser {
     const v = tl.v[i];
     if (v === undefined || v.length < 2 || v.charCodeAt(0) !== 45) return false;
     const c1 = v.charCodeAt(1);
-    return !(c1 >= 48 && c1 <= 57) && tl.line.charCodeAt(tl.start[i]) !== 34;
+    return !(c1 >= 48 && c1 <= 57) && (tl.simple || tl.line.charCodeAt(tl.start[i]) !== 34);
   }
 
   private argOf(i: number, opt: string): string | undefined {
@@ -872,7 +872,7 @@ class IptablesParser {
     let key: string | undefined;
     // Comments and NAT destinations are nearly always unique: not worth a memo entry.
     if (!m.opaque && m.ext && !NO_MEMO.has(m.name) && n > 0 && toks[n - 1] - toks[0] === n - 1) {
-      key = `${m.kind}${m.name} ${ctx.family}${ctx.proto ?? ''} ${this.tl.line.slice(this.tl.start[toks[0]], this.tl.end[toks[n - 1]])}`;
+      key = `${m.kind}${m.name} ${ctx.family}${ctx.proto ?? ''} ${this.tl.line.slice(this.tl.startOf(toks[0]), this.tl.endOf(toks[n - 1]))}`;
       const hit = this.memo.get(key);
       if (hit) return hit;
     }
