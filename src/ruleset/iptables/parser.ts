@@ -25,7 +25,7 @@ const HOOK_ORDER = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 
 interface TableBuild {
   table: Table;
-  chains: Map<string, Chain>;
+  chains: Map<string, ChainSlot>;
   /** From a *table header or an explicit -t. */
   explicit: boolean;
   /** Whether chains are declared (`:CHAIN`, -N, -P): then an undeclared chain is an error. */
@@ -116,6 +116,49 @@ class ModBuild {
     readonly name: string,
     readonly ext: Extension | undefined,
   ) {}
+}
+
+/** The rule being read: one per parser, reset for every rule (fields instead of a dozen locals, so that the
+ * reading can be split into methods). */
+class RuleState {
+  b!: TableBuild;
+  family: 'ip' | 'ip6' = 'ip';
+  line = 0;
+  syn: IptRuleSyntax | undefined = undefined;
+  srcs: string[] | undefined = undefined;
+  dsts: string[] | undefined = undefined;
+  srcInv = false;
+  dstInv = false;
+  /** The -p protocol number, -1 when none was given. */
+  proto = -1;
+  protoInv = false;
+  iif: AddrPart | undefined = undefined;
+  oif: AddrPart | undefined = undefined;
+  /** -f: 0 absent, 1 given, 2 inverted. */
+  frag = 0;
+  jump: { chain: string; goto: boolean } | undefined = undefined;
+  /** The -j target was found among the standard verdicts or declared chains. */
+  jumpKnown = false;
+  /** The table's slot for the -j/-g chain, when it is declared. */
+  jumpSlot: ChainSlot | undefined = undefined;
+  jumpCol = 1;
+  inlineCounters = false;
+  counters: Counters | undefined = undefined;
+  /** Generic options seen (bits for -s -d -i -o -p -f). */
+  seen = 0;
+  current: ModBuild | undefined = undefined;
+  targetMod: ModBuild | undefined = undefined;
+  nMods = 0;
+}
+
+/**
+ * A chain of a table being read, with the jump and goto actions that target it (made once, shared by
+ * every rule that jumps there: one lookup of the name finds both the chain and its action).
+ */
+class ChainSlot {
+  jump: Action | undefined = undefined;
+  goto: Action | undefined = undefined;
+  constructor(readonly ch: Chain) {}
 }
 
 function builtinBase(table: string, chain: string, policy: 'accept' | 'drop'): BaseChain | undefined {
@@ -322,14 +365,14 @@ class IptablesParser {
 
   private declareChain(b: TableBuild, name: string, policyText: string | undefined, col: number, policyCol: number, counters: Counters | undefined, strictDup: boolean): Chain {
     b.declares = true;
-    let ch = b.chains.get(name);
+    let ch = b.chains.get(name)?.ch;
     if (ch && strictDup && ch.pos) {
       this.problems.error('DUPLICATE_CHAIN', `chain ${name} is declared twice (first on line ${ch.pos.line})`, this.lineNo, col, name);
     }
     if (!ch) {
       const pos = { source: this.opts.source, line: this.lineNo, column: col };
       ch = counters ? { name, rules: [], pos, counters } : { name, rules: [], pos };
-      b.chains.set(name, ch);
+      b.chains.set(name, new ChainSlot(ch));
     } else {
       if (!ch.pos) ch.pos = { source: this.opts.source, line: this.lineNo, column: col };
       if (counters) ch.counters = counters;
@@ -441,24 +484,25 @@ class IptablesParser {
     }
     // Rules of one chain come in a row: the previous rule's chain usually fits (one string compare
     // instead of a hash lookup).
-    let ch = this.lastRuleB === b && this.lastRuleChain !== undefined && this.lastRuleChain.name === chainName ? this.lastRuleChain : b.chains.get(chainName);
+    let ch = this.lastRuleB === b && this.lastRuleChain !== undefined && this.lastRuleChain.name === chainName ? this.lastRuleChain : b.chains.get(chainName)?.ch;
     if (!ch) {
       // Built-in chains always exist; a user chain must be declared (in a fragment, a warning only).
       if (b.declares && !isBuiltinName(chainName)) {
         this.problems.add('UNDECLARED_CHAIN', b.explicit ? 'error' : 'warning', `chain ${chainName} was not declared (no :${chainName} or -N line)`, this.lineNo, chainCol, chainName);
       }
       ch = { name: chainName, rules: [] };
-      b.chains.set(chainName, ch);
+      b.chains.set(chainName, new ChainSlot(ch));
     }
     if (isBuiltinName(chainName)) b.builtins.add(chainName);
     this.lastRuleB = b;
     this.lastRuleChain = ch;
-    const rules = this.rule(b, ch, k, counters, offset, pasted);
+    const count = this.rule(b, ch, k, counters, offset, pasted);
+    const out = this.outRules;
     if (kind === 'I') {
       const at = Math.max(0, Math.min(ch.rules.length, (position ?? 1) - 1));
-      ch.rules.splice(at, 0, ...rules);
+      ch.rules.splice(at, 0, ...out.slice(0, count));
     } else {
-      for (const r of rules) ch.rules.push(r);
+      for (let x = 0; x < count; x++) ch.rules.push(out[x]);
     }
   }
 
@@ -478,315 +522,377 @@ class IptablesParser {
   // -------------------------------------------------------------------------------------------------
   // One rule: the tokens after `-A CHAIN`.
 
-  private rule(b: TableBuild, ch: Chain, start: number, prefixCounters: Counters | undefined, offset: number, pasted = false): Rule[] {
-    const tl = this.tl;
-    const n = tl.n;
-    const line = this.lineNo;
-    const family = b.table.family === 'ip6' ? 'ip6' : 'ip';
-    const P = this.problems;
-    this.off = offset;
+  /**
+   * Reads the tokens after `-A CHAIN` into rules (several when -s/-d list addresses), left in
+   * this.outRules[0..count); returns the count. The reading is split into small methods so that the JIT
+   * compiles (and, when a new kind of rule shows up, recompiles) small units.
+   */
+  private rule(b: TableBuild, ch: Chain, start: number, prefixCounters: Counters | undefined, offset: number, pasted = false): number {
+    const st = this.st;
+    st.b = b;
+    st.family = b.table.family === 'ip6' ? 'ip6' : 'ip';
+    st.line = this.lineNo;
     // The full syntax is built only when asked (re-reading one rule); otherwise the generic parts live in
-    // locals and only the semantics are built.
-    const syn: IptRuleSyntax | undefined = this.fullSyntax ? { format: 'iptables', chain: ch.name, matches: [] } : undefined;
-    let srcs: string[] | undefined;
-    let dsts: string[] | undefined;
-    let srcInv = false;
-    let dstInv = false;
-    let proto: number | undefined;
-    let protoInv = false;
-    let iif: AddrPart | undefined;
-    let oif: AddrPart | undefined;
-    let hasProto = false;
-    let frag: boolean | undefined;
-    let jump: { chain: string; goto: boolean } | undefined;
-    let inlineCounters = false;
-    const mods = this.mods;
-    let nMods = 0;
-    let current: ModBuild | undefined;
-    let targetMod: ModBuild | undefined;
-    let counters = prefixCounters;
+    // the state's fields and only the semantics are built.
+    st.syn = this.fullSyntax ? { format: 'iptables', chain: ch.name, matches: [] } : undefined;
+    st.srcs = undefined;
+    st.dsts = undefined;
+    st.srcInv = false;
+    st.dstInv = false;
+    st.proto = -1;
+    st.protoInv = false;
+    st.iif = undefined;
+    st.oif = undefined;
+    st.frag = 0;
+    st.jump = undefined;
+    st.jumpKnown = false;
+    st.jumpSlot = undefined;
+    st.jumpCol = 1;
+    st.inlineCounters = false;
+    st.counters = prefixCounters;
+    st.seen = 0;
+    st.current = undefined;
+    st.targetMod = undefined;
+    st.nMods = 0;
+    this.off = offset;
     this.pi = -1;
     this.nOpts = 0;
-    let seen = 0;
-    let jumpCol = 1;
-    let jumpKnown = false;
 
+    const tl = this.tl;
+    const n = tl.n;
     let i = start;
     while (i < n) {
       const t = tl.v[i];
       if (t === '!') {
-        if (this.pi >= 0) P.error('MISPLACED_INVERT', 'two ! in a row', line, this.c(i), '!');
+        if (this.pi >= 0) this.problems.error('MISPLACED_INVERT', 'two ! in a row', st.line, this.c(i), '!');
         this.pi = i;
         i++;
         continue;
       }
       const g = generic(t);
-      if (g !== undefined) {
-        const optIdx = i;
-        i++;
-        if (g === 'm' || g === 'j' || g === 'g') {
-          if (this.pi >= 0) {
-            P.error('MISPLACED_INVERT', `! cannot invert ${t}`, line, this.c(this.pi), '!');
-            this.pi = -1;
-          }
-          const name = this.argOf(i, t);
-          if (name === undefined) continue;
-          i++;
-          if (g === 'm') {
-            // A registered name is its own canonical name (no alias is one); else the alias table.
-            let ext = MATCHES.get(name);
-            const canon = ext !== undefined ? name : (MATCH_ALIASES[name] ?? name);
-            if (ext === undefined && canon !== name) ext = MATCHES.get(canon);
-            const mb = new ModBuild('match', canon, ext && (!ext.families || ext.families.includes(family)) ? ext : undefined);
-            if (!mb.ext) {
-              mb.opaque = true;
-              P.warn('UNKNOWN_MATCH', ext ? `match ${name} does not exist for ${family === 'ip6' ? 'IPv6' : 'IPv4'}: kept verbatim` : `unknown match module "${name}": kept verbatim, the simulator treats it as undetermined`, line, this.c(optIdx + 1), name);
-            }
-            mods[nMods++] = mb;
-            current = mb;
-          } else if (g === 'g') {
-            if (jump || targetMod) P.error('DUPLICATE_OPTION', 'more than one -j/-g', line, this.c(optIdx), t);
-            else {
-              jump = { chain: name, goto: true };
-              if (syn) syn.jump = jump;
-              jumpCol = this.c(optIdx + 1);
-            }
-            current = undefined;
-          } else {
-            if (jump || targetMod) {
-              P.error('DUPLICATE_OPTION', 'more than one -j/-g', line, this.c(optIdx), t);
-              continue;
-            }
-            let ext = targetExt(name);
-            if (ext?.families && !ext.families.includes(family)) {
-              P.warn('FAMILY_MISMATCH', `target ${name} does not exist for ${family === 'ip6' ? 'IPv6' : 'IPv4'}: kept verbatim`, line, this.c(optIdx + 1), name);
-              ext = undefined;
-              targetMod = new ModBuild('target', name, undefined);
-              targetMod.opaque = true;
-              current = targetMod;
-              if (!b.explicit) b.targets.add(name); // evidence for inferring a fragment's table
-              continue;
-            }
-            if (ext) {
-              targetMod = new ModBuild('target', name, ext);
-              current = targetMod;
-            } else if ((jumpKnown = isStandardTarget(name) || b.chains.has(name))) {
-              jump = { chain: name, goto: false };
-              if (syn) syn.jump = jump;
-              if (!isStandardTarget(name)) jumpCol = this.c(optIdx + 1);
-              current = undefined;
-            } else if (isKnownOpaqueTarget(name) || (i < n && tl.v[i].startsWith('--'))) {
-              targetMod = new ModBuild('target', name, undefined);
-              targetMod.opaque = true;
-              current = targetMod;
-              if (!isKnownOpaqueTarget(name)) {
-                P.warn('UNKNOWN_TARGET', `unknown target "${name}": kept verbatim, the simulator treats it as undetermined`, line, this.c(optIdx + 1), name);
-              }
-            } else {
-              // A chain declared later (fragments) or never: decided at the end of the table.
-              jump = { chain: name, goto: false };
-              if (syn) syn.jump = jump;
-              jumpCol = this.c(optIdx + 1);
-              current = undefined;
-            }
-            if (!b.explicit) b.targets.add(name); // evidence for inferring a fragment's table
-          }
-          continue;
-        }
-        if (g === '4' || g === '6') {
-          continue;
-        }
-        if (g === 'c') {
-          const p = this.argOf(i, t);
-          const by = p === undefined ? undefined : this.argOf(i + 1, t);
-          if (p !== undefined && by !== undefined) {
-            const pn = parseUint(p, Number.MAX_SAFE_INTEGER);
-            const bn = parseUint(by, Number.MAX_SAFE_INTEGER);
-            if (pn === undefined || bn === undefined) P.error('BAD_COUNTERS', '-c wants two numbers, packets and bytes', line, this.c(i), `${p} ${by}`);
-            else {
-              counters = { packets: pn, bytes: bn };
-              if (syn && !inlineCounters) syn.inlineCounters = true;
-              inlineCounters = true;
-            }
-            i += 2;
-          } else i += p === undefined ? 0 : 1;
-          continue;
-        }
-        const gbit = g === 's' ? 1 : g === 'd' ? 2 : g === 'i' ? 4 : g === 'o' ? 8 : g === 'p' ? 16 : 32;
-        if (seen & gbit) P.error('DUPLICATE_OPTION', `${t} given twice in one rule (iptables refuses it)`, line, this.c(optIdx), t);
-        seen |= gbit;
-        if (g === 'f') {
-          if (family === 'ip6') P.error('FAMILY_MISMATCH', '-f does not exist for IPv6 (use -m frag)', line, this.c(optIdx), t);
-          frag = this.pi >= 0;
-          if (syn) syn.frag = { invert: frag };
-          this.pi = -1;
-          continue;
-        }
-        i = this.takeInvertAfter(i);
-        const invert = this.pi >= 0;
-        this.pi = -1;
-        const val = this.argOf(i, t);
-        if (val === undefined) continue;
-        const valCol = this.c(i);
-        i++;
-        if (g === 's' || g === 'd') {
-          if (g === 's') srcInv = invert;
-          else dstInv = invert;
-          if (val.indexOf(',') < 0) {
-            const e = this.addrEntry(val, t, family, line, valCol);
-            if (e === undefined) continue;
-            // One address (the usual case): a one-element list.
-            if (g === 's') {
-              if (srcs === undefined) srcs = [e];
-              else srcs.push(e);
-            } else if (dsts === undefined) dsts = [e];
-            else dsts.push(e);
-            continue;
-          }
-          const list = g === 's' ? (srcs ??= []) : (dsts ??= []);
-          for (const part of val.split(',')) {
-            const e = this.addrEntry(part, t, family, line, valCol);
-            if (e !== undefined) list.push(e);
-          }
-          continue;
-        }
-        if (g === 'i' || g === 'o') {
-          if (val.length > 15) P.error('INVALID_INTERFACE', `interface name "${val}" is longer than 15 characters`, line, valCol, val);
-          const part: AddrPart = { invert, text: val };
-          if (g === 'i') {
-            iif = part;
-            if (syn) syn.iif = part;
-          } else {
-            oif = part;
-            if (syn) syn.oif = part;
-          }
-          continue;
-        }
-        // -p
-        const pn = parseProto(val);
-        if (pn === undefined) {
-          P.error('INVALID_PROTOCOL', `unknown protocol "${val}"`, line, valCol, val);
-          continue;
-        }
-        proto = pn;
-        protoInv = invert;
-        hasProto = true;
-        // Numbers stay numbers (iptables >= 1.8.10 prints protocols outside its own table that way; 1.8.9
-        // looked them up in /etc/protocols), names are printed as iptables names them (icmpv6 -> ipv6-icmp).
-        if (syn) syn.proto = { invert, text: isDigits(val) ? val : canonicalProtoName(val.toLowerCase(), pn, family) };
-        continue;
-      }
+      if (g !== undefined) i = this.genericOption(g, t, i);
       // A module option: --name or an unknown short option.
-      if (t.length > 1 && t.charCodeAt(0) === 45 && !(t.charCodeAt(1) >= 48 && t.charCodeAt(1) <= 57)) {
-        const optIdx = i;
-        const name = t.charCodeAt(1) === 45 ? t.slice(2) : t.slice(1);
-        let owner: ModBuild | undefined;
-        let canon: string | undefined;
-        if (current && !current.ext) owner = current;
+      else if (t.length > 1 && t.charCodeAt(0) === 45 && !(t.charCodeAt(1) >= 48 && t.charCodeAt(1) <= 57)) i = this.moduleOption(t, i);
+      else i = this.bareWord(t, i);
+    }
+    if (this.pi >= 0) this.problems.error('MISPLACED_INVERT', 'a ! at the end of the rule inverts nothing', st.line, this.c(this.pi), '!');
+    return this.buildRules(ch, start, pasted);
+  }
+
+  /** -s -d -i -o -p -f -m -j -g -c -4 -6 at token optIdx; returns the next token index. */
+  private genericOption(g: string, t: string, optIdx: number): number {
+    const st = this.st;
+    const P = this.problems;
+    const line = st.line;
+    let i = optIdx + 1;
+    if (g === 'm' || g === 'j' || g === 'g') return this.moduleSwitch(g, t, optIdx);
+    if (g === '4' || g === '6') return i;
+    if (g === 'c') {
+      const p = this.argOf(i, t);
+      const by = p === undefined ? undefined : this.argOf(i + 1, t);
+      if (p !== undefined && by !== undefined) {
+        const pn = parseUint(p, Number.MAX_SAFE_INTEGER);
+        const bn = parseUint(by, Number.MAX_SAFE_INTEGER);
+        if (pn === undefined || bn === undefined) P.error('BAD_COUNTERS', '-c wants two numbers, packets and bytes', line, this.c(i), `${p} ${by}`);
         else {
-          // The current module, then the other loaded matches (latest first), the target, and last the
-          // protocol match that -p loads on demand.
-          canon = optionOf(current, name);
-          if (canon !== undefined) owner = current;
-          for (let j = nMods - 1; j >= 0 && owner === undefined; j--) {
-            canon = optionOf(mods[j], name);
-            if (canon !== undefined) owner = mods[j];
-          }
-          if (owner === undefined) {
-            canon = optionOf(targetMod, name);
-            if (canon !== undefined) owner = targetMod;
-          }
-          if (owner === undefined && proto !== undefined && !protoInv) {
-            const pm = protoMatchName(proto, family);
-            const ext = pm === undefined ? undefined : MATCHES.get(pm);
-            if (ext) {
-              let loaded = false;
-              for (let j = 0; j < nMods; j++) if (mods[j].name === pm) loaded = true;
-              if (!loaded) {
-                canon = resolveOption(ext, name);
-                if (canon !== undefined) {
-                  owner = new ModBuild('match', pm!, ext);
-                  mods[nMods++] = owner;
-                }
-              }
+          st.counters = { packets: pn, bytes: bn };
+          if (st.syn && !st.inlineCounters) st.syn.inlineCounters = true;
+          st.inlineCounters = true;
+        }
+        return i + 2;
+      }
+      return i + (p === undefined ? 0 : 1);
+    }
+    const gbit = g === 's' ? 1 : g === 'd' ? 2 : g === 'i' ? 4 : g === 'o' ? 8 : g === 'p' ? 16 : 32;
+    if (st.seen & gbit) P.error('DUPLICATE_OPTION', `${t} given twice in one rule (iptables refuses it)`, line, this.c(optIdx), t);
+    st.seen |= gbit;
+    if (g === 'f') {
+      if (st.family === 'ip6') P.error('FAMILY_MISMATCH', '-f does not exist for IPv6 (use -m frag)', line, this.c(optIdx), t);
+      st.frag = this.pi >= 0 ? 2 : 1;
+      if (st.syn) st.syn.frag = { invert: this.pi >= 0 };
+      this.pi = -1;
+      return i;
+    }
+    i = this.takeInvertAfter(i);
+    const invert = this.pi >= 0;
+    this.pi = -1;
+    const val = this.argOf(i, t);
+    if (val === undefined) return i;
+    const valCol = this.c(i);
+    i++;
+    if (g === 's' || g === 'd') {
+      this.address(g === 's', t, val, valCol, invert);
+      return i;
+    }
+    if (g === 'i' || g === 'o') {
+      if (val.length > 15) P.error('INVALID_INTERFACE', `interface name "${val}" is longer than 15 characters`, line, valCol, val);
+      const part: AddrPart = { invert, text: val };
+      if (g === 'i') {
+        st.iif = part;
+        if (st.syn) st.syn.iif = part;
+      } else {
+        st.oif = part;
+        if (st.syn) st.syn.oif = part;
+      }
+      return i;
+    }
+    // -p
+    const pn = parseProto(val);
+    if (pn === undefined) {
+      P.error('INVALID_PROTOCOL', `unknown protocol "${val}"`, line, valCol, val);
+      return i;
+    }
+    st.proto = pn;
+    st.protoInv = invert;
+    // Numbers stay numbers (iptables >= 1.8.10 prints protocols outside its own table that way; 1.8.9
+    // looked them up in /etc/protocols), names are printed as iptables names them (icmpv6 -> ipv6-icmp).
+    if (st.syn) st.syn.proto = { invert, text: isDigits(val) ? val : canonicalProtoName(val.toLowerCase(), pn, st.family) };
+    return i;
+  }
+
+  /** -s / -d ADDR[,ADDR...]: canonical entries appended to the rule's list. */
+  private address(isSrc: boolean, t: string, val: string, valCol: number, invert: boolean): void {
+    const st = this.st;
+    if (isSrc) st.srcInv = invert;
+    else st.dstInv = invert;
+    if (val.indexOf(',') < 0) {
+      const e = this.addrEntry(val, t, st.family, st.line, valCol);
+      if (e === undefined) return;
+      // One address (the usual case): a one-element list.
+      const list = isSrc ? st.srcs : st.dsts;
+      if (list !== undefined) list.push(e);
+      else if (isSrc) st.srcs = [e];
+      else st.dsts = [e];
+      return;
+    }
+    let list = isSrc ? st.srcs : st.dsts;
+    if (list === undefined) {
+      list = [];
+      if (isSrc) st.srcs = list;
+      else st.dsts = list;
+    }
+    for (const part of val.split(',')) {
+      const e = this.addrEntry(part, t, st.family, st.line, valCol);
+      if (e !== undefined) list.push(e);
+    }
+  }
+
+  /** -m NAME, -j NAME, -g CHAIN at token optIdx; returns the next token index. */
+  private moduleSwitch(g: string, t: string, optIdx: number): number {
+    const st = this.st;
+    const P = this.problems;
+    const line = st.line;
+    const family = st.family;
+    const b = st.b;
+    let i = optIdx + 1;
+    if (this.pi >= 0) {
+      P.error('MISPLACED_INVERT', `! cannot invert ${t}`, line, this.c(this.pi), '!');
+      this.pi = -1;
+    }
+    const name = this.argOf(i, t);
+    if (name === undefined) return i;
+    i++;
+    if (g === 'm') {
+      // A registered name is its own canonical name (no alias is one); else the alias table.
+      let ext = MATCHES.get(name);
+      const canon = ext !== undefined ? name : (MATCH_ALIASES[name] ?? name);
+      if (ext === undefined && canon !== name) ext = MATCHES.get(canon);
+      const mb = new ModBuild('match', canon, ext && (!ext.families || ext.families.includes(family)) ? ext : undefined);
+      if (!mb.ext) {
+        mb.opaque = true;
+        P.warn('UNKNOWN_MATCH', ext ? `match ${name} does not exist for ${family === 'ip6' ? 'IPv6' : 'IPv4'}: kept verbatim` : `unknown match module "${name}": kept verbatim, the simulator treats it as undetermined`, line, this.c(optIdx + 1), name);
+      }
+      this.mods[st.nMods++] = mb;
+      st.current = mb;
+      return i;
+    }
+    if (g === 'g') {
+      if (st.jump || st.targetMod) P.error('DUPLICATE_OPTION', 'more than one -j/-g', line, this.c(optIdx), t);
+      else {
+        st.jump = { chain: name, goto: true };
+        if (st.syn) st.syn.jump = st.jump;
+        st.jumpCol = this.c(optIdx + 1);
+        st.jumpSlot = isStandardTarget(name) ? undefined : b.chains.get(name);
+        st.jumpKnown = st.jumpSlot !== undefined || isStandardTarget(name);
+      }
+      st.current = undefined;
+      return i;
+    }
+    if (st.jump || st.targetMod) {
+      P.error('DUPLICATE_OPTION', 'more than one -j/-g', line, this.c(optIdx), t);
+      return i;
+    }
+    const ext = targetExt(name);
+    if (ext?.families && !ext.families.includes(family)) {
+      P.warn('FAMILY_MISMATCH', `target ${name} does not exist for ${family === 'ip6' ? 'IPv6' : 'IPv4'}: kept verbatim`, line, this.c(optIdx + 1), name);
+      st.targetMod = new ModBuild('target', name, undefined);
+      st.targetMod.opaque = true;
+      st.current = st.targetMod;
+      if (!b.explicit) b.targets.add(name); // evidence for inferring a fragment's table
+      return i;
+    }
+    if (ext) {
+      st.targetMod = new ModBuild('target', name, ext);
+      st.current = st.targetMod;
+    } else if ((st.jumpKnown = isStandardTarget(name) || (st.jumpSlot = b.chains.get(name)) !== undefined)) {
+      st.jump = { chain: name, goto: false };
+      if (st.syn) st.syn.jump = st.jump;
+      if (!isStandardTarget(name)) st.jumpCol = this.c(optIdx + 1);
+      st.current = undefined;
+    } else if (isKnownOpaqueTarget(name) || (i < this.tl.n && this.tl.v[i].startsWith('--'))) {
+      st.targetMod = new ModBuild('target', name, undefined);
+      st.targetMod.opaque = true;
+      st.current = st.targetMod;
+      if (!isKnownOpaqueTarget(name)) {
+        P.warn('UNKNOWN_TARGET', `unknown target "${name}": kept verbatim, the simulator treats it as undetermined`, line, this.c(optIdx + 1), name);
+      }
+    } else {
+      // A chain declared later (fragments) or never: decided at the end of the table.
+      st.jump = { chain: name, goto: false };
+      if (st.syn) st.syn.jump = st.jump;
+      st.jumpCol = this.c(optIdx + 1);
+      st.current = undefined;
+    }
+    if (!b.explicit) b.targets.add(name); // evidence for inferring a fragment's table
+    return i;
+  }
+
+  /** The module that takes option `name`, with the option's canonical name in this.canon. */
+  private optionOwner(t: string, name: string, optIdx: number): ModBuild {
+    const st = this.st;
+    const mods = this.mods;
+    const current = st.current;
+    const targetMod = st.targetMod;
+    let owner: ModBuild | undefined;
+    let canon: string | undefined;
+    if (current && !current.ext) owner = current;
+    else {
+      // The current module, then the other loaded matches (latest first), the target, and last the
+      // protocol match that -p loads on demand.
+      canon = optionOf(current, name);
+      if (canon !== undefined) owner = current;
+      for (let j = st.nMods - 1; j >= 0 && owner === undefined; j--) {
+        canon = optionOf(mods[j], name);
+        if (canon !== undefined) owner = mods[j];
+      }
+      if (owner === undefined) {
+        canon = optionOf(targetMod, name);
+        if (canon !== undefined) owner = targetMod;
+      }
+      if (owner === undefined && st.proto >= 0 && !st.protoInv) {
+        const pm = protoMatchName(st.proto, st.family);
+        const ext = pm === undefined ? undefined : MATCHES.get(pm);
+        if (ext) {
+          let loaded = false;
+          for (let j = 0; j < st.nMods; j++) if (mods[j].name === pm) loaded = true;
+          if (!loaded) {
+            canon = resolveOption(ext, name);
+            if (canon !== undefined) {
+              owner = new ModBuild('match', pm!, ext);
+              mods[st.nMods++] = owner;
             }
           }
         }
-        if (!owner) {
-          const host = current ?? targetMod ?? (nMods > 0 ? mods[nMods - 1] : undefined);
-          P.warn('UNKNOWN_OPTION', host ? `${t} is not an option of ${host.kind === 'target' ? '-j' : '-m'} ${host.name}: the module is kept verbatim` : `${t} belongs to no module (missing -m?): kept verbatim`, line, this.c(optIdx), t);
-          if (host) owner = host;
-          else {
-            owner = new ModBuild('match', '', undefined);
-            mods[nMods++] = owner;
-          }
-          owner.opaque = true;
-        }
-        // Recorded in the scratch arrays; an ExtOption is built only if the module gets parsed.
-        const k = this.nOpts++;
-        this.oMod[k] = owner;
-        this.oName[k] = canon ?? name;
-        this.oTok[k] = optIdx;
-        let oInvert = this.pi >= 0;
-        owner.nOpts++;
-        if (this.pi >= 0) this.own(owner, this.pi);
-        this.pi = -1;
-        this.own(owner, optIdx);
-        i++;
-        const arity = owner.ext && canon !== undefined ? owner.ext.options[canon] : -1;
-        if (arity !== 0 && tl.v[i] === '!' && i + 1 < n && !this.looksLikeOption(i + 1)) {
-          oInvert = true;
-          this.own(owner, i);
-          i++;
-        }
-        this.oInvert[k] = oInvert;
-        this.oArg[k] = i;
-        let argN = 0;
-        if (arity < 0) {
-          while (i < n && tl.v[i] !== '!' && !this.looksLikeOption(i)) {
-            this.own(owner, i);
-            argN++;
-            i++;
-          }
-          this.oRaw[k] = false;
-        } else {
-          for (let a = 0; a < arity; a++) {
-            const v = this.argOf(i, t);
-            if (v === undefined) {
-              owner.opaque = true;
-              break;
-            }
-            this.own(owner, i);
-            argN++;
-            i++;
-          }
-          this.oRaw[k] = argN > 0 && owner.ext?.verbatim === true;
-        }
-        this.oArgN[k] = argN;
-        current = owner === targetMod || owner.kind === 'match' ? owner : current;
-        continue;
       }
-      // A bare word where an option was expected.
-      P.error('INVALID_VALUE', `unexpected "${t}" (not an option or a value of one)`, line, this.c(i), t);
-      const host = current ?? targetMod;
-      if (host) {
-        host.opaque = true;
-        this.own(host, i);
+    }
+    if (!owner) {
+      const host = current ?? targetMod ?? (st.nMods > 0 ? mods[st.nMods - 1] : undefined);
+      this.problems.warn('UNKNOWN_OPTION', host ? `${t} is not an option of ${host.kind === 'target' ? '-j' : '-m'} ${host.name}: the module is kept verbatim` : `${t} belongs to no module (missing -m?): kept verbatim`, st.line, this.c(optIdx), t);
+      if (host) owner = host;
+      else {
+        owner = new ModBuild('match', '', undefined);
+        mods[st.nMods++] = owner;
       }
+      owner.opaque = true;
+    }
+    this.canon = canon;
+    return owner;
+  }
+
+  /** `[!] --name [!] [args]` at token optIdx, recorded for the module that takes it; returns the next index. */
+  private moduleOption(t: string, optIdx: number): number {
+    const st = this.st;
+    const tl = this.tl;
+    const n = tl.n;
+    const name = t.charCodeAt(1) === 45 ? t.slice(2) : t.slice(1);
+    const owner = this.optionOwner(t, name, optIdx);
+    const canon = this.canon;
+    // Recorded in the scratch arrays; an ExtOption is built only if the module gets parsed.
+    const k = this.nOpts++;
+    this.oMod[k] = owner;
+    this.oName[k] = canon ?? name;
+    this.oTok[k] = optIdx;
+    let oInvert = this.pi >= 0;
+    owner.nOpts++;
+    if (this.pi >= 0) this.own(owner, this.pi);
+    this.pi = -1;
+    this.own(owner, optIdx);
+    let i = optIdx + 1;
+    const arity = owner.ext && canon !== undefined ? owner.ext.options[canon] : -1;
+    if (arity !== 0 && tl.v[i] === '!' && i + 1 < n && !this.looksLikeOption(i + 1)) {
+      oInvert = true;
+      this.own(owner, i);
       i++;
     }
-    if (this.pi >= 0) P.error('MISPLACED_INVERT', 'a ! at the end of the rule inverts nothing', line, this.c(this.pi), '!');
+    this.oInvert[k] = oInvert;
+    this.oArg[k] = i;
+    let argN = 0;
+    if (arity < 0) {
+      while (i < n && tl.v[i] !== '!' && !this.looksLikeOption(i)) {
+        this.own(owner, i);
+        argN++;
+        i++;
+      }
+      this.oRaw[k] = false;
+    } else {
+      for (let a = 0; a < arity; a++) {
+        const v = this.argOf(i, t);
+        if (v === undefined) {
+          owner.opaque = true;
+          break;
+        }
+        this.own(owner, i);
+        argN++;
+        i++;
+      }
+      this.oRaw[k] = argN > 0 && owner.ext?.verbatim === true;
+    }
+    this.oArgN[k] = argN;
+    if (owner === st.targetMod || owner.kind === 'match') st.current = owner;
+    return i;
+  }
 
+  /** A bare word where an option was expected. */
+  private bareWord(t: string, i: number): number {
+    const st = this.st;
+    this.problems.error('INVALID_VALUE', `unexpected "${t}" (not an option or a value of one)`, st.line, this.c(i), t);
+    const host = st.current ?? st.targetMod;
+    if (host) {
+      host.opaque = true;
+      this.own(host, i);
+    }
+    return i + 1;
+  }
+
+  /** The rule's modules parsed and its rules built (see rule()). */
+  private buildRules(ch: Chain, start: number, pasted: boolean): number {
+    const st = this.st;
+    const syn = st.syn;
+    const tl = this.tl;
+    const family = st.family;
+    const line = st.line;
+    const proto = st.proto;
+    const protoInv = st.protoInv;
     // Modules: parse their options with their extension; anything unusable stays verbatim.
     const ctx = this.ctx;
     ctx.family = family;
     ctx.line = line;
-    ctx.proto = proto !== undefined && !protoInv ? proto : undefined;
+    ctx.proto = proto >= 0 && !protoInv ? proto : undefined;
     const matchExprs = this.matchScratch;
     let nMatch = 0;
     let comment: string | undefined;
-    for (let j = 0; j < nMods; j++) {
-      const m = mods[j];
+    for (let j = 0; j < st.nMods; j++) {
+      const m = this.mods[j];
       const r = this.moduleResult(m, ctx);
       const part = r.part;
       if (syn) syn.matches.push(part);
@@ -796,43 +902,51 @@ class IptablesParser {
     }
     let actions: Expr[] | undefined;
     let jumpAct: Action | undefined;
-    if (targetMod) {
-      const r = this.moduleResult(targetMod, ctx);
+    if (st.targetMod) {
+      const r = this.moduleResult(st.targetMod, ctx);
       if (syn) syn.target = r.part;
       actions = r.exprs;
-    } else if (jump) {
-      jumpAct = this.jumpAction(jump.chain, jump.goto);
+    } else if (st.jump) {
+      const slot = st.jumpSlot;
+      if (slot === undefined) jumpAct = this.jumpAction(st.jump.chain, st.jump.goto);
+      else if (st.jump.goto) jumpAct = slot.goto ??= jumpAction(st.jump.chain, true);
+      else jumpAct = slot.jump ??= jumpAction(st.jump.chain, false);
     }
 
     // Generic part; comma lists in -s/-d become one rule per address pair, as iptables expands them.
     const head = this.headScratch;
     let nHead = 0;
+    const iif = st.iif;
+    const oif = st.oif;
     if (iif && !(iif.text === '+' && !iif.invert)) head[nHead++] = ifMatch('iif', iif);
     if (oif && !(oif.text === '+' && !oif.invert)) head[nHead++] = ifMatch('oif', oif);
-    if (hasProto && proto !== 0) head[nHead++] = this.protoMatch(proto!, protoInv);
-    if (frag !== undefined) head[nHead++] = frag ? FRAG_INV : FRAG;
-    if (syn && hasProto && proto === 0) delete syn.proto;
+    if (proto > 0) head[nHead++] = this.protoMatch(proto, protoInv);
+    if (st.frag !== 0) head[nHead++] = st.frag === 2 ? FRAG_INV : FRAG;
+    if (syn && proto === 0) delete syn.proto;
 
     // Everything after `-A CHAIN` as written (one slice; trailing blanks are rare and trimmed).
-    let text = start < n ? tl.line.slice(tl.startOf(start)) : '';
+    let text = start < tl.n ? tl.line.slice(tl.startOf(start)) : '';
     const last = text.charCodeAt(text.length - 1);
     if (last === 32 || last === 9) text = text.trimEnd();
     const out = this.outRules;
     let nOut = 0;
+    const srcs = st.srcs;
+    const dsts = st.dsts;
     const expand = (srcs !== undefined && srcs.length > 1) || (dsts !== undefined && dsts.length > 1);
-    const nS = srcs?.length ? srcs.length : 1;
-    const nD = dsts?.length ? dsts.length : 1;
+    const nS = srcs !== undefined && srcs.length > 0 ? srcs.length : 1;
+    const nD = dsts !== undefined && dsts.length > 0 ? dsts.length : 1;
     const scratch = this.scratch;
+    const counters = st.counters;
     for (let si = 0; si < nS; si++) {
-      const s = srcs?.length ? srcs[si] : undefined;
+      const s = srcs !== undefined && srcs.length > 0 ? srcs[si] : undefined;
       for (let di = 0; di < nD; di++) {
-        const d = dsts?.length ? dsts[di] : undefined;
+        const d = dsts !== undefined && dsts.length > 0 ? dsts[di] : undefined;
         const rs: IptRuleSyntax | undefined = syn === undefined ? undefined : expand ? { ...syn } : syn;
         // Built in a reused scratch array and copied at its exact length: an array grown by push keeps
         // spare capacity, which on 100k rules is tens of megabytes.
         let k = 0;
-        if (s !== undefined) k = addrMatch('saddr', s, srcInv, rs, scratch, k);
-        if (d !== undefined) k = addrMatch('daddr', d, dstInv, rs, scratch, k);
+        if (s !== undefined) k = addrMatch('saddr', s, st.srcInv, rs, scratch, k);
+        if (d !== undefined) k = addrMatch('daddr', d, st.dstInv, rs, scratch, k);
         for (let x = 0; x < nHead; x++) scratch[k++] = head[x];
         for (let x = 0; x < nMatch; x++) scratch[k++] = matchExprs[x];
         if (actions !== undefined) for (let x = 0; x < actions.length; x++) scratch[k++] = actions[x];
@@ -840,7 +954,7 @@ class IptablesParser {
         const exprs = scratch.slice(0, k);
         // A 100k-rule model keeps a small shared reference instead of the full syntax, and the serializer
         // re-reads Rule.text (see ruleSyntax above).
-        const syntax = rs ?? this.lazySyntax(ch, family, pasted, expand ? nOut : -1, inlineCounters);
+        const syntax = rs ?? this.lazySyntax(ch, family, pasted, expand ? nOut : -1, st.inlineCounters);
         // One literal per shape, so that no rule object grows an out-of-object property store.
         const pos = { source: this.opts.source, line, column: 1 };
         const rule: Rule =
@@ -854,12 +968,13 @@ class IptablesParser {
         out[nOut++] = rule;
       }
     }
-    const rules = nOut === 1 ? [out[0]] : out.slice(0, nOut);
-    // (b.chains does not change while a rule is read: a -j found there earlier needs no second look.)
-    if (jump && !jumpKnown && !isStandardTarget(jump.chain) && !b.chains.has(jump.chain)) {
-      for (const r of rules) b.unresolved.push({ rule: r, name: jump.chain, line, col: jumpCol });
+    const jump = st.jump;
+    // jumpKnown: a standard verdict or a chain found in the table when the -j/-g was read (the table's
+    // chains do not change while a rule is read).
+    if (jump && !st.jumpKnown) {
+      for (let x = 0; x < nOut; x++) st.b.unresolved.push({ rule: out[x], name: jump.chain, line, col: st.jumpCol });
     }
-    return rules;
+    return nOut;
   }
 
   /** One -s/-d entry: a canonical address (marked '!any' for 0/0), '@host' for a host name, or undefined. */
@@ -934,6 +1049,9 @@ class IptablesParser {
   private readonly headScratch: Expr[] = [];
   private readonly outRules: Rule[] = [];
   private readonly mods: ModBuild[] = [];
+  private readonly st = new RuleState();
+  /** The canonical option name optionOwner found (a second return value). */
+  private canon: string | undefined = undefined;
   /** Per token of the current line: the module that owns it (stale entries belong to earlier rules' modules). */
   private readonly tokMod: Array<ModBuild | undefined> = [];
   /** Options of the current rule: owner, canonical name, token, inverted, first argument token, count, raw args wanted. */
@@ -1006,9 +1124,9 @@ class IptablesParser {
     tokenize(text, this.tl, lazy.shell);
     const b = this.newBuild('', false, lazy.family, 'iptables');
     const ch: Chain = { name: lazy.chain, rules: [] };
-    const rules = this.rule(b, ch, 0, undefined, 0, lazy.shell);
-    const r = rules[lazy.expand < 0 ? 0 : lazy.expand];
-    return r?.syntax as IptRuleSyntax | undefined;
+    const count = this.rule(b, ch, 0, undefined, 0, lazy.shell);
+    const at = lazy.expand < 0 ? 0 : lazy.expand;
+    return at < count ? (this.outRules[at].syntax as IptRuleSyntax) : undefined;
   }
 
   // Identical module text parses to identical data: kube-proxy repeats `-m tcp --dport 80`, the same
@@ -1130,10 +1248,10 @@ class IptablesParser {
     // Every built-in chain of a known table exists in the kernel, declared or not.
     if (hooks) {
       for (const name of HOOK_ORDER) {
-        if (hooks[IPTABLES_CHAIN_HOOK[name]] !== undefined && !b.chains.has(name)) b.chains.set(name, { name, rules: [] });
+        if (hooks[IPTABLES_CHAIN_HOOK[name]] !== undefined && !b.chains.has(name)) b.chains.set(name, new ChainSlot({ name, rules: [] }));
       }
     }
-    for (const ch of b.chains.values()) {
+    for (const { ch } of b.chains.values()) {
       const pol = (ch as Chain & { _policy?: string })._policy;
       delete (ch as Chain & { _policy?: string })._policy;
       const base = builtinBase(t.name, ch.name, pol === 'DROP' ? 'drop' : 'accept');
@@ -1152,10 +1270,12 @@ class IptablesParser {
 }
 
 function mergeBuild(into: TableBuild, from: TableBuild): void {
-  for (const [name, ch] of from.chains) {
-    const p = into.chains.get(name);
-    if (!p) into.chains.set(name, ch);
+  for (const [name, slot] of from.chains) {
+    const ps = into.chains.get(name);
+    if (!ps) into.chains.set(name, slot);
     else {
+      const p = ps.ch;
+      const ch = slot.ch;
       for (const r of ch.rules) p.rules.push(r);
       const pol = (ch as Chain & { _policy?: string })._policy;
       if (pol) (p as Chain & { _policy?: string })._policy = pol;
