@@ -62,44 +62,81 @@ export function tokenize(line: string, t: TokenLine, singleQuotes = false): void
     return;
   }
   if (t.v.length > 64) t.v = [];
+  if (line.indexOf('\t') < 0 && line.indexOf('\r') < 0) {
+    // Blanks are the only separators: plain tokens are found with indexOf (native) and only a token with
+    // a quote in it (a comment, usually) is read character by character.
+    let q = nextQuote(line, 0, singleQuotes);
+    let i = 0;
+    while (i < len) {
+      if (line.charCodeAt(i) === 32) {
+        i++;
+        continue;
+      }
+      let e = line.indexOf(' ', i);
+      if (e < 0) e = len;
+      if (q < 0 || q >= e) {
+        push(t, line.slice(i, e), i, e);
+        i = e;
+        continue;
+      }
+      i = token(line, i, t, singleQuotes);
+      q = i < len ? nextQuote(line, i, singleQuotes) : -1;
+    }
+    return;
+  }
   let i = 0;
   while (i < len) {
-    let c = line.charCodeAt(i);
+    const c = line.charCodeAt(i);
     if (c === 32 || c === 9 || c === 13) {
       i++;
       continue;
     }
-    const s = i;
-    // The value is built from slices of plain runs (a char-by-char string would cost millions of
-    // allocations on a ruleset where every rule has a quoted comment).
-    let v = '';
-    let run = i;
-    let quote = 0; // 34 (") or 39 (') while inside quotes
-    for (; i < len; i++) {
-      c = line.charCodeAt(i);
-      if (quote !== 0) {
-        if (quote === 34 && c === 92 && i + 1 < len) {
-          v += line.slice(run, i);
-          i++;
-          run = i; // the escaped character starts the next run
-        } else if (c === quote) {
-          v += line.slice(run, i);
-          run = i + 1;
-          quote = 0;
-        }
-      } else if (c === 34 || (singleQuotes && c === 39)) {
+    i = token(line, i, t, singleQuotes);
+  }
+}
+
+/** The first double quote (or single quote, when they group) at or after `from`, or -1. */
+function nextQuote(line: string, from: number, singleQuotes: boolean): number {
+  const d = line.indexOf('"', from);
+  if (!singleQuotes) return d;
+  const s = line.indexOf("'", from);
+  return d < 0 ? s : s < 0 ? d : Math.min(d, s);
+}
+
+/** Reads the token starting at `s` (not a separator) into `t`; returns the offset after it. */
+function token(line: string, s: number, t: TokenLine, singleQuotes: boolean): number {
+  const len = line.length;
+  // The value is built from slices of plain runs (a char-by-char string would cost millions of
+  // allocations on a ruleset where every rule has a quoted comment).
+  let v = '';
+  let run = s;
+  let quote = 0; // 34 (") or 39 (') while inside quotes
+  let i = s;
+  for (; i < len; i++) {
+    const c = line.charCodeAt(i);
+    if (quote !== 0) {
+      if (quote === 34 && c === 92 && i + 1 < len) {
+        v += line.slice(run, i);
+        i++;
+        run = i; // the escaped character starts the next run
+      } else if (c === quote) {
         v += line.slice(run, i);
         run = i + 1;
-        quote = c;
-        t.openQuote = i;
-      } else if (c === 32 || c === 9 || c === 13) {
-        break;
+        quote = 0;
       }
+    } else if (c === 34 || (singleQuotes && c === 39)) {
+      v += line.slice(run, i);
+      run = i + 1;
+      quote = c;
+      t.openQuote = i;
+    } else if (c === 32 || c === 9 || c === 13) {
+      break;
     }
-    v += line.slice(run, i);
-    if (quote === 0) t.openQuote = -1;
-    push(t, v, s, i);
   }
+  v += line.slice(run, i);
+  if (quote === 0) t.openQuote = -1;
+  push(t, v, s, i);
+  return i;
 }
 
 /** The quoting iptables-save applies to free-text values (xtables_save_string). */

@@ -26,6 +26,9 @@ const HOOK_ORDER = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 interface TableBuild {
   table: Table;
   chains: Map<string, ChainSlot>;
+  /** The slots in the order their chains were declared or first used, and where the next rule's chain is likely to be. */
+  order: ChainSlot[];
+  cursor: number;
   /** From a *table header or an explicit -t. */
   explicit: boolean;
   /** Whether chains are declared (`:CHAIN`, -N, -P): then an undeclared chain is an error. */
@@ -57,7 +60,49 @@ function generic(t: string): string | undefined {
     // s d i o p f j g m c 4 6
     return c === 115 || c === 100 || c === 105 || c === 111 || c === 112 || c === 102 || c === 106 || c === 103 || c === 109 || c === 99 || c === 52 || c === 54 ? t[1] : undefined;
   }
-  return t.charCodeAt(1) === 45 ? GENERIC_MAP[t] : undefined;
+  if (t.charCodeAt(1) !== 45) return undefined;
+  // GENERIC_MAP's long spellings compared directly: a property lookup by a fresh string probes V8's
+  // string table, and every module option (--comment, --dport...) comes through here.
+  switch (t) {
+    case '--source':
+    case '--src':
+      return 's';
+    case '--destination':
+    case '--dst':
+      return 'd';
+    case '--in-interface':
+      return 'i';
+    case '--out-interface':
+      return 'o';
+    case '--protocol':
+      return 'p';
+    case '--fragment':
+      return 'f';
+    case '--jump':
+      return 'j';
+    case '--goto':
+      return 'g';
+    case '--match':
+      return 'm';
+    case '--set-counters':
+      return 'c';
+    case '--ipv4':
+      return '4';
+    case '--ipv6':
+      return '6';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * IPTABLES_CHAIN_HOOK[name] without a property lookup for names that cannot be one of its keys nor an
+ * inherited property of Object.prototype (those start with a lower-case letter or an underscore).
+ */
+function chainHook(name: string): string | undefined {
+  const c = name.charCodeAt(0);
+  if ((c >= 97 && c <= 122) || c === 95 || isBuiltinName(name)) return IPTABLES_CHAIN_HOOK[name];
+  return undefined;
 }
 
 /** Whether a chain name is one of the five built-in chain names. */
@@ -158,7 +203,38 @@ class RuleState {
 class ChainSlot {
   jump: Action | undefined = undefined;
   goto: Action | undefined = undefined;
-  constructor(readonly ch: Chain) {}
+  constructor(
+    readonly ch: Chain,
+    /** Position in TableBuild.order (-1 when not there). */
+    readonly index: number,
+  ) {}
+}
+
+/** A new slot for chain `ch` of table `b` (in b.chains and b.order). */
+function addSlot(b: TableBuild, ch: Chain): void {
+  const slot = new ChainSlot(ch, b.order.length);
+  b.order.push(slot);
+  b.chains.set(ch.name, slot);
+}
+
+/**
+ * The chain named `name` in table `b`, or undefined. iptables-save prints the rules chain after chain in
+ * the order it declared the chains: the next declared chains are compared first (no hash lookup).
+ */
+function findChain(b: TableBuild, name: string): Chain | undefined {
+  const order = b.order;
+  const end = Math.min(order.length, b.cursor + 2);
+  for (let p = b.cursor; p < end; p++) {
+    const ch = order[p].ch;
+    if (ch.name === name) {
+      b.cursor = p + 1;
+      return ch;
+    }
+  }
+  const slot = b.chains.get(name);
+  if (slot === undefined) return undefined;
+  if (slot.index >= 0) b.cursor = slot.index + 1;
+  return slot.ch;
 }
 
 function builtinBase(table: string, chain: string, policy: 'accept' | 'drop'): BaseChain | undefined {
@@ -295,6 +371,8 @@ class IptablesParser {
     const b: TableBuild = {
       table: { family, name, origin, chains: [], sets: [], pos: { source: this.opts.source, line: this.lineNo, column: 1 } },
       chains: new Map(),
+      order: [],
+      cursor: 0,
       explicit,
       declares: explicit,
       committed: false,
@@ -372,7 +450,7 @@ class IptablesParser {
     if (!ch) {
       const pos = { source: this.opts.source, line: this.lineNo, column: col };
       ch = counters ? { name, rules: [], pos, counters } : { name, rules: [], pos };
-      b.chains.set(name, new ChainSlot(ch));
+      addSlot(b, ch);
     } else {
       if (!ch.pos) ch.pos = { source: this.opts.source, line: this.lineNo, column: col };
       if (counters) ch.counters = counters;
@@ -382,7 +460,7 @@ class IptablesParser {
   }
 
   private setPolicy(b: TableBuild, ch: Chain, policyText: string, col: number): void {
-    const isBuiltin = IPTABLES_CHAIN_HOOK[ch.name] !== undefined;
+    const isBuiltin = chainHook(ch.name) !== undefined;
     if (policyText === '-') {
       if (isBuiltin && b.table.name && IPTABLES_TABLE_HOOKS[b.table.name]?.[IPTABLES_CHAIN_HOOK[ch.name]] !== undefined) {
         this.problems.error('BAD_POLICY', `built-in chain ${ch.name} needs a policy, ACCEPT or DROP`, this.lineNo, col, policyText);
@@ -484,14 +562,14 @@ class IptablesParser {
     }
     // Rules of one chain come in a row: the previous rule's chain usually fits (one string compare
     // instead of a hash lookup).
-    let ch = this.lastRuleB === b && this.lastRuleChain !== undefined && this.lastRuleChain.name === chainName ? this.lastRuleChain : b.chains.get(chainName)?.ch;
+    let ch = this.lastRuleB === b && this.lastRuleChain !== undefined && this.lastRuleChain.name === chainName ? this.lastRuleChain : findChain(b, chainName);
     if (!ch) {
       // Built-in chains always exist; a user chain must be declared (in a fragment, a warning only).
       if (b.declares && !isBuiltinName(chainName)) {
         this.problems.add('UNDECLARED_CHAIN', b.explicit ? 'error' : 'warning', `chain ${chainName} was not declared (no :${chainName} or -N line)`, this.lineNo, chainCol, chainName);
       }
       ch = { name: chainName, rules: [] };
-      b.chains.set(chainName, new ChainSlot(ch));
+      addSlot(b, ch);
     }
     if (isBuiltinName(chainName)) b.builtins.add(chainName);
     this.lastRuleB = b;
@@ -1248,7 +1326,7 @@ class IptablesParser {
     // Every built-in chain of a known table exists in the kernel, declared or not.
     if (hooks) {
       for (const name of HOOK_ORDER) {
-        if (hooks[IPTABLES_CHAIN_HOOK[name]] !== undefined && !b.chains.has(name)) b.chains.set(name, new ChainSlot({ name, rules: [] }));
+        if (hooks[IPTABLES_CHAIN_HOOK[name]] !== undefined && !b.chains.has(name)) b.chains.set(name, new ChainSlot({ name, rules: [] }, -1));
       }
     }
     for (const { ch } of b.chains.values()) {
