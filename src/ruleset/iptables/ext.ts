@@ -47,6 +47,20 @@ export interface Extension<D = unknown> {
 
 /** Resolves an option as getopt_long would: exact name, alias, or an unambiguous prefix. */
 export function resolveOption(ext: Extension, name: string): string | undefined {
+  // Answers are kept per extension: a small map is cheaper than a property lookup by a fresh string,
+  // which probes V8's string table, and the prefix search allocates.
+  let cache = RESOLVED.get(ext);
+  if (cache === undefined) RESOLVED.set(ext, (cache = new Map()));
+  const hit = cache.get(name);
+  if (hit !== undefined) return hit === null ? undefined : hit;
+  const r = resolveUncached(ext, name);
+  if (cache.size < 1000) cache.set(name, r ?? null);
+  return r;
+}
+
+const RESOLVED = new Map<Extension, Map<string, string | null>>();
+
+function resolveUncached(ext: Extension, name: string): string | undefined {
   if (ext.options[name] !== undefined) return name;
   const alias = ext.optionAliases?.[name];
   if (alias !== undefined) return alias;

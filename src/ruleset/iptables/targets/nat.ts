@@ -137,14 +137,11 @@ function makeNat(name: string, kind: 'snat' | 'dnat' | 'masquerade' | 'redirect'
       return s;
     },
     exprs(d, family): Action[] {
-      const a: Action = { type: 'action', kind };
       let r = rangeText(d, family);
-      if (r !== '') {
-        if (rangeOpt === 'to-ports' && r.startsWith(':')) r = r.slice(1);
-        a.to = r;
-      }
-      const f = flags(d);
-      if (f.length) a.flags = f;
+      if (r !== '' && rangeOpt === 'to-ports' && r.startsWith(':')) r = r.slice(1);
+      const f = d.random || d.randomFully || d.persistent ? flags(d) : undefined;
+      // One literal per shape (properties added later would need a second, out-of-object store).
+      const a: Action = r === '' ? (f ? { type: 'action', kind, flags: f } : { type: 'action', kind }) : f ? { type: 'action', kind, to: r, flags: f } : { type: 'action', kind, to: r };
       return [a];
     },
   };
