@@ -1,7 +1,7 @@
 // One pass over the ruleset: attribute every rule to a catalog entry (or to "unattributed" by chain),
 // and collect the mark facts: readers (matches, ip rule fwmarks), writers (mark/ctmark statements,
 // CONNMARK save/restore, TPROXY marks) and NFQUEUE sites.
-import type { Ruleset } from '../ruleset/model.js';
+import type { Chain, Expr, Ruleset } from '../ruleset/model.js';
 import { Attributor } from './attribute.js';
 import { ALL } from './bits.js';
 import { reach, ruleEffect, tableLabel } from './graph.js';
@@ -31,22 +31,60 @@ export function tproxyMark(text: string): { value: number; mask: number } | unde
 }
 
 /**
- * 1: reads or writes a mark; 2: has an NFQUEUE action (also 1). Jump/goto targets go to `jumps` (chain
- * indices, via `index`). The one scan of each rule's expressions: on 100,000 rules each scan costs.
+ * The jump graph of one table, read in the one pass over its rules (on 100,000 rules each pass costs):
+ * chain ci's targets (chain indices, each once) are targets[targetStart[ci] .. targetStart[ci + 1]).
  */
-function scanRule(exprs: import('../ruleset/model.js').Expr[], index: Map<string, number>, jumps: number[]): number {
-  let f = 0;
-  for (const e of exprs) {
-    if (e.type === 'match') {
-      if (e.key === 'mark' || e.key === 'ctmark') f |= 1;
-    } else if (e.kind === 'jump' || e.kind === 'goto') {
-      const j = index.get(e.chain);
-      if (j !== undefined && !jumps.includes(j)) jumps.push(j);
-    } else if (e.kind === 'queue') f |= 3;
-    else if (e.kind === 'mark' || e.kind === 'ctmark' || e.kind === 'connmark-save' || e.kind === 'connmark-restore' || (e.kind === 'tproxy' && e.mark)) f |= 1;
-    else if (e.kind === 'other' && e.name === 'TPROXY' && e.text.includes('--tproxy-mark')) f |= 1;
+class JumpGraph {
+  readonly targetStart: Int32Array;
+  targets: Int32Array;
+  private readonly index = new Map<string, number>();
+  /** added[j]: the last chain that listed j. */
+  private readonly added: Int32Array;
+  private n = 0;
+
+  constructor(private readonly chains: readonly Chain[]) {
+    const count = chains.length;
+    for (let i = 0; i < count; i++) this.index.set(chains[i].name, i);
+    this.targetStart = new Int32Array(count + 1);
+    this.targets = new Int32Array(Math.max(16, count));
+    this.added = new Int32Array(count).fill(-1);
   }
-  return f;
+
+  /** Starts chain ci (chains are read in order). */
+  begin(ci: number): void {
+    this.targetStart[ci] = this.n;
+  }
+
+  end(): void {
+    this.targetStart[this.chains.length] = this.n;
+  }
+
+  /**
+   * One rule of chain ci: its jump/goto targets are recorded; returns 1 when it reads or writes a mark,
+   * 3 when it also has an NFQUEUE action.
+   */
+  scan(ci: number, exprs: readonly Expr[]): number {
+    let f = 0;
+    for (const e of exprs) {
+      if (e.type === 'match') {
+        if (e.key === 'mark' || e.key === 'ctmark') f |= 1;
+      } else if (e.kind === 'jump' || e.kind === 'goto') {
+        const j = this.index.get(e.chain);
+        if (j !== undefined && this.added[j] !== ci) {
+          this.added[j] = ci;
+          if (this.n === this.targets.length) {
+            const grown = new Int32Array(this.n * 2);
+            grown.set(this.targets);
+            this.targets = grown;
+          }
+          this.targets[this.n++] = j;
+        }
+      } else if (e.kind === 'queue') f |= 3;
+      else if (e.kind === 'mark' || e.kind === 'ctmark' || e.kind === 'connmark-save' || e.kind === 'connmark-restore' || (e.kind === 'tproxy' && e.mark)) f |= 1;
+      else if (e.kind === 'other' && e.name === 'TPROXY' && e.text.includes('--tproxy-mark')) f |= 1;
+    }
+    return f;
+  }
 }
 
 export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): Facts {
@@ -77,32 +115,28 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
   for (const r of readers) if (r.effect.kind === 'routing' && !r.owner.startsWith(UNATTRIBUTED)) fwmarkOwner.set(r.value, r.owner);
 
   for (const table of rs.tables) {
-    const index = new Map<string, number>();
-    table.chains.forEach((c, i) => index.set(c.name, i));
-    const targets: number[][] = [];
-    const flags: Uint8Array[] = [];
-    for (const chain of table.chains) {
-      const jumps: number[] = [];
-      const f = new Uint8Array(chain.rules.length);
-      for (let i = 0; i < chain.rules.length; i++) f[i] = scanRule(chain.rules[i].exprs, index, jumps);
-      targets.push(jumps);
-      flags.push(f);
-    }
-    const entries = reach(table, targets);
+    const chains = table.chains;
+    const graph = new JumpGraph(chains);
     const tlabel = tableLabel(table);
-    for (let ci = 0; ci < table.chains.length; ci++) {
-      const chain = table.chains[ci];
+    // One pass over the rules: owners, counts and the jump graph. The mark facts of the (few) rules that
+    // touch marks name where their chain is reached from, known only once the graph is complete: they
+    // wait here (chain, rule, owner, ref).
+    const waitChain: number[] = [];
+    const waitRule: number[] = [];
+    const waitOwner: string[] = [];
+    const waitRef: RuleRef[] = [];
+    for (let ci = 0; ci < chains.length; ci++) {
+      const chain = chains[ci];
+      graph.begin(ci);
       stats.chains++;
       const chainOwner = attr.chainOwner(table, chain);
       const variants = attr.chainVariants(chain);
-      const chainEntriesList = entries[ci];
-      const chainFlags = flags[ci];
       let un: UnattributedChain | undefined;
       const rules = chain.rules;
       for (let i = 0; i < rules.length; i++) {
         const rule = rules[i];
         stats.rules++;
-        const rf = chainFlags[i];
+        const rf = graph.scan(ci, rule.exprs);
         const markRelevant = rf !== 0;
         let owner = attr.ruleOwner(chain, rule, chainOwner, variants, markRelevant, (rf & 2) !== 0);
         if (owner === null && markRelevant && fwmarkOwner.size) owner = ownerByFwmark(rule.exprs, fwmarkOwner);
@@ -124,59 +158,74 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
         stats.markRules++;
         const ref = refOf(rule, tlabel, chain.name, table.family);
         if (!firstRule.has(owner)) firstRule.set(owner, ref);
-        let effect: Effect | undefined;
-        for (const e of rule.exprs) {
-          if (e.type === 'match') {
-            if (e.key !== 'mark' && e.key !== 'ctmark') continue;
-            effect ??= ruleEffect(rule);
-            const reader: Reader = { space: e.key, value: e.value >>> 0, mask: e.mask >>> 0, invert: !!e.invert, effect, owner, ref, entries: chainEntriesList };
-            if (effect.kind === 'return' || effect.kind === 'accept' || effect.kind === 'jump' || effect.kind === 'goto') {
-              reader.fallthrough = rules.slice(i + 1, i + 4).map(ruleEffect);
-            }
-            readers.push(reader);
-            continue;
+        waitChain.push(ci);
+        waitRule.push(i);
+        waitOwner.push(owner);
+        waitRef.push(ref);
+      }
+    }
+    graph.end();
+    const entries = reach(table, graph.targetStart, graph.targets);
+    for (let w = 0; w < waitChain.length; w++) {
+      const ci = waitChain[w];
+      const i = waitRule[w];
+      const owner = waitOwner[w];
+      const ref = waitRef[w];
+      const rules = chains[ci].rules;
+      const rule = rules[i];
+      const chainEntriesList = entries[ci];
+      let effect: Effect | undefined;
+      for (const e of rule.exprs) {
+        if (e.type === 'match') {
+          if (e.key !== 'mark' && e.key !== 'ctmark') continue;
+          effect ??= ruleEffect(rule);
+          const reader: Reader = { space: e.key, value: e.value >>> 0, mask: e.mask >>> 0, invert: !!e.invert, effect, owner, ref, entries: chainEntriesList };
+          if (effect.kind === 'return' || effect.kind === 'accept' || effect.kind === 'jump' || effect.kind === 'goto') {
+            reader.fallthrough = rules.slice(i + 1, i + 4).map(ruleEffect);
           }
-          switch (e.kind) {
-            case 'mark':
-            case 'ctmark': {
-              const and = e.and >>> 0;
-              const xor = e.xor >>> 0;
-              writers.push({ space: e.kind, kind: 'set', touches: (~and | xor) >>> 0, sets: xor, clears: (~and & ~xor) >>> 0, full: and === 0, owner, ref, entries: chainEntriesList });
-              break;
-            }
-            case 'connmark-restore': {
-              const touches = (e.nfmask | e.ctmask) >>> 0;
-              const full = touches === ALL;
-              writers.push({ space: 'mark', kind: 'restore', touches, sets: full ? 0 : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
-              break;
-            }
-            case 'connmark-save': {
-              const touches = (e.nfmask | e.ctmask) >>> 0;
-              const full = touches === ALL;
-              writers.push({ space: 'ctmark', kind: 'save', touches, sets: full ? 0 : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
-              break;
-            }
-            case 'tproxy':
-              if (e.mark) {
-                const touches = (e.mark.mask | e.mark.value) >>> 0;
-                writers.push({ space: 'mark', kind: 'tproxy', touches, sets: e.mark.value >>> 0, clears: (e.mark.mask & ~e.mark.value) >>> 0, full: e.mark.mask >>> 0 === ALL, owner, ref, entries: chainEntriesList });
-              }
-              break;
-            case 'other': {
-              // The iptables parser keeps TPROXY as an opaque target; its --tproxy-mark is still a write.
-              const t = e.name === 'TPROXY' ? tproxyMark(e.text) : undefined;
-              if (t) {
-                const touches = (t.mask | t.value) >>> 0;
-                writers.push({ space: 'mark', kind: 'tproxy', touches, sets: t.value, clears: (t.mask & ~t.value) >>> 0, full: t.mask === ALL, owner, ref, entries: chainEntriesList });
-              }
-              break;
-            }
-            case 'queue':
-              queues.push({ num: e.num, numTo: e.numTo, bypass: e.bypass, owner, ref, entries: chainEntriesList });
-              break;
-            default:
-              break;
+          readers.push(reader);
+          continue;
+        }
+        switch (e.kind) {
+          case 'mark':
+          case 'ctmark': {
+            const and = e.and >>> 0;
+            const xor = e.xor >>> 0;
+            writers.push({ space: e.kind, kind: 'set', touches: (~and | xor) >>> 0, sets: xor, clears: (~and & ~xor) >>> 0, full: and === 0, owner, ref, entries: chainEntriesList });
+            break;
           }
+          case 'connmark-restore': {
+            const touches = (e.nfmask | e.ctmask) >>> 0;
+            const full = touches === ALL;
+            writers.push({ space: 'mark', kind: 'restore', touches, sets: full ? 0 : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
+            break;
+          }
+          case 'connmark-save': {
+            const touches = (e.nfmask | e.ctmask) >>> 0;
+            const full = touches === ALL;
+            writers.push({ space: 'ctmark', kind: 'save', touches, sets: full ? 0 : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
+            break;
+          }
+          case 'tproxy':
+            if (e.mark) {
+              const touches = (e.mark.mask | e.mark.value) >>> 0;
+              writers.push({ space: 'mark', kind: 'tproxy', touches, sets: e.mark.value >>> 0, clears: (e.mark.mask & ~e.mark.value) >>> 0, full: e.mark.mask >>> 0 === ALL, owner, ref, entries: chainEntriesList });
+            }
+            break;
+          case 'other': {
+            // The iptables parser keeps TPROXY as an opaque target; its --tproxy-mark is still a write.
+            const t = e.name === 'TPROXY' ? tproxyMark(e.text) : undefined;
+            if (t) {
+              const touches = (t.mask | t.value) >>> 0;
+              writers.push({ space: 'mark', kind: 'tproxy', touches, sets: t.value, clears: (t.mask & ~t.value) >>> 0, full: t.mask === ALL, owner, ref, entries: chainEntriesList });
+            }
+            break;
+          }
+          case 'queue':
+            queues.push({ num: e.num, numTo: e.numTo, bypass: e.bypass, owner, ref, entries: chainEntriesList });
+            break;
+          default:
+            break;
         }
       }
     }

@@ -10,31 +10,70 @@ export function tableLabel(t: Table): string {
 }
 
 /**
- * The entries of every chain (by index), given each chain's jump/goto targets (by index): a walk from
- * every base chain. A kube-proxy nat table has tens of thousands of chains, hence arrays, not maps.
+ * The entries of every chain (by index), given each chain's jump/goto targets (by index; chain i's are
+ * targets[start[i] .. start[i + 1])): a walk from every base chain, in chain order. A kube-proxy nat table
+ * has tens of thousands of chains, hence typed arrays, and chains reached from the same base chains share
+ * one (read-only) list.
  */
-export function reach(t: Table, targets: readonly number[][]): Entry[][] {
-  const reached: Entry[][] = t.chains.map(() => []);
+export function reach(t: Table, start: Int32Array, targets: Int32Array): Entry[][] {
+  const n = t.chains.length;
   const label = tableLabel(t);
-  const seen = new Uint8Array(t.chains.length);
-  t.chains.forEach((base, b) => {
-    if (!base.base) return;
+  const seen = new Uint8Array(n);
+  const stack = new Int32Array(Math.max(1, n));
+  const bases: Entry[] = [];
+  // Which base chains reach each chain: a bit each while there are at most 31 of them, else a list.
+  const masks = new Int32Array(n);
+  let lists: Entry[][] | undefined;
+  for (let b = 0; b < n; b++) {
+    const base = t.chains[b];
+    if (!base.base) continue;
     const entry: Entry = { family: t.family, label: `${label} ${base.name}`, hook: base.base.hook, priority: base.base.priority };
+    const k = bases.length;
+    bases.push(entry);
+    if (k === 31) lists = listsFromMasks(masks, bases);
+    const bit = 1 << k;
     seen.fill(0);
     seen[b] = 1;
-    const stack = [b];
-    while (stack.length) {
-      const i = stack.pop()!;
-      reached[i].push(entry);
-      for (const j of targets[i]) {
+    let sp = 0;
+    stack[sp++] = b;
+    while (sp > 0) {
+      const i = stack[--sp];
+      if (lists) lists[i].push(entry);
+      else masks[i] |= bit;
+      for (let x = start[i]; x < start[i + 1]; x++) {
+        const j = targets[x];
         if (!seen[j]) {
           seen[j] = 1;
-          stack.push(j);
+          stack[sp++] = j;
         }
       }
     }
-  });
-  return reached;
+  }
+  if (lists) return lists;
+  const shared = new Map<number, Entry[]>();
+  const out: Entry[][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const m = masks[i];
+    let list = shared.get(m);
+    if (!list) {
+      list = [];
+      for (let k = 0; k < bases.length; k++) if (m & (1 << k)) list.push(bases[k]);
+      shared.set(m, list);
+    }
+    out[i] = list;
+  }
+  return out;
+}
+
+/** Per chain, its own list of the entries its mask names (when the bases outgrow a 32-bit mask). */
+function listsFromMasks(masks: Int32Array, bases: Entry[]): Entry[][] {
+  const lists: Entry[][] = [];
+  for (let i = 0; i < masks.length; i++) {
+    const l: Entry[] = [];
+    for (let k = 0; k < 31; k++) if (masks[i] & (1 << k)) l.push(bases[k]);
+    lists.push(l);
+  }
+  return lists;
 }
 
 const DECISIVE = new Set<Action['kind']>(['accept', 'drop', 'reject', 'return', 'jump', 'goto', 'queue', 'snat', 'dnat', 'masquerade', 'redirect', 'netmap', 'tproxy']);

@@ -1029,8 +1029,9 @@ class IptablesParser {
     } else if (st.jump) {
       const slot = st.jumpSlot;
       if (slot === undefined) jumpAct = this.jumpAction(st.jump.chain, st.jump.goto);
-      else if (st.jump.goto) jumpAct = slot.goto ??= jumpAction(st.jump.chain, true);
-      else jumpAct = slot.jump ??= jumpAction(st.jump.chain, false);
+      // Named by the chain's own name string: a lookup by it then finds the chain by identity.
+      else if (st.jump.goto) jumpAct = slot.goto ??= jumpAction(slot.ch.name, true);
+      else jumpAct = slot.jump ??= jumpAction(slot.ch.name, false);
     }
 
     // Generic part; comma lists in -s/-d become one rule per address pair, as iptables expands them.
