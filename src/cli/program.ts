@@ -1,6 +1,6 @@
 // The command-line program: commander parses, each command module computes a value and renders it.
 import { Command, CommanderError, Option } from 'commander';
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS, type RegisterCommand } from './commands/index.js';
 import { EXIT_USAGE, UsageError, type Io } from './io.js';
 
 export interface CommandContext {
@@ -19,7 +19,7 @@ Examples:
 Exit codes: 0 success, 1 findings (a failed lab scenario, problems in input), 2 usage or environment error.
 Every command takes --help; commands that report take --json.`;
 
-export function buildProgram(ctx: CommandContext): Command {
+export async function buildProgram(ctx: CommandContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('nfqguard')
     .description('Inspect traffic with Linux NFQUEUE without breaking the node: mark-owning verdicts, fail-open queues, ruleset analysis.')
     .version(process.env.npm_package_version ?? '0.1.0')
@@ -27,11 +27,18 @@ export function buildProgram(ctx: CommandContext): Command {
     .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
     .exitOverride()
     .addHelpText('after', EXAMPLES);
-  for (const register of COMMANDS) {
+  for (const register of await commandsFor(argv)) {
     const cmd = register(program, ctx);
     cmd.exitOverride().configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr });
   }
   return program;
+}
+
+/** The commands argv needs: the one its first word names, alone (a faster start), else all of them. */
+async function commandsFor(argv: readonly string[]): Promise<RegisterCommand[]> {
+  const name = argv[0];
+  if (name !== undefined && Object.hasOwn(COMMANDS, name)) return [await COMMANDS[name]()];
+  return Promise.all(Object.values(COMMANDS).map((load) => load()));
 }
 
 /** Parses a 32-bit value written as hex (0x...), binary (0b...) or decimal; throws a usage error otherwise. */
@@ -60,7 +67,7 @@ export { Option };
 export async function runCli(argv: string[], io: Io): Promise<number> {
   let code = 0;
   const ctx: CommandContext = { io, exit: (c) => (code = c) };
-  const program = buildProgram(ctx);
+  const program = await buildProgram(ctx, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;
