@@ -1164,6 +1164,11 @@ class IptablesParser {
   /** Module m's options as its extension's parse takes them. */
   private modOpts(m: ModBuild): ExtOption[] {
     const opts: ExtOption[] = [];
+    if (m.nOpts === 0) return opts;
+    if (m.nOpts === 1) {
+      // The usual case, as a one-element literal (a push would reserve 17 slots).
+      for (let k = 0; k < this.nOpts; k++) if (this.oMod[k] === m) return [this.extOption(k)];
+    }
     for (let k = 0; k < this.nOpts; k++) if (this.oMod[k] === m) opts.push(this.extOption(k));
     return opts;
   }
@@ -1292,14 +1297,15 @@ class IptablesParser {
         first = m.toks[0];
         last = m.toks[count - 1];
       }
-      if (count > 0 && last - first === count - 1) {
+      // A module without options (`-m tcp` before -j DNAT) has the empty text as its key.
+      if (count === 0 || last - first === count - 1) {
         // Keyed by extension, then family and protocol, then the module's text as written.
         let byCtx = this.memo.get(m.ext);
         if (!byCtx) this.memo.set(m.ext, (byCtx = new Map()));
         const ck = (ctx.family === 'ip6' ? 1024 : 0) + (ctx.proto ?? 512);
         byText = byCtx.get(ck);
         if (!byText) byCtx.set(ck, (byText = new Map()));
-        text = this.tl.line.slice(this.tl.startOf(first), this.tl.endOf(last));
+        text = count === 0 ? '' : this.tl.line.slice(this.tl.startOf(first), this.tl.endOf(last));
         const hit = byText.get(text);
         if (hit) return hit;
       }

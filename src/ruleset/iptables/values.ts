@@ -45,8 +45,9 @@ function prefixMask4(len: number): number {
 
 /** Prefix length of a contiguous mask, or -1. */
 function maskLen4(mask: number): number {
-  for (let len = 0; len <= 32; len++) if (prefixMask4(len) === mask >>> 0) return len;
-  return -1;
+  // Contiguous when the host part (~mask) is 2^k - 1; the prefix is then its count of leading zeros.
+  const host = ~mask >>> 0;
+  return (host & (host + 1)) === 0 ? Math.clz32(host) : -1;
 }
 
 
