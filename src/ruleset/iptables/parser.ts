@@ -8,7 +8,7 @@ import { resolveOption, type ExtContext, type ExtOption, type Extension } from '
 import { inferTable } from './infer.js';
 import { WARMUP_RULESET } from './warmup.js';
 import { TokenLine, tokenize } from './lexer.js';
-import { MATCHES, MATCH_ALIASES, STANDARD_TARGETS, TARGETS, isKnownOpaqueTarget, isStandardTarget, protoMatchName, targetExt } from './registry.js';
+import { MATCHES, MATCH_ALIASES, TARGETS, isKnownOpaqueTarget, isStandardTarget, protoMatchName, targetExt } from './registry.js';
 import type { AddrPart, IptRuleSyntax, ModulePart } from './syntax.js';
 import { canonicalProtoName, looksLikeHostname, parseAddrMask, parseProto, parseUint } from './values.js';
 
@@ -48,15 +48,10 @@ interface TableBuild {
   unresolved: Array<{ rule: Rule; name: string; line: number; col: number }>;
 }
 
-// Generic options of the iptables command line, by every spelling.
-const GENERIC_MAP: Record<string, string> = {
-  '-s': 's', '--source': 's', '--src': 's', '-d': 'd', '--destination': 'd', '--dst': 'd',
-  '-i': 'i', '--in-interface': 'i', '-o': 'o', '--out-interface': 'o', '-p': 'p', '--protocol': 'p',
-  '-f': 'f', '--fragment': 'f', '-j': 'j', '--jump': 'j', '-g': 'g', '--goto': 'g', '-m': 'm', '--match': 'm',
-  '-c': 'c', '--set-counters': 'c', '-4': '4', '--ipv4': '4', '-6': '6', '--ipv6': '6',
-};
-
-/** GENERIC_MAP[t] without a property lookup on a fresh string for every token (most are not options). */
+/**
+ * The generic option a token spells (-s/--source/--src -> 's', ... -6/--ipv6 -> '6'), or undefined. Compared
+ * directly: a property lookup by a fresh string probes V8's string table, and every token comes here.
+ */
 function generic(t: string): string | undefined {
   if (t.charCodeAt(0) !== 45) return undefined;
   if (t.length === 2) {
@@ -65,8 +60,6 @@ function generic(t: string): string | undefined {
     return c === 115 || c === 100 || c === 105 || c === 111 || c === 112 || c === 102 || c === 106 || c === 103 || c === 109 || c === 99 || c === 52 || c === 54 ? t[1] : undefined;
   }
   if (t.charCodeAt(1) !== 45) return undefined;
-  // GENERIC_MAP's long spellings compared directly: a property lookup by a fresh string probes V8's
-  // string table, and every module option (--comment, --dport...) comes through here.
   switch (t) {
     case '--source':
     case '--src':
@@ -1434,7 +1427,6 @@ function mergeBuild(into: TableBuild, from: TableBuild): void {
   into.declares ||= from.declares;
 }
 
-const NONE = [undefined];
 const NO_MEMO = ['comment', 'DNAT', 'SNAT'];
 /** NO_MEMO as extension objects (an identity lookup instead of a string hash per module). */
 const NO_MEMO_EXT = new Set<Extension>(NO_MEMO.map((n) => (MATCHES.get(n) ?? TARGETS.get(n))!));
