@@ -1,0 +1,181 @@
+// IP addresses and prefixes as numbers, so that matching a rule costs a few integer operations.
+// IPv4: one unsigned 32-bit number. IPv6: four big-endian 32-bit words.
+
+export type Addr = { v: 4; n: number } | { v: 6; w: readonly [number, number, number, number] };
+
+export type Prefix = { v: 4; net: number; mask: number; len: number } | { v: 6; net: number[]; mask: number[]; len: number };
+
+export function parseIPv4(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    const b = Number(p);
+    if (b > 255) return undefined;
+    n = n * 256 + b;
+  }
+  return n >>> 0;
+}
+
+/** Parses an IPv6 address (with ::, and an embedded IPv4 tail); undefined if it is not one. */
+export function parseIPv6(text: string): [number, number, number, number] | undefined {
+  let t = text;
+  const pct = t.indexOf('%');
+  if (pct >= 0) t = t.slice(0, pct);
+  if (!/^[0-9a-fA-F:.]+$/.test(t) || t.length < 2) return undefined;
+  const halves = t.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (s: string): number[] | undefined => {
+    if (s === '') return [];
+    const out: number[] = [];
+    const parts = s.split(':');
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (i === parts.length - 1 && p.includes('.')) {
+        const v4 = parseIPv4(p);
+        if (v4 === undefined) return undefined;
+        out.push(v4 >>> 16, v4 & 0xffff);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return undefined;
+        out.push(parseInt(p, 16));
+      }
+    }
+    return out;
+  };
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  if (!head || !tail) return undefined;
+  let all: number[];
+  if (halves.length === 2) {
+    const fill = 8 - head.length - tail.length;
+    if (fill < 1) return undefined;
+    all = [...head, ...new Array<number>(fill).fill(0), ...tail];
+  } else {
+    all = head;
+  }
+  if (all.length !== 8) return undefined;
+  return [((all[0] << 16) | all[1]) >>> 0, ((all[2] << 16) | all[3]) >>> 0, ((all[4] << 16) | all[5]) >>> 0, ((all[6] << 16) | all[7]) >>> 0];
+}
+
+export function parseAddr(text: string): Addr | undefined {
+  const v4 = parseIPv4(text);
+  if (v4 !== undefined) return { v: 4, n: v4 };
+  const v6 = parseIPv6(text);
+  if (v6 !== undefined) return { v: 6, w: v6 };
+  return undefined;
+}
+
+function maskWords(len: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const bits = Math.max(0, Math.min(32, len - i * 32));
+    out.push(bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0);
+  }
+  return out;
+}
+
+/** Number of leading one bits of a contiguous mask, or undefined when it is not contiguous. */
+function maskLen(mask: number): number | undefined {
+  let len = 0;
+  while (len < 32 && (mask & (0x80000000 >>> len)) !== 0) len++;
+  return ((mask << len) >>> 0) === 0 || len === 32 ? len : undefined;
+}
+
+/**
+ * Parses '10.0.0.0/8', '10.0.0.1', '10.0.0.0/255.0.0.0', '::1/128', 'fd00::/8'. Host bits are cleared,
+ * as the kernel does when it compares. Undefined if it is not a prefix.
+ */
+export function parsePrefix(text: string): Prefix | undefined {
+  const slash = text.indexOf('/');
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const lenText = slash < 0 ? undefined : text.slice(slash + 1);
+  const a = parseAddr(addrText);
+  if (!a) return undefined;
+  if (a.v === 4) {
+    let len = 32;
+    if (lenText !== undefined) {
+      if (/^\d{1,2}$/.test(lenText)) len = Number(lenText);
+      else {
+        const m = parseIPv4(lenText);
+        const l = m === undefined ? undefined : maskLen(m);
+        if (l === undefined) return undefined;
+        len = l;
+      }
+      if (len > 32) return undefined;
+    }
+    const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+    return { v: 4, net: (a.n & mask) >>> 0, mask, len };
+  }
+  let len = 128;
+  if (lenText !== undefined) {
+    if (!/^\d{1,3}$/.test(lenText)) return undefined;
+    len = Number(lenText);
+    if (len > 128) return undefined;
+  }
+  const mask = maskWords(len);
+  return { v: 6, net: a.w.map((w, i) => (w & mask[i]) >>> 0), mask, len };
+}
+
+export function inPrefix(a: Addr, p: Prefix): boolean {
+  if (a.v === 4) return p.v === 4 && ((a.n & p.mask) >>> 0) === p.net;
+  if (p.v !== 6) return false;
+  const w = a.w;
+  return ((w[0] & p.mask[0]) >>> 0) === p.net[0] && ((w[1] & p.mask[1]) >>> 0) === p.net[1] && ((w[2] & p.mask[2]) >>> 0) === p.net[2] && ((w[3] & p.mask[3]) >>> 0) === p.net[3];
+}
+
+export function addrEquals(a: Addr, b: Addr): boolean {
+  if (a.v === 4) return b.v === 4 && a.n === b.n;
+  return b.v === 6 && a.w[0] === b.w[0] && a.w[1] === b.w[1] && a.w[2] === b.w[2] && a.w[3] === b.w[3];
+}
+
+/** A string key for hash lookups (dispatch indexes, local-address sets). */
+export function addrKey(a: Addr): string | number {
+  return a.v === 4 ? a.n : `${a.w[0]}:${a.w[1]}:${a.w[2]}:${a.w[3]}`;
+}
+
+export function formatAddr(a: Addr): string {
+  if (a.v === 4) return `${a.n >>> 24}.${(a.n >>> 16) & 255}.${(a.n >>> 8) & 255}.${a.n & 255}`;
+  const g: number[] = [];
+  for (const w of a.w) g.push(w >>> 16, w & 0xffff);
+  // Longest run of zero groups (length >= 2) becomes ::, as RFC 5952 says.
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen && j - i >= 2) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(g);
+  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+}
+
+export const LOOPBACK_V4: Prefix = parsePrefix('127.0.0.0/8') as Prefix;
+export const LOOPBACK_V6: Prefix = parsePrefix('::1/128') as Prefix;
+const MULTICAST_V4 = parsePrefix('224.0.0.0/4') as Prefix;
+const MULTICAST_V6 = parsePrefix('ff00::/8') as Prefix;
+
+export function isLoopback(a: Addr): boolean {
+  return inPrefix(a, a.v === 4 ? LOOPBACK_V4 : LOOPBACK_V6);
+}
+
+export function isMulticast(a: Addr): boolean {
+  return inPrefix(a, a.v === 4 ? MULTICAST_V4 : MULTICAST_V6);
+}
+
+export function isUnspecified(a: Addr): boolean {
+  return a.v === 4 ? a.n === 0 : a.w.every((w) => w === 0);
+}
+
+export function isLimitedBroadcast(a: Addr): boolean {
+  return a.v === 4 && a.n === 0xffffffff;
+}

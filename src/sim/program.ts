@@ -1,0 +1,311 @@
+// The ruleset compiled for tracing: for each family (ip, ip6) and hook, the list of hook entries in the
+// order the kernel calls them, and every chain's rules as compiled matches and resolved actions.
+//
+// Kernel facts this follows (net/netfilter/core.c, nf_nat_core.c):
+// - Entries run by ascending priority. At equal priority the entry registered LAST runs first
+//   (nf_hook_entries_grow inserts a new entry before the first one whose priority is >= its own).
+//   Registration order is taken as the ruleset's order of tables and chains; declared hooks (--hook)
+//   come after it; conntrack (-200 in PREROUTING/OUTPUT) is taken as registered last of all.
+// - All NAT chains of a hook run inside ONE hook entry of the NAT core, at NF_IP_PRI_NAT_DST (-100,
+//   PREROUTING/OUTPUT) or NF_IP_PRI_NAT_SRC (100, INPUT/POSTROUTING), whatever their declared priority;
+//   that priority only orders the NAT chains among themselves. The NAT core registers its entries when
+//   the first NAT chain of the family is created.
+// - inet tables register for both IPv4 and IPv6.
+import type { Action, BaseChain, Chain, Family, Hook, NamedSet, Rule, Ruleset, Table } from '../ruleset/model.js';
+import { isMatch } from '../ruleset/model.js';
+import { NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC } from '../ruleset/priorities.js';
+import { addrKey, isLoopback, parsePrefix, type Addr } from './addr.js';
+import { compileMatch, type CompiledMatch, type NodeView } from './matches.js';
+import { parseNatTo, type NatTo } from './nat.js';
+import type { ExtraHook, LocalAddress } from './options.js';
+
+export type SimFamily = 'ip' | 'ip6';
+export const SIM_HOOKS: readonly Hook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
+
+/** A rule (or a policy, rule null) as the trace names it. */
+export interface RuleRef {
+  family: string;
+  table: string;
+  chain: string;
+  /** 1-based index in the chain; null for a policy, a declared hook or a queue consumer. */
+  rule: number | null;
+  text: string;
+}
+
+export interface CompiledAction {
+  action: Action;
+  /** jump/goto: the chain, undefined when the table does not declare it. */
+  target?: CompiledChain;
+  nat?: NatTo;
+  /** An uninterpreted statement that looks like it writes the mark / ctmark. */
+  writesMark?: boolean;
+  writesCtmark?: boolean;
+}
+
+/** A rule's expressions in order: runs of consecutive matches, and actions. */
+export type Op = { matches: CompiledMatch[]; action?: undefined } | { action: CompiledAction; matches?: undefined };
+
+export interface CompiledRule {
+  index: number;
+  ops: Op[];
+  ref: RuleRef;
+}
+
+export interface DispatchIndex {
+  /** Positions (0-based) of rules that may match any destination. */
+  wild: Int32Array;
+  /** Positions of rules that match only these destination addresses. */
+  byKey: Map<string | number, Int32Array>;
+}
+
+export interface CompiledChain {
+  name: string;
+  table: CompiledTable;
+  base?: BaseChain;
+  rules: CompiledRule[];
+  /** For long chains: the rules to look at for a given destination address. */
+  index?: DispatchIndex;
+  policyRef?: RuleRef;
+  /** Implicit return at the end of a regular chain. */
+  endRef: RuleRef;
+}
+
+export interface CompiledTable {
+  family: Family;
+  name: string;
+  chains: Map<string, CompiledChain>;
+}
+
+export type Entry =
+  | { kind: 'chain'; priority: number; reg: number; chain: CompiledChain }
+  | { kind: 'nat'; priority: number; reg: number; manip: 'dst' | 'src'; chains: CompiledChain[] }
+  | { kind: 'conntrack'; priority: number; reg: number }
+  | { kind: 'extra'; priority: number; reg: number; hook: ExtraHook; ref: RuleRef };
+
+export interface Program {
+  entries: Record<SimFamily, Record<Hook, Entry[]>>;
+  tables: CompiledTable[];
+  node: NodeView;
+  /** Things the trace should say about the ruleset as a whole (skipped tables, ties...). */
+  notes: string[];
+}
+
+const INDEX_MIN_RULES = 16;
+/** Whether an uninterpreted statement looks like it writes the packet mark (MARK, meta mark set, restore). */
+function writesMark(text: string): boolean {
+  return /(^|[^\w-])MARK\b/.test(text) || /(^|[^\w.])(meta\s+)?mark\s+set\b/i.test(text.replace(/ct\s+mark\s+set/gi, '')) || /restore-mark/i.test(text);
+}
+
+function writesCtmark(text: string): boolean {
+  return (/CONNMARK/.test(text) && !/restore-mark/i.test(text)) || /ct\s+mark\s+set/i.test(text);
+}
+
+export function nodeView(locals: readonly LocalAddress[]): NodeView {
+  const byKey = new Map<string | number, string | undefined>();
+  const bcast = new Set<string | number>();
+  for (const l of locals) {
+    const k = addrKey(l.addr);
+    if (!byKey.has(k) || byKey.get(k) === undefined) byKey.set(k, l.iface);
+    if (l.broadcast) bcast.add(addrKey(l.broadcast));
+  }
+  return {
+    isLocal: (a: Addr) => isLoopback(a) || byKey.has(addrKey(a)),
+    localIface: (a: Addr) => {
+      const k = addrKey(a);
+      if (byKey.has(k)) return byKey.get(k) ?? (isLoopback(a) ? 'lo' : undefined);
+      return isLoopback(a) ? 'lo' : null;
+    },
+    isSubnetBroadcast: (a: Addr) => bcast.has(addrKey(a)),
+    primaryOn: (iface: string, v: 4 | 6) => {
+      if (iface === 'lo') return v === 4 ? { v: 4, n: 0x7f000001 } : { v: 6, w: [0, 0, 0, 1] };
+      return locals.find((l) => l.iface === iface && l.addr.v === v)?.addr;
+    },
+  };
+}
+
+function compileAction(a: Action): CompiledAction {
+  const out: CompiledAction = { action: a };
+  switch (a.kind) {
+    case 'snat':
+    case 'dnat':
+    case 'masquerade':
+    case 'redirect':
+    case 'netmap':
+      out.nat = parseNatTo(a.to, a.kind);
+      break;
+    case 'other':
+      if (a.terminal !== true) {
+        out.writesMark = writesMark(`${a.name} ${a.text}`);
+        out.writesCtmark = writesCtmark(`${a.name} ${a.text}`);
+      }
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+/** Destination addresses a rule is limited to before any of its statements run, or undefined. */
+function dispatchKeys(rule: CompiledRule): Array<string | number> | undefined {
+  const first = rule.ops[0];
+  if (!first || !first.matches) return undefined;
+  for (const cm of first.matches) {
+    const m = cm.expr;
+    if (m.key !== 'daddr' || m.invert || m.cidrs.length === 0) continue;
+    const keys: Array<string | number> = [];
+    for (const c of m.cidrs) {
+      const p = parsePrefix(c);
+      if (!p || p.len !== (p.v === 4 ? 32 : 128)) return undefined;
+      keys.push(addrKey(p.v === 4 ? { v: 4, n: p.net } : { v: 6, w: [p.net[0], p.net[1], p.net[2], p.net[3]] }));
+    }
+    return keys;
+  }
+  return undefined;
+}
+
+function buildIndex(chain: CompiledChain): void {
+  if (chain.rules.length < INDEX_MIN_RULES) return;
+  const wild: number[] = [];
+  const byKey = new Map<string | number, number[]>();
+  chain.rules.forEach((r, i) => {
+    const keys = dispatchKeys(r);
+    if (!keys) {
+      wild.push(i);
+      return;
+    }
+    for (const k of new Set(keys)) {
+      const list = byKey.get(k);
+      if (list) list.push(i);
+      else byKey.set(k, [i]);
+    }
+  });
+  // Worth it only when most rules are keyed.
+  if (wild.length * 2 > chain.rules.length) return;
+  const index: DispatchIndex = { wild: Int32Array.from(wild), byKey: new Map() };
+  for (const [k, v] of byKey) index.byKey.set(k, Int32Array.from(v));
+  chain.index = index;
+}
+
+function compileTable(t: Table, node: NodeView): CompiledTable {
+  const table: CompiledTable = { family: t.family, name: t.name, chains: new Map() };
+  const sets = new Map<string, NamedSet>(t.sets.map((s) => [s.name, s]));
+  for (const c of t.chains) {
+    table.chains.set(c.name, {
+      name: c.name,
+      table,
+      base: c.base,
+      rules: [],
+      endRef: { family: t.family, table: t.name, chain: c.name, rule: null, text: 'end of chain: return' },
+      policyRef: c.base ? { family: t.family, table: t.name, chain: c.name, rule: null, text: `policy ${c.base.policy}` } : undefined,
+    });
+  }
+  for (const c of t.chains) {
+    const chain = table.chains.get(c.name) as CompiledChain;
+    chain.rules = c.rules.map((r: Rule, i: number) => compileRule(r, i + 1, chain, sets, node));
+    buildIndex(chain);
+  }
+  return table;
+}
+
+function compileRule(r: Rule, index: number, chain: CompiledChain, sets: Map<string, NamedSet>, node: NodeView): CompiledRule {
+  const ops: Op[] = [];
+  for (const e of r.exprs) {
+    if (isMatch(e)) {
+      const last = ops[ops.length - 1];
+      const cm = compileMatch(e, node, sets);
+      if (last && last.matches) last.matches.push(cm);
+      else ops.push({ matches: [cm] });
+    } else {
+      const ca = compileAction(e);
+      if ((e.kind === 'jump' || e.kind === 'goto') && e.chain) ca.target = chain.table.chains.get(e.chain);
+      ops.push({ action: ca });
+    }
+  }
+  return { index, ops, ref: { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: index, text: r.text } };
+}
+
+function pfsOf(f: Family): SimFamily[] {
+  return f === 'ip' ? ['ip'] : f === 'ip6' ? ['ip6'] : f === 'inet' ? ['ip', 'ip6'] : [];
+}
+
+function sortEntries(list: Entry[]): void {
+  list.sort((a, b) => a.priority - b.priority || b.reg - a.reg);
+}
+
+function emptyHooks(): Record<Hook, Entry[]> {
+  return { prerouting: [], input: [], forward: [], output: [], postrouting: [], ingress: [], egress: [] };
+}
+
+/** Compiles a ruleset with the declared hooks and local addresses. */
+export function compileProgram(ruleset: Ruleset, extra: readonly ExtraHook[] = [], locals: readonly LocalAddress[] = []): Program {
+  const node = nodeView(locals);
+  const notes: string[] = [];
+  const entries: Record<SimFamily, Record<Hook, Entry[]>> = { ip: emptyHooks(), ip6: emptyHooks() };
+  const nat: Record<SimFamily, { reg: number; byHook: Map<Hook, Array<{ chain: CompiledChain; priority: number; reg: number }>> } | undefined> = { ip: undefined, ip6: undefined };
+  const tables: CompiledTable[] = [];
+  let reg = 0;
+  const skippedFamilies = new Set<string>();
+  for (const t of ruleset.tables) {
+    const pfs = pfsOf(t.family);
+    if (pfs.length === 0) {
+      skippedFamilies.add(t.family);
+      continue;
+    }
+    const table = compileTable(t, node);
+    tables.push(table);
+    for (const c of t.chains as Chain[]) {
+      if (!c.base) continue;
+      reg++;
+      const chain = table.chains.get(c.name) as CompiledChain;
+      if (!SIM_HOOKS.includes(c.base.hook)) {
+        notes.push(`${t.family} ${t.name} ${c.name}: hook ${c.base.hook} is not on the path the simulator follows; skipped`);
+        continue;
+      }
+      for (const pf of pfs) {
+        if (c.base.type === 'nat') {
+          let n = nat[pf];
+          if (!n) n = nat[pf] = { reg, byHook: new Map() };
+          const list = n.byHook.get(c.base.hook) ?? [];
+          list.push({ chain, priority: c.base.priority, reg });
+          n.byHook.set(c.base.hook, list);
+        } else {
+          entries[pf][c.base.hook].push({ kind: 'chain', priority: c.base.priority, reg, chain });
+          if (c.base.priority === NF_IP_PRI_CONNTRACK && (c.base.hook === 'prerouting' || c.base.hook === 'output')) {
+            notes.push(`${t.family} ${t.name} ${c.name} has priority -200, the same as conntrack; the simulator runs conntrack first (which runs first at a tie depends on which was registered last)`);
+          }
+        }
+      }
+    }
+  }
+  for (const f of skippedFamilies) notes.push(`tables of family ${f} are not simulated (only ip, ip6 and inet)`);
+  for (const pf of ['ip', 'ip6'] as SimFamily[]) {
+    const n = nat[pf];
+    if (n) {
+      for (const [hook, list] of n.byHook) {
+        list.sort((a, b) => a.priority - b.priority || b.reg - a.reg);
+        const manip = hook === 'prerouting' || hook === 'output' ? 'dst' : 'src';
+        const priority = manip === 'dst' ? NF_IP_PRI_NAT_DST : NF_IP_PRI_NAT_SRC;
+        if (hook === 'forward') {
+          notes.push(`${pf}: nat chains on the forward hook are not valid and were skipped`);
+          continue;
+        }
+        entries[pf][hook].push({ kind: 'nat', priority, reg: n.reg, manip, chains: list.map((x) => x.chain) });
+      }
+    }
+    entries[pf].prerouting.push({ kind: 'conntrack', priority: NF_IP_PRI_CONNTRACK, reg: 2e9 });
+    entries[pf].output.push({ kind: 'conntrack', priority: NF_IP_PRI_CONNTRACK, reg: 2e9 });
+  }
+  extra.forEach((h, i) => {
+    for (const pf of pfsOf(h.family)) {
+      entries[pf][h.hook].push({
+        kind: 'extra',
+        priority: h.priority,
+        reg: 1e9 + i,
+        hook: h,
+        ref: { family: h.family, table: '(hook)', chain: `${h.hook}:${h.priorityText}`, rule: null, text: h.text },
+      });
+    }
+  });
+  for (const pf of ['ip', 'ip6'] as SimFamily[]) for (const h of SIM_HOOKS) sortEntries(entries[pf][h]);
+  return { entries, tables, node, notes };
+}

@@ -1,0 +1,790 @@
+// One walk of one packet through the hooks of a compiled program. Where the simulator cannot decide
+// (an unknown match, a verdict it cannot know), the walk asks `choose`, which answers from a vector of
+// choices; trace.ts replays the walk with every vector to show every outcome (see enumerate()).
+import type { Action, CtState, Hook } from '../ruleset/model.js';
+import { addrEquals, formatAddr, isLoopback, type Addr } from './addr.js';
+import { NO, UNKNOWN } from './matches.js';
+import { netmapAddr } from './nat.js';
+import { answerFor, type QueueAnswers } from './options.js';
+import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
+import type { CompiledAction, CompiledChain, CompiledRule, Entry, Program, RuleRef } from './program.js';
+import { formatMark, type CtPhase, type PacketState } from './state.js';
+
+export const DEFAULT_IN = 'eth0';
+export const DEFAULT_OUT = 'eth0';
+/** nft's jump stack is 16 deep (NFT_JUMP_STACK_SIZE); a model deeper than this is malformed. */
+const MAX_DEPTH = 64;
+const MAX_RULE_VISITS = 1_000_000;
+
+export interface TraceInput {
+  packet: PacketSpec;
+  in?: string;
+  out?: string;
+  mark?: number;
+  ctmark?: number;
+  ctState?: CtState;
+  /** Where the packet enters; default: OUTPUT when its source is local, else PREROUTING. */
+  start?: 'prerouting' | 'output';
+  queueAnswers?: QueueAnswers;
+}
+
+export interface Step {
+  hook: Hook;
+  priority: number;
+  family: string;
+  table: string;
+  chain: string;
+  rule: number | null;
+  text: string;
+  markBefore: string;
+  markAfter: string;
+  verdict: string;
+  /** What else happened: NAT rewrites, a consumer's answer, why chains were skipped. */
+  note?: string;
+}
+
+export interface Assumption {
+  at: RuleRef;
+  hook: Hook;
+  reason: string;
+  assumed: string;
+}
+
+export type Verdict = 'accept' | 'drop' | 'queue' | 'undetermined';
+
+export interface Leg {
+  hook: Hook;
+  iif?: string;
+  oif?: string;
+}
+
+export interface Outcome {
+  verdict: Verdict;
+  decidedBy: RuleRef | null;
+  /** How the packet's journey ended. */
+  end: 'delivered' | 'forwarded' | 'sent' | 'dropped' | 'queued' | 'stopped';
+  mark: number;
+  markKnown: number;
+  ctmark: number;
+  ctmarkKnown: number;
+  ct: CtPhase;
+  path: Leg[];
+  steps: Step[];
+  assumptions: Assumption[];
+  /** The packet's addresses at the end (after NAT). */
+  final: { saddr: string; daddr: string; sport?: number; dport?: number };
+  notes: string[];
+  error?: string;
+}
+
+// Results of a hook entry.
+const V_DROP = 0;
+const V_ACCEPT = 1;
+const V_QUEUE = 3;
+const V_STOP = 9;
+// Results of a rule / an action.
+const R_NOMATCH = 0;
+const R_CONT = 1;
+const R_NEXT = 2;
+const R_ACCEPT = 3;
+const R_DROP = 4;
+const R_QUEUE = 5;
+const R_JUMP = 6;
+const R_GOTO = 7;
+const R_RETURN = 8;
+const R_STOP = 9;
+
+type QueueSpec = { num: number; numTo?: number; bypass: boolean };
+
+interface Frame {
+  chain: CompiledChain;
+  pos: number;
+  wild: Int32Array | null;
+  wi: number;
+  keyed: Int32Array | null;
+  ki: number;
+}
+
+const EMPTY = new Int32Array(0);
+
+export class Runner {
+  // Choice replay (see trace.ts enumerate).
+  choices: number[] = [];
+  used: number[] = [];
+  arities: number[] = [];
+
+  private st!: PacketState;
+  private steps: Step[] = [];
+  private assumptions: Assumption[] = [];
+  private notes: string[] = [];
+  private path: Leg[] = [];
+  private lastAccept: RuleRef | null = null;
+  private decided: RuleRef | null = null;
+  private error: string | undefined;
+  private priority = 0;
+  private label = '';
+  private note: string | undefined;
+  private jTarget: CompiledChain | undefined;
+  private qSpec: QueueSpec | undefined;
+  private qRef: RuleRef | undefined;
+  private visits = 0;
+
+  constructor(
+    private readonly prog: Program,
+    private readonly input: TraceInput,
+    private readonly record: boolean,
+  ) {}
+
+  private choose(labels: string[], at: RuleRef, reason: string): number {
+    const k = this.used.length;
+    const c = k < this.choices.length ? this.choices[k] : 0;
+    this.used.push(c);
+    this.arities.push(labels.length);
+    this.assumptions.push({ at, hook: this.st.hook, reason, assumed: labels[c] });
+    return c;
+  }
+
+  private initState(): PacketState {
+    const p = this.input.packet;
+    const ctInput = p.ctState ?? this.input.ctState ?? 'new';
+    let flags = p.tcpFlags;
+    if (flags === undefined) flags = ctInput === 'new' ? TCP_FLAGS.syn : TCP_FLAGS.ack;
+    const mark = (p.mark ?? this.input.mark ?? 0) >>> 0;
+    return {
+      family: p.family,
+      proto: p.proto,
+      saddr: p.saddr,
+      daddr: p.daddr,
+      saddrUnknown: false,
+      daddrUnknown: false,
+      sport: PORT_PROTOS.has(p.proto) ? (p.sport ?? 0) : -1,
+      dport: PORT_PROTOS.has(p.proto) ? (p.dport ?? 0) : -1,
+      tcpFlags: p.proto === IPPROTO_TCP ? flags : 0,
+      icmpType: p.icmpType ?? -1,
+      icmpCode: p.icmpCode ?? -1,
+      mark,
+      markKnown: 0xffffffff,
+      ctmark: 0,
+      ctmarkKnown: 0xffffffff,
+      ct: 'none',
+      ctInput,
+      natDst: false,
+      natSrc: false,
+      dnatApplied: false,
+      snatApplied: false,
+      hook: 'prerouting',
+      iif: undefined,
+      oif: undefined,
+    };
+  }
+
+  private isLocal(a: Addr, unknownLocal: boolean): boolean {
+    return unknownLocal || this.prog.node.isLocal(a);
+  }
+
+  /** Walks the packet once with the given choice vector. */
+  run(choices: number[]): Outcome {
+    this.choices = choices;
+    this.used = [];
+    this.arities = [];
+    this.steps = [];
+    this.assumptions = [];
+    this.notes = [];
+    this.path = [];
+    this.lastAccept = null;
+    this.decided = null;
+    this.error = undefined;
+    this.visits = 0;
+    const st = (this.st = this.initState());
+    const p = this.input.packet;
+    const inIf = p.in ?? this.input.in;
+    const outIf = p.out ?? this.input.out;
+    const start = this.input.start ?? (this.prog.node.isLocal(p.saddr) ? 'output' : 'prerouting');
+    let hook: Hook = start;
+    let iif: string | undefined;
+    let oif: string | undefined;
+    if (start === 'output') {
+      oif = this.isLocal(st.daddr, false) ? 'lo' : (outIf ?? DEFAULT_OUT);
+      if (oif === 'lo' && outIf !== undefined && outIf !== 'lo') this.notes.push(`--out ${outIf} ignored: a packet to a local address leaves through lo`);
+    } else {
+      iif = inIf ?? (isLoopback(st.saddr) ? 'lo' : DEFAULT_IN);
+    }
+    for (let legs = 0; legs < 8; legs++) {
+      st.hook = hook;
+      st.iif = hook === 'output' || hook === 'postrouting' ? undefined : iif;
+      st.oif = hook === 'prerouting' || hook === 'input' ? undefined : oif;
+      this.path.push({ hook, ...(st.iif !== undefined ? { iif: st.iif } : {}), ...(st.oif !== undefined ? { oif: st.oif } : {}) });
+      const daddrBefore = st.daddr;
+      const r = this.runHook(hook);
+      if (r === V_DROP) return this.finish('drop', 'dropped');
+      if (r === V_QUEUE) return this.finish('queue', 'queued');
+      if (r === V_STOP) return this.finish('undetermined', 'stopped');
+      switch (hook) {
+        case 'prerouting':
+          if (this.isLocal(st.daddr, st.daddrUnknown)) hook = 'input';
+          else {
+            hook = 'forward';
+            oif = outIf ?? DEFAULT_OUT;
+          }
+          break;
+        case 'input':
+          return this.finish('accept', 'delivered');
+        case 'forward':
+          hook = 'postrouting';
+          break;
+        case 'output':
+          if (!addrEquals(daddrBefore, st.daddr) || st.daddrUnknown) {
+            // NAT changed the destination: the kernel routes again (ip_route_me_harder).
+            oif = this.isLocal(st.daddr, st.daddrUnknown) ? 'lo' : (outIf ?? DEFAULT_OUT);
+          }
+          hook = 'postrouting';
+          break;
+        case 'postrouting':
+          if (oif === 'lo' && this.isLocal(st.daddr, st.daddrUnknown)) {
+            // Loopback: the same skb comes back in through lo, mark and conntrack entry kept.
+            hook = 'prerouting';
+            iif = 'lo';
+            oif = undefined;
+          } else return this.finish('accept', start === 'output' ? 'sent' : 'forwarded');
+          break;
+        default:
+          return this.finish('accept', 'delivered');
+      }
+    }
+    this.error = 'the packet went round more than 8 hooks';
+    return this.finish('undetermined', 'stopped');
+  }
+
+  private finish(verdict: Verdict, end: Outcome['end']): Outcome {
+    const st = this.st;
+    let decidedBy: RuleRef | null;
+    if (verdict === 'drop') decidedBy = this.decided;
+    else if (verdict === 'queue') decidedBy = this.qRef ?? null;
+    else if (verdict === 'accept') decidedBy = this.lastAccept;
+    else decidedBy = this.decided;
+    const ports = st.sport >= 0;
+    return {
+      verdict,
+      decidedBy,
+      end,
+      mark: st.mark >>> 0,
+      markKnown: st.markKnown >>> 0,
+      ctmark: st.ctmark >>> 0,
+      ctmarkKnown: st.ctmarkKnown >>> 0,
+      ct: st.ct,
+      path: this.path,
+      steps: this.steps,
+      assumptions: this.assumptions,
+      final: {
+        saddr: st.saddrUnknown ? '(a local address)' : formatAddr(st.saddr),
+        daddr: st.daddrUnknown ? '(a local address)' : formatAddr(st.daddr),
+        ...(ports ? { sport: st.sport, dport: st.dport } : {}),
+      },
+      notes: this.notes,
+      ...(this.error ? { error: this.error } : {}),
+    };
+  }
+
+  private runHook(hook: Hook): number {
+    const list: Entry[] = this.prog.entries[this.st.family][hook];
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      this.priority = e.priority;
+      let r: number;
+      switch (e.kind) {
+        case 'conntrack':
+          this.attachConntrack();
+          continue;
+        case 'extra':
+          r = this.runExtra(e);
+          break;
+        case 'chain':
+          r = this.runChain(e.chain);
+          break;
+        case 'nat':
+          r = this.runNat(e);
+          break;
+      }
+      if (r === V_QUEUE) r = this.queueAnswer();
+      if (r === V_ACCEPT) continue;
+      return r;
+    }
+    return V_ACCEPT;
+  }
+
+  private attachConntrack(): void {
+    const st = this.st;
+    if (st.ct !== 'none') return;
+    if (st.ctInput === 'invalid') st.ct = 'invalid';
+    else if (st.ctInput === 'untracked') st.ct = 'untracked';
+    else {
+      st.ct = 'tracked';
+      st.ctmark = (this.input.packet.ctmark ?? this.input.ctmark ?? 0) >>> 0;
+      st.ctmarkKnown = 0xffffffff;
+      const est = st.ctInput === 'established';
+      st.natDst = est;
+      st.natSrc = est;
+    }
+  }
+
+  private mark(): string {
+    return formatMark(this.st.mark, this.st.markKnown);
+  }
+
+  private pushStep(ref: RuleRef, markBefore: string, verdict: string, note?: string, table?: string, chain?: string): void {
+    if (!this.record) return;
+    const s: Step = {
+      hook: this.st.hook,
+      priority: this.priority,
+      family: ref.family,
+      table: table ?? ref.table,
+      chain: chain ?? ref.chain,
+      rule: ref.rule,
+      text: ref.text,
+      markBefore,
+      markAfter: this.mark(),
+      verdict,
+    };
+    if (note) s.note = note;
+    this.steps.push(s);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Declared hooks, NAT, queues.
+
+  private runExtra(e: Extract<Entry, { kind: 'extra' }>): number {
+    const st = this.st;
+    const before = this.mark();
+    for (const a of e.hook.actions) {
+      switch (a.kind) {
+        case 'mark':
+          st.mark = ((st.mark & ~a.mask) | (a.value & a.mask)) >>> 0;
+          st.markKnown = (st.markKnown | a.mask) >>> 0;
+          break;
+        case 'queue':
+          this.pushStep(e.ref, before, `queue ${a.num}${a.bypass ? ' bypass' : ''}`);
+          this.qSpec = { num: a.num, bypass: a.bypass };
+          this.qRef = e.ref;
+          return V_QUEUE;
+        case 'accept':
+          this.pushStep(e.ref, before, 'accept');
+          this.lastAccept = e.ref;
+          return V_ACCEPT;
+        case 'drop':
+          this.pushStep(e.ref, before, 'drop');
+          this.decided = e.ref;
+          return V_DROP;
+      }
+    }
+    this.pushStep(e.ref, before, 'accept');
+    return V_ACCEPT;
+  }
+
+  private runNat(e: Extract<Entry, { kind: 'nat' }>): number {
+    const st = this.st;
+    const skipRef = (): RuleRef => ({ family: e.chains[0].table.family, table: e.chains.map((c) => c.table.name).filter((n, i, a) => a.indexOf(n) === i).join(','), chain: e.chains.map((c) => c.name).join(','), rule: null, text: 'nat chains not traversed' });
+    if (st.ct !== 'tracked') {
+      this.pushStep(skipRef(), this.mark(), 'skip', `no conntrack entry (${st.ct === 'none' ? 'none yet' : st.ct}): NAT chains do not run`);
+      return V_ACCEPT;
+    }
+    const done = e.manip === 'dst' ? st.natDst : st.natSrc;
+    if (done) {
+      this.pushStep(
+        skipRef(),
+        this.mark(),
+        'skip',
+        st.ctInput === 'established' ? 'established connection: NAT chains see only the first packet of a connection' : "the connection's NAT binding was set up before (on the way out, for loopback)",
+      );
+      return V_ACCEPT;
+    }
+    for (const chain of e.chains) {
+      const r = this.runChain(chain);
+      if (r !== V_ACCEPT) return r;
+      if (e.manip === 'dst' ? st.natDst : st.natSrc) break;
+    }
+    // No rule set up a binding: the kernel sets up a null binding, later NAT chains of this manip skip.
+    if (e.manip === 'dst') st.natDst = true;
+    else st.natSrc = true;
+    return V_ACCEPT;
+  }
+
+  private queueAnswer(): number {
+    const spec = this.qSpec as QueueSpec;
+    const ref = this.qRef as RuleRef;
+    const answers = this.input.queueAnswers;
+    let q = spec.num;
+    if (spec.numTo !== undefined && spec.numTo > spec.num) {
+      const distinct: Array<{ q: number; ans: ReturnType<typeof answerFor> }> = [];
+      for (let n = spec.num; n <= Math.min(spec.numTo, spec.num + 1024); n++) {
+        const ans = answerFor(answers, n);
+        if (!distinct.some((d) => d.ans === ans)) distinct.push({ q: n, ans });
+      }
+      if (distinct.length > 1) {
+        const c = this.choose(
+          distinct.map((d) => `queue ${d.q}`),
+          ref,
+          `queues ${spec.num}-${spec.numTo} are balanced by a hash of the flow and their consumers answer differently`,
+        );
+        q = distinct[c].q;
+      }
+    }
+    const ans = answerFor(answers, q);
+    const st = this.st;
+    const before = this.mark();
+    const consumer: RuleRef = { family: ref.family, table: `(queue ${q})`, chain: 'consumer', rule: null, text: '' };
+    if (!ans) {
+      if (spec.bypass) {
+        consumer.text = `no consumer on queue ${q}; bypass: the packet goes on`;
+        this.pushStep(consumer, before, 'accept');
+        this.lastAccept = ref;
+        return V_ACCEPT;
+      }
+      consumer.text = `no consumer on queue ${q} and no bypass: the kernel drops the packet`;
+      this.pushStep(consumer, before, 'drop');
+      this.decided = ref;
+      return V_DROP;
+    }
+    consumer.text = `consumer answers ${ans.text}`;
+    if (ans.verdict === 'drop') {
+      this.pushStep(consumer, before, 'drop');
+      this.decided = ref;
+      return V_DROP;
+    }
+    if (ans.verdict === 'hold') {
+      this.pushStep(consumer, before, 'queue', 'the packet waits in the queue');
+      return V_QUEUE;
+    }
+    if (ans.mark) {
+      const { value, mask } = ans.mark;
+      st.mark = ((st.mark & ~mask) | (value & mask)) >>> 0;
+      st.markKnown = (st.markKnown | mask) >>> 0;
+    }
+    if (ans.ctmark && st.ct === 'tracked') {
+      const { value, mask } = ans.ctmark;
+      st.ctmark = ((st.ctmark & ~mask) ^ value) >>> 0;
+      st.ctmarkKnown = (st.ctmarkKnown | mask) >>> 0;
+    }
+    this.pushStep(consumer, before, 'accept', 'NF_ACCEPT: the packet continues with the next hook entry; later rules of the queueing chain do not run');
+    this.lastAccept = ref;
+    return V_ACCEPT;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Chains and rules.
+
+  private frame(chain: CompiledChain): Frame {
+    const f: Frame = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0 };
+    const idx = chain.index;
+    if (idx && !this.st.daddrUnknown) {
+      const d = this.st.daddr;
+      f.wild = idx.wild;
+      f.keyed = idx.byKey.get(d.v === 4 ? d.n : `${d.w[0]}:${d.w[1]}:${d.w[2]}:${d.w[3]}`) ?? EMPTY;
+    }
+    return f;
+  }
+
+  /** The next rule position of a frame, or -1 at the end. */
+  private next(f: Frame): number {
+    if (f.wild === null) return f.pos < f.chain.rules.length ? f.pos++ : -1;
+    const keyed = f.keyed as Int32Array;
+    const a = f.wi < f.wild.length ? f.wild[f.wi] : 0x7fffffff;
+    const b = f.ki < keyed.length ? keyed[f.ki] : 0x7fffffff;
+    if (a === 0x7fffffff && b === 0x7fffffff) return -1;
+    if (a < b) {
+      f.wi++;
+      return a;
+    }
+    f.ki++;
+    return b;
+  }
+
+  private runChain(base: CompiledChain): number {
+    const stack: Frame[] = [];
+    let f = this.frame(base);
+    for (;;) {
+      const pos = this.next(f);
+      let r: number;
+      let rule: CompiledRule | undefined;
+      if (pos < 0) r = R_RETURN;
+      else {
+        rule = f.chain.rules[pos];
+        if (++this.visits > MAX_RULE_VISITS) {
+          this.error = `more than ${MAX_RULE_VISITS} rule evaluations: a loop in the ruleset?`;
+          this.decided = rule.ref;
+          return V_STOP;
+        }
+        r = this.evalRule(rule);
+      }
+      switch (r) {
+        case R_NOMATCH:
+        case R_CONT:
+          continue;
+        case R_ACCEPT:
+          this.lastAccept = (rule as CompiledRule).ref;
+          return V_ACCEPT;
+        case R_DROP:
+          this.decided = (rule as CompiledRule).ref;
+          return V_DROP;
+        case R_QUEUE:
+          this.qRef = (rule as CompiledRule).ref;
+          return V_QUEUE;
+        case R_JUMP:
+          if (stack.length >= MAX_DEPTH) {
+            this.error = `jumps nest deeper than ${MAX_DEPTH} chains`;
+            this.decided = (rule as CompiledRule).ref;
+            return V_STOP;
+          }
+          stack.push(f);
+          f = this.frame(this.jTarget as CompiledChain);
+          continue;
+        case R_GOTO:
+          f = this.frame(this.jTarget as CompiledChain);
+          continue;
+        case R_RETURN: {
+          const up = stack.pop();
+          if (up) {
+            if (pos < 0) this.pushStep(f.chain.endRef, this.mark(), 'return');
+            f = up;
+            continue;
+          }
+          // Back at the base chain's level: its policy decides.
+          const pref = base.policyRef as RuleRef;
+          const policy = base.base?.policy ?? 'accept';
+          this.pushStep(pref, this.mark(), policy);
+          if (policy === 'drop') {
+            this.decided = pref;
+            return V_DROP;
+          }
+          return V_ACCEPT;
+        }
+        case R_STOP:
+          this.decided = (rule as CompiledRule).ref;
+          return V_STOP;
+      }
+    }
+  }
+
+  private evalRule(rule: CompiledRule): number {
+    const st = this.st;
+    const markBefore = st.mark;
+    const knownBefore = st.markKnown;
+    const ops = rule.ops;
+    let stepMark: string | undefined;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
+      if (op.matches) {
+        const ms = op.matches;
+        let unknown = -1;
+        let no = false;
+        for (let j = 0; j < ms.length; j++) {
+          const t = ms[j].test(st);
+          if (t === NO) {
+            no = true;
+            break;
+          }
+          if (t === UNKNOWN && unknown < 0) unknown = j;
+        }
+        if (!no && unknown >= 0) {
+          const reasons: string[] = [];
+          for (let j = unknown; j < ms.length; j++) if (ms[j].test(st) === UNKNOWN) reasons.push(ms[j].why(st));
+          no = this.choose(['matches', 'does not match'], rule.ref, reasons.join('; ')) === 1;
+        }
+        if (no) {
+          if (this.record && (st.mark !== markBefore || st.markKnown !== knownBefore)) {
+            this.pushStep(rule.ref, formatMark(markBefore, knownBefore), 'no match', 'statements before the failing match ran');
+          }
+          return R_NOMATCH;
+        }
+        continue;
+      }
+      if (this.record && stepMark === undefined) stepMark = formatMark(markBefore, knownBefore);
+      this.note = undefined;
+      const r = this.applyAction(op.action, rule);
+      if (r === R_NEXT) continue;
+      this.pushStep(rule.ref, formatMark(markBefore, knownBefore), this.label, this.note);
+      return r;
+    }
+    this.pushStep(rule.ref, formatMark(markBefore, knownBefore), 'continue');
+    return R_CONT;
+  }
+
+  /** A verdict the simulator cannot know: follow each possibility. */
+  private unknownVerdict(rule: CompiledRule, options: Array<'continue' | 'accept' | 'drop'>, reason: string): number {
+    const c = options[this.choose(options.map((o) => (o === 'continue' ? 'goes on (not terminal)' : o)), rule.ref, reason)];
+    this.label = c;
+    this.note = `assumed: ${c}`;
+    return c === 'continue' ? R_CONT : c === 'accept' ? R_ACCEPT : R_DROP;
+  }
+
+  private applyAction(ca: CompiledAction, rule: CompiledRule): number {
+    const a: Action = ca.action;
+    const st = this.st;
+    switch (a.kind) {
+      case 'accept':
+        this.label = 'accept';
+        return R_ACCEPT;
+      case 'drop':
+        this.label = 'drop';
+        return R_DROP;
+      case 'reject':
+        this.label = 'reject';
+        return R_DROP;
+      case 'continue':
+        this.label = 'continue';
+        return R_CONT;
+      case 'return':
+        this.label = 'return';
+        return R_RETURN;
+      case 'jump':
+      case 'goto':
+        if (!ca.target) return this.unknownVerdict(rule, ['continue', 'accept', 'drop'], `chain "${a.chain}" is not declared in table ${rule.ref.table}`);
+        this.jTarget = ca.target;
+        this.label = `${a.kind} ${a.chain}`;
+        return a.kind === 'jump' ? R_JUMP : R_GOTO;
+      case 'queue':
+        this.qSpec = { num: a.num, numTo: a.numTo, bypass: a.bypass };
+        this.label = `queue ${a.num}${a.numTo !== undefined && a.numTo !== a.num ? `-${a.numTo}` : ''}${a.bypass ? ' bypass' : ''}`;
+        return R_QUEUE;
+      case 'mark':
+        st.mark = ((st.mark & a.and) ^ a.xor) >>> 0;
+        st.markKnown = (~a.and | st.markKnown) >>> 0;
+        return R_NEXT;
+      case 'ctmark':
+        if (st.ct === 'tracked') {
+          st.ctmark = ((st.ctmark & a.and) ^ a.xor) >>> 0;
+          st.ctmarkKnown = (~a.and | st.ctmarkKnown) >>> 0;
+        }
+        return R_NEXT;
+      case 'connmark-save':
+        if (st.ct === 'tracked') {
+          st.ctmark = ((st.ctmark & ~a.ctmask) ^ (st.mark & a.nfmask)) >>> 0;
+          st.ctmarkKnown = ((a.ctmask | st.ctmarkKnown) & (~a.nfmask | st.markKnown)) >>> 0;
+        }
+        return R_NEXT;
+      case 'connmark-restore':
+        if (st.ct === 'tracked') {
+          st.mark = ((st.mark & ~a.nfmask) ^ (st.ctmark & a.ctmask)) >>> 0;
+          st.markKnown = ((a.nfmask | st.markKnown) & (~a.ctmask | st.ctmarkKnown)) >>> 0;
+        }
+        return R_NEXT;
+      case 'notrack':
+        if (st.ct === 'none') st.ct = 'untracked';
+        return R_NEXT;
+      case 'snat':
+      case 'dnat':
+      case 'masquerade':
+      case 'redirect':
+      case 'netmap':
+        return this.applyNat(ca);
+      case 'tproxy': {
+        const c = this.choose(['a transparent socket takes it', 'no transparent socket: dropped'], rule.ref, `TPROXY accepts only if a transparent socket listens${a.port !== undefined ? ` on port ${a.port}` : ''}`);
+        if (c === 1) {
+          this.label = 'drop';
+          return R_DROP;
+        }
+        if (a.mark) {
+          st.mark = ((st.mark & ~a.mark.mask) ^ a.mark.value) >>> 0;
+          st.markKnown = (st.markKnown | a.mark.mask) >>> 0;
+        }
+        this.label = 'accept';
+        return R_ACCEPT;
+      }
+      case 'other':
+        if (a.terminal === false) {
+          if (ca.writesMark) st.markKnown = 0;
+          if (ca.writesCtmark && st.ct === 'tracked') st.ctmarkKnown = 0;
+          return R_NEXT;
+        }
+        return this.unknownVerdict(
+          rule,
+          a.terminal === true ? ['accept', 'drop'] : ['continue', 'accept', 'drop'],
+          `the simulator does not know the verdict of "${a.text || a.name}"`,
+        );
+    }
+  }
+
+  private localOf(iface: string | undefined): Addr | undefined {
+    return iface === undefined ? undefined : this.prog.node.primaryOn(iface, this.st.family === 'ip' ? 4 : 6);
+  }
+
+  private applyNat(ca: CompiledAction): number {
+    const st = this.st;
+    const a = ca.action as Extract<Action, { kind: 'snat' | 'dnat' | 'masquerade' | 'redirect' | 'netmap' }>;
+    const to = ca.nat ?? { addrRange: false, portRange: false };
+    const dst = st.hook === 'prerouting' || st.hook === 'output';
+    const ports = st.sport >= 0;
+    const ep = (addr: Addr, unknown: boolean, port: number): string => `${unknown ? '(local)' : formatAddr(addr)}${ports ? `:${port}` : ''}`;
+    const before = dst ? ep(st.daddr, st.daddrUnknown, st.dport) : ep(st.saddr, st.saddrUnknown, st.sport);
+    const notes: string[] = [];
+    const setAddr = (addr: Addr | undefined, unknown: boolean): void => {
+      if (addr && addr.v !== (st.family === 'ip' ? 4 : 6)) {
+        notes.push('address of the other IP version ignored');
+        return;
+      }
+      if (dst) {
+        if (addr) st.daddr = addr;
+        st.daddrUnknown = unknown;
+      } else {
+        if (addr) st.saddr = addr;
+        st.saddrUnknown = unknown;
+      }
+    };
+    const setPort = (port: number | undefined): void => {
+      if (port === undefined || !ports) return;
+      if (dst) st.dport = port;
+      else st.sport = port;
+    };
+    const oldD = st.daddr;
+    const oldS = st.saddr;
+    const oldDp = st.dport;
+    const oldSp = st.sport;
+    switch (a.kind) {
+      case 'dnat':
+      case 'snat':
+        if (to.addr) setAddr(to.addr, false);
+        else if (to.unreadable) setAddr(undefined, true);
+        setPort(to.port);
+        break;
+      case 'redirect':
+        if (st.hook === 'output') setAddr(st.family === 'ip' ? { v: 4, n: 0x7f000001 } : { v: 6, w: [0, 0, 0, 1] }, false);
+        else {
+          const own = this.localOf(st.iif);
+          if (own) setAddr(own, false);
+          else {
+            setAddr(undefined, true);
+            notes.push(`the primary address of ${st.iif ?? 'the input interface'}`);
+          }
+        }
+        setPort(to.port);
+        break;
+      case 'masquerade': {
+        const own = this.localOf(st.oif);
+        if (own) setAddr(own, false);
+        else {
+          setAddr(undefined, true);
+          notes.push(`the primary address of ${st.oif ?? 'the output interface'}`);
+        }
+        setPort(to.port);
+        break;
+      }
+      case 'netmap':
+        if (to.prefix) setAddr(netmapAddr(dst ? st.daddr : st.saddr, to.prefix), false);
+        else setAddr(undefined, true);
+        break;
+    }
+    if (to.addrRange || to.portRange) notes.push('a range: the kernel picks one by hash, the simulator takes the first');
+    if (to.unreadable) notes.push(`could not read "${to.unreadable}"`);
+    const changed = dst ? !addrEquals(oldD, st.daddr) || st.daddrUnknown || oldDp !== st.dport : !addrEquals(oldS, st.saddr) || st.saddrUnknown || oldSp !== st.sport;
+    if (dst) {
+      st.natDst = true;
+      if (changed) st.dnatApplied = true;
+    } else {
+      st.natSrc = true;
+      if (changed) st.snatApplied = true;
+    }
+    const after = dst ? ep(st.daddr, st.daddrUnknown, st.dport) : ep(st.saddr, st.saddrUnknown, st.sport);
+    this.label = 'accept';
+    this.note = `${a.kind}: ${dst ? 'destination' : 'source'} ${before} -> ${after}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+    return R_ACCEPT;
+  }
+}
