@@ -26,6 +26,8 @@ export interface NodeView {
   isSubnetBroadcast(a: Addr): boolean;
   /** The first local address of this IP version on an interface (what MASQUERADE/REDIRECT use). */
   primaryOn(iface: string, v: 4 | 6): Addr | undefined;
+  /** The interface the routes send this destination out of (longest prefix), when routes were given. */
+  routeDev(a: Addr): string | undefined;
 }
 
 function inv(r: Tri, invert: boolean | undefined): Tri {
@@ -263,9 +265,9 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
       return {
         expr: m,
         test: (s) => {
-          const dev = input ? s.iif : s.oif;
-          // No such device at this hook: nft's meta iifname/oifname breaks (no match, also with !=).
-          if (dev === undefined) return NO;
+          // No such device at this hook: the kernel compares an empty name (nft_meta_store_ifname,
+          // ip_packet_match), so `! -i eth0` / `iifname != "eth0"` match in OUTPUT and POSTROUTING.
+          const dev = (input ? s.iif : s.oif) ?? '';
           return inv(ifaceMatches(dev, m.names) ? YES : NO, m.invert);
         },
         why: fixed(''),

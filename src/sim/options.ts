@@ -20,7 +20,7 @@ import {
   NF_IP_PRI_SELINUX_LAST,
   parseNftPriority,
 } from '../ruleset/priorities.js';
-import { parseAddr, parsePrefix, type Addr } from './addr.js';
+import { parseAddr, parsePrefix, type Addr, type Prefix } from './addr.js';
 
 export class OptionError extends Error {
   constructor(
@@ -245,4 +245,23 @@ export function parseLocalAddress(text: string): LocalAddress {
     if (p.v === 4 && p.len <= 30) out.broadcast = { v: 4, n: (p.net | ~p.mask) >>> 0 };
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Routes: which interface a destination leaves by (only the choice of interface is modelled).
+
+export interface RouteSpec {
+  prefix: Prefix;
+  dev: string;
+  text: string;
+}
+
+/** 'CIDR@DEV', e.g. '10.1.0.0/16@eth1' or 'default@eth0'. */
+export function parseRoute(text: string): RouteSpec {
+  const [p, dev] = text.split('@');
+  if (!dev || !/^[A-Za-z0-9_.:+-]{1,15}$/.test(dev)) throw new OptionError(`--route "${text}": expected CIDR@DEV`, 'e.g. --route 10.1.0.0/16@eth1 --route default@eth0');
+  const prefixText = p === 'default' ? '0.0.0.0/0' : p === 'default6' ? '::/0' : p;
+  const prefix = parsePrefix(prefixText);
+  if (!prefix) throw new OptionError(`--route "${text}": "${p}" is not a prefix`);
+  return { prefix, dev, text };
 }

@@ -14,10 +14,10 @@
 import type { Action, BaseChain, Chain, Family, Hook, NamedSet, Rule, Ruleset, Table } from '../ruleset/model.js';
 import { isMatch } from '../ruleset/model.js';
 import { NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC } from '../ruleset/priorities.js';
-import { addrKey, isLoopback, parsePrefix, type Addr } from './addr.js';
+import { addrKey, inPrefix, isLoopback, parsePrefix, type Addr } from './addr.js';
 import { compileMatch, type CompiledMatch, type NodeView } from './matches.js';
 import { parseNatTo, type NatTo } from './nat.js';
-import type { ExtraHook, LocalAddress } from './options.js';
+import type { ExtraHook, LocalAddress, RouteSpec } from './options.js';
 
 export type SimFamily = 'ip' | 'ip6';
 export const SIM_HOOKS: readonly Hook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
@@ -49,6 +49,7 @@ export interface CompiledRule {
   index: number;
   ops: Op[];
   ref: RuleRef;
+  table: CompiledTable;
 }
 
 export interface DispatchIndex {
@@ -73,6 +74,8 @@ export interface CompiledChain {
 export interface CompiledTable {
   family: Family;
   name: string;
+  /** Native nft rules stop (NFT_BREAK) where they read a ct mark the packet does not have. */
+  nftExprs: boolean;
   chains: Map<string, CompiledChain>;
 }
 
@@ -86,8 +89,46 @@ export interface Program {
   entries: Record<SimFamily, Record<Hook, Entry[]>>;
   tables: CompiledTable[];
   node: NodeView;
+  /** Whether conntrack runs for the family (something holds a reference on it). */
+  conntrack: Record<SimFamily, boolean>;
   /** Things the trace should say about the ruleset as a whole (skipped tables, ties...). */
   notes: string[];
+}
+
+/**
+ * Conntrack runs in a network namespace only while something takes a reference on it
+ * (nf_ct_netns_get): ct expressions and conntrack/state/connmark matches, CONNMARK/CT targets, NAT
+ * targets and statements. A NAT chain alone does not. 'auto' decides from the ruleset.
+ */
+export type ConntrackMode = 'auto' | 'on' | 'off';
+
+function usesConntrack(rule: Rule): boolean {
+  for (const e of rule.exprs) {
+    if (e.type === 'match') {
+      if (e.key === 'ctmark' || e.key === 'ctstate' || e.key === 'ctdir') return true;
+      if (e.key === 'other' && /conntrack|\bstate\b|connmark|\bct\b|connlimit|helper|conntrack/i.test(`${e.module} ${e.text}`)) return true;
+    } else {
+      switch (e.kind) {
+        case 'ctmark':
+        case 'connmark-save':
+        case 'connmark-restore':
+        case 'snat':
+        case 'dnat':
+        case 'masquerade':
+        case 'redirect':
+        case 'netmap':
+          return true;
+        case 'notrack':
+          return false;
+        case 'other':
+          if (/\bCT\b|CONNMARK|\bct\b|conntrack|helper|NOTRACK|CONNSECMARK/.test(`${e.name} ${e.text}`)) return true;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return false;
 }
 
 const INDEX_MIN_RULES = 16;
@@ -100,7 +141,8 @@ function writesCtmark(text: string): boolean {
   return (/CONNMARK/.test(text) && !/restore-mark/i.test(text)) || /ct\s+mark\s+set/i.test(text);
 }
 
-export function nodeView(locals: readonly LocalAddress[]): NodeView {
+export function nodeView(locals: readonly LocalAddress[], routes: readonly RouteSpec[] = []): NodeView {
+  const byLen = [...routes].sort((x, y) => y.prefix.len - x.prefix.len);
   const byKey = new Map<string | number, string | undefined>();
   const bcast = new Set<string | number>();
   for (const l of locals) {
@@ -120,6 +162,7 @@ export function nodeView(locals: readonly LocalAddress[]): NodeView {
       if (iface === 'lo') return v === 4 ? { v: 4, n: 0x7f000001 } : { v: 6, w: [0, 0, 0, 1] };
       return locals.find((l) => l.iface === iface && l.addr.v === v)?.addr;
     },
+    routeDev: (a: Addr) => byLen.find((r) => inPrefix(a, r.prefix))?.dev,
   };
 }
 
@@ -187,7 +230,7 @@ function buildIndex(chain: CompiledChain): void {
 }
 
 function compileTable(t: Table, node: NodeView): CompiledTable {
-  const table: CompiledTable = { family: t.family, name: t.name, chains: new Map() };
+  const table: CompiledTable = { family: t.family, name: t.name, nftExprs: t.origin === 'nft', chains: new Map() };
   const sets = new Map<string, NamedSet>(t.sets.map((s) => [s.name, s]));
   for (const c of t.chains) {
     table.chains.set(c.name, {
@@ -221,7 +264,7 @@ function compileRule(r: Rule, index: number, chain: CompiledChain, sets: Map<str
       ops.push({ action: ca });
     }
   }
-  return { index, ops, ref: { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: index, text: r.text } };
+  return { index, ops, table: chain.table, ref: { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: index, text: r.text } };
 }
 
 function pfsOf(f: Family): SimFamily[] {
@@ -237,9 +280,27 @@ function emptyHooks(): Record<Hook, Entry[]> {
 }
 
 /** Compiles a ruleset with the declared hooks and local addresses. */
-export function compileProgram(ruleset: Ruleset, extra: readonly ExtraHook[] = [], locals: readonly LocalAddress[] = []): Program {
-  const node = nodeView(locals);
+export function compileProgram(
+  ruleset: Ruleset,
+  extra: readonly ExtraHook[] = [],
+  locals: readonly LocalAddress[] = [],
+  routes: readonly RouteSpec[] = [],
+  conntrackMode: ConntrackMode = 'auto',
+): Program {
+  const node = nodeView(locals, routes);
   const notes: string[] = [];
+  const conntrack: Record<SimFamily, boolean> = { ip: conntrackMode === 'on', ip6: conntrackMode === 'on' };
+  if (conntrackMode === 'auto') {
+    for (const t of ruleset.tables) {
+      if (!t.chains.some((c) => c.rules.some(usesConntrack))) continue;
+      for (const pf of pfsOf(t.family)) conntrack[pf] = true;
+    }
+    for (const pf of ['ip', 'ip6'] as SimFamily[]) {
+      if (!conntrack[pf] && ruleset.tables.some((t) => pfsOf(t.family).includes(pf))) {
+        notes.push(`no ${pf === 'ip' ? 'IPv4' : 'IPv6'} rule uses conntrack, so it does not run (no entry, NAT chains skipped); add --conntrack on if something else on the node uses it`);
+      }
+    }
+  }
   const entries: Record<SimFamily, Record<Hook, Entry[]>> = { ip: emptyHooks(), ip6: emptyHooks() };
   const nat: Record<SimFamily, { reg: number; byHook: Map<Hook, Array<{ chain: CompiledChain; priority: number; reg: number }>> } | undefined> = { ip: undefined, ip6: undefined };
   const tables: CompiledTable[] = [];
@@ -281,6 +342,9 @@ export function compileProgram(ruleset: Ruleset, extra: readonly ExtraHook[] = [
   for (const pf of ['ip', 'ip6'] as SimFamily[]) {
     const n = nat[pf];
     if (n) {
+      // The NAT core registers all four NAT hooks with the family's first NAT chain: a hook without
+      // NAT chains still sets up the null binding (which is why loopback skips PREROUTING NAT).
+      for (const h of ['prerouting', 'input', 'output', 'postrouting'] as Hook[]) if (!n.byHook.has(h)) n.byHook.set(h, []);
       for (const [hook, list] of n.byHook) {
         list.sort((a, b) => a.priority - b.priority || b.reg - a.reg);
         const manip = hook === 'prerouting' || hook === 'output' ? 'dst' : 'src';
@@ -307,5 +371,5 @@ export function compileProgram(ruleset: Ruleset, extra: readonly ExtraHook[] = [
     }
   });
   for (const pf of ['ip', 'ip6'] as SimFamily[]) for (const h of SIM_HOOKS) sortEntries(entries[pf][h]);
-  return { entries, tables, node, notes };
+  return { entries, tables, node, notes, conntrack };
 }

@@ -93,6 +93,8 @@ const R_JUMP = 6;
 const R_GOTO = 7;
 const R_RETURN = 8;
 const R_STOP = 9;
+/** The rule stops like a failed match (nft NFT_BREAK); statements before it have run. */
+const R_BREAK = 10;
 
 type QueueSpec = { num: number; numTo?: number; bypass: boolean };
 
@@ -128,6 +130,11 @@ export class Runner {
   private qSpec: QueueSpec | undefined;
   private qRef: RuleRef | undefined;
   private visits = 0;
+  /** --out (or the packet's out): where a non-local destination leaves. */
+  private outIf: string | undefined;
+  /** The devices of the current leg. */
+  private iif: string | undefined;
+  private oif: string | undefined;
 
   constructor(
     private readonly prog: Program,
@@ -178,6 +185,11 @@ export class Runner {
     };
   }
 
+  /** The interface a non-local destination leaves by: --out, else the routes, else the default. */
+  private outDev(a: Addr, outIf: string | undefined): string {
+    return outIf ?? this.prog.node.routeDev(a) ?? DEFAULT_OUT;
+  }
+
   private isLocal(a: Addr, unknownLocal: boolean): boolean {
     return unknownLocal || this.prog.node.isLocal(a);
   }
@@ -198,33 +210,36 @@ export class Runner {
     const st = (this.st = this.initState());
     const p = this.input.packet;
     const inIf = p.in ?? this.input.in;
-    const outIf = p.out ?? this.input.out;
+    this.outIf = p.out ?? this.input.out;
     const start = this.input.start ?? (this.prog.node.isLocal(p.saddr) ? 'output' : 'prerouting');
     let hook: Hook = start;
-    let iif: string | undefined;
-    let oif: string | undefined;
+    this.iif = undefined;
+    this.oif = undefined;
     if (start === 'output') {
-      oif = this.isLocal(st.daddr, false) ? 'lo' : (outIf ?? DEFAULT_OUT);
-      if (oif === 'lo' && outIf !== undefined && outIf !== 'lo') this.notes.push(`--out ${outIf} ignored: a packet to a local address leaves through lo`);
+      this.oif = this.isLocal(st.daddr, false) ? 'lo' : this.outDev(st.daddr, this.outIf);
+      if (this.oif === 'lo' && this.outIf !== undefined && this.outIf !== 'lo') this.notes.push(`--out ${this.outIf} ignored: a packet to a local address leaves through lo`);
+      if (this.oif !== 'lo' && isLoopback(st.saddr)) return this.routingDrop(`a packet from ${formatAddr(st.saddr)} cannot leave through ${this.oif}: routing refuses it`);
     } else {
-      iif = inIf ?? (isLoopback(st.saddr) ? 'lo' : DEFAULT_IN);
+      this.iif = inIf ?? (isLoopback(st.saddr) ? 'lo' : DEFAULT_IN);
     }
     for (let legs = 0; legs < 8; legs++) {
       st.hook = hook;
-      st.iif = hook === 'output' || hook === 'postrouting' ? undefined : iif;
-      st.oif = hook === 'prerouting' || hook === 'input' ? undefined : oif;
+      st.iif = hook === 'output' || hook === 'postrouting' ? undefined : this.iif;
+      st.oif = hook === 'prerouting' || hook === 'input' ? undefined : this.oif;
       this.path.push({ hook, ...(st.iif !== undefined ? { iif: st.iif } : {}), ...(st.oif !== undefined ? { oif: st.oif } : {}) });
-      const daddrBefore = st.daddr;
       const r = this.runHook(hook);
       if (r === V_DROP) return this.finish('drop', 'dropped');
       if (r === V_QUEUE) return this.finish('queue', 'queued');
       if (r === V_STOP) return this.finish('undetermined', 'stopped');
       switch (hook) {
         case 'prerouting':
+          if (this.iif !== 'lo' && (isLoopback(st.saddr) || (!st.daddrUnknown && isLoopback(st.daddr)))) {
+            return this.routingDrop(`a ${isLoopback(st.saddr) ? 'source' : 'destination'} in ${st.family === 'ip' ? '127.0.0.0/8' : '::1'} arriving on ${this.iif} is martian: routing drops it (route_localnet off)`);
+          }
           if (this.isLocal(st.daddr, st.daddrUnknown)) hook = 'input';
           else {
             hook = 'forward';
-            oif = outIf ?? DEFAULT_OUT;
+            this.oif = this.outDev(st.daddr, this.outIf);
           }
           break;
         case 'input':
@@ -233,18 +248,14 @@ export class Runner {
           hook = 'postrouting';
           break;
         case 'output':
-          if (!addrEquals(daddrBefore, st.daddr) || st.daddrUnknown) {
-            // NAT changed the destination: the kernel routes again (ip_route_me_harder).
-            oif = this.isLocal(st.daddr, st.daddrUnknown) ? 'lo' : (outIf ?? DEFAULT_OUT);
-          }
           hook = 'postrouting';
           break;
         case 'postrouting':
-          if (oif === 'lo' && this.isLocal(st.daddr, st.daddrUnknown)) {
+          if (this.oif === 'lo' && this.isLocal(st.daddr, st.daddrUnknown)) {
             // Loopback: the same skb comes back in through lo, mark and conntrack entry kept.
             hook = 'prerouting';
-            iif = 'lo';
-            oif = undefined;
+            this.iif = 'lo';
+            this.oif = undefined;
           } else return this.finish('accept', start === 'output' ? 'sent' : 'forwarded');
           break;
         default:
@@ -253,6 +264,13 @@ export class Runner {
     }
     this.error = 'the packet went round more than 8 hooks';
     return this.finish('undetermined', 'stopped');
+  }
+
+  /** Dropped by the routing decision between hooks, not by a rule. */
+  private routingDrop(why: string): Outcome {
+    this.notes.push(why);
+    this.decided = null;
+    return this.finish('drop', 'dropped');
   }
 
   private finish(verdict: Verdict, end: Outcome['end']): Outcome {
@@ -301,9 +319,24 @@ export class Runner {
         case 'chain':
           r = this.runChain(e.chain);
           break;
-        case 'nat':
+        case 'nat': {
+          const before = this.st.daddr;
           r = this.runNat(e);
+          // nf_nat_ipv4_local_fn: a changed destination is routed again right here; a packet that
+          // cannot be routed is dropped here, and later OUTPUT entries see the new device.
+          // Later OUTPUT entries still see the old device (the hook state's `out` is fixed for the
+          // whole hook); POSTROUTING sees the new one.
+          if (r === V_ACCEPT && hook === 'output' && (!addrEquals(before, this.st.daddr) || this.st.daddrUnknown)) {
+            const st = this.st;
+            this.oif = this.isLocal(st.daddr, st.daddrUnknown) ? 'lo' : this.outDev(st.daddr, this.outIf);
+            if (this.oif !== 'lo' && !st.saddrUnknown && isLoopback(st.saddr)) {
+              this.notes.push(`after DNAT a packet from ${formatAddr(st.saddr)} would leave through ${this.oif}: the reroute fails and the NAT hook drops it`);
+              this.decided = null;
+              return V_DROP;
+            }
+          }
           break;
+        }
       }
       if (r === V_QUEUE) r = this.queueAnswer();
       if (r === V_ACCEPT) continue;
@@ -314,7 +347,7 @@ export class Runner {
 
   private attachConntrack(): void {
     const st = this.st;
-    if (st.ct !== 'none') return;
+    if (st.ct !== 'none' || !this.prog.conntrack[st.family]) return;
     if (st.ctInput === 'invalid') st.ct = 'invalid';
     else if (st.ctInput === 'untracked') st.ct = 'untracked';
     else {
@@ -382,6 +415,14 @@ export class Runner {
 
   private runNat(e: Extract<Entry, { kind: 'nat' }>): number {
     const st = this.st;
+    if (e.chains.length === 0) {
+      // A NAT hook without chains: the kernel only sets up the null binding.
+      if (st.ct === 'tracked') {
+        if (e.manip === 'dst') st.natDst = true;
+        else st.natSrc = true;
+      }
+      return V_ACCEPT;
+    }
     const skipRef = (): RuleRef => ({ family: e.chains[0].table.family, table: e.chains.map((c) => c.table.name).filter((n, i, a) => a.indexOf(n) === i).join(','), chain: e.chains.map((c) => c.name).join(','), rule: null, text: 'nat chains not traversed' });
     if (st.ct !== 'tracked') {
       this.pushStep(skipRef(), this.mark(), 'skip', `no conntrack entry (${st.ct === 'none' ? 'none yet' : st.ct}): NAT chains do not run`);
@@ -601,6 +642,12 @@ export class Runner {
       this.note = undefined;
       const r = this.applyAction(op.action, rule);
       if (r === R_NEXT) continue;
+      if (r === R_BREAK) {
+        if (this.record && (st.mark !== markBefore || st.markKnown !== knownBefore)) {
+          this.pushStep(rule.ref, formatMark(markBefore, knownBefore), 'no match', 'the rule stopped reading a ct mark the packet has no entry for');
+        }
+        return R_NOMATCH;
+      }
       this.pushStep(rule.ref, formatMark(markBefore, knownBefore), this.label, this.note);
       return r;
     }
@@ -650,6 +697,8 @@ export class Runner {
         st.markKnown = (~a.and | st.markKnown) >>> 0;
         return R_NEXT;
       case 'ctmark':
+        // nft reads the ct mark first (unless it sets it whole); without an entry the rule stops there.
+        if (st.ct !== 'tracked' && a.and >>> 0 !== 0 && rule.table.nftExprs) return R_BREAK;
         if (st.ct === 'tracked') {
           st.ctmark = ((st.ctmark & a.and) ^ a.xor) >>> 0;
           st.ctmarkKnown = (~a.and | st.ctmarkKnown) >>> 0;
@@ -662,6 +711,7 @@ export class Runner {
         }
         return R_NEXT;
       case 'connmark-restore':
+        if (st.ct !== 'tracked' && rule.table.nftExprs) return R_BREAK;
         if (st.ct === 'tracked') {
           st.mark = ((st.mark & ~a.nfmask) ^ (st.ctmark & a.ctmask)) >>> 0;
           st.markKnown = ((a.nfmask | st.markKnown) & (~a.ctmask | st.ctmarkKnown)) >>> 0;

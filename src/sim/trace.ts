@@ -2,9 +2,9 @@
 // outcome the simulator cannot rule out (tri-state): when all of them agree, the verdict is theirs;
 // when they differ, the verdict is "undetermined" and names the rule that made it so.
 import type { Hook, Ruleset } from '../ruleset/model.js';
-import type { ExtraHook, LocalAddress } from './options.js';
+import type { ExtraHook, LocalAddress, RouteSpec } from './options.js';
 import { formatPacketSpec, type PacketSpec } from './packet.js';
-import { compileProgram, type Program, type RuleRef } from './program.js';
+import { compileProgram, type ConntrackMode, type Program, type RuleRef } from './program.js';
 import { Runner, type Assumption, type Outcome, type Step, type TraceInput, type Verdict } from './run.js';
 import { formatMark } from './state.js';
 
@@ -16,6 +16,10 @@ export interface SimulatorOptions {
   hooks?: readonly ExtraHook[];
   /** The node's own addresses (127.0.0.0/8 and ::1 are always local). */
   locals?: readonly LocalAddress[];
+  /** Which interface destinations leave by (default: --out, else eth0). */
+  routes?: readonly RouteSpec[];
+  /** Whether conntrack runs: 'auto' (default) when a rule uses it. */
+  conntrack?: ConntrackMode;
 }
 
 export interface TraceOptions {
@@ -72,7 +76,7 @@ export class Simulator {
   readonly program: Program;
 
   constructor(ruleset: Ruleset, opts: SimulatorOptions = {}) {
-    this.program = compileProgram(ruleset, opts.hooks ?? [], opts.locals ?? []);
+    this.program = compileProgram(ruleset, opts.hooks ?? [], opts.locals ?? [], opts.routes ?? [], opts.conntrack ?? 'auto');
   }
 
   trace(input: TraceInput, opts: TraceOptions = {}): TraceResult {
