@@ -5,5 +5,5 @@ set -e
 cd "$(dirname "$0")/.."
 GYP=node-gyp
 command -v node-gyp >/dev/null 2>&1 || GYP="npx --yes node-gyp@12"
-[ -f build/Makefile ] || $GYP configure >/dev/null
-$GYP build >/dev/null
+[ -f build/Makefile ] || $GYP configure --loglevel=warn >/dev/null
+$GYP build --loglevel=warn >/dev/null

@@ -282,7 +282,12 @@ export async function runLab(opts: LabOptions): Promise<LabReport> {
       results.push(...(await settle(s)));
     }
   } else {
-    for (const r of await Promise.all(chosen.map(settle))) results.push(...r);
+    // allSettled: every scenario finishes its clean-up before the lab returns, even when interrupted.
+    const settled = await Promise.allSettled(chosen.map(settle));
+    for (const r of settled) {
+      if (r.status === 'rejected') throw r.reason;
+      results.push(...r.value);
+    }
   }
   return { ok: results.every((r) => r.ok), port: opts.port, queue: opts.queue, durationMs: Date.now() - started, scenarios: results };
 }

@@ -56,7 +56,7 @@ export function decodeError(view: DataView, off: number, hdr: NlHeader): NlError
   const error = view.getInt32(body, HOST_LE);
   const reqLen = view.getUint32(body + 4, HOST_LE);
   const result: NlError = {
-    errno: -error,
+    errno: error === 0 ? 0 : -error,
     seq: view.getUint32(body + 12, HOST_LE),
     requestType: view.getUint16(body + 8, HOST_LE),
   };

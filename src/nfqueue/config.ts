@@ -60,6 +60,18 @@ export function flagBits(flags: QueueFlags): { value: number; mask: number } {
   return { value, mask };
 }
 
+/** Names of the flags set in `value`, for messages. */
+export function flagNames(value: number): string[] {
+  const names: Array<[number, string]> = [
+    [NFQA_CFG_F_FAIL_OPEN, 'fail-open'],
+    [NFQA_CFG_F_CONNTRACK, 'conntrack'],
+    [NFQA_CFG_F_GSO, 'gso'],
+    [NFQA_CFG_F_UID_GID, 'uid-gid'],
+    [NFQA_CFG_F_SECCTX, 'secctx'],
+  ];
+  return names.filter(([bit]) => (value & bit) !== 0).map(([, n]) => n);
+}
+
 function begin(w: MessageWriter, seq: number, queue: number): number {
   const start = w.beginMessage((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG, NLM_F_REQUEST | NLM_F_ACK, seq);
   w.nfgenmsg(AF_UNSPEC, NFNETLINK_V0, queue);

@@ -13,7 +13,7 @@ import { DecodeError, NetlinkError, errnoName, syscallError } from '../netlink/e
 import { NlHeader, decodeError, nextMessage } from '../netlink/message.js';
 import { NativeNetlinkSocket, type NetlinkTransport, type Watch } from '../netlink/socket.js';
 import { MessageWriter } from '../netlink/writer.js';
-import { encodeCommand, encodeFlags, encodeMaxLen, encodeParams, flagBits, type CopyMode, type QueueFlags } from './config.js';
+import { encodeCommand, encodeFlags, encodeMaxLen, encodeParams, flagBits, flagNames, type CopyMode, type QueueFlags } from './config.js';
 import { NFQNL_MSG_PACKET, NF_ACCEPT, NF_DROP } from './constants.js';
 import { MarkOwnershipError, checkOwned, mergeMark } from './marks.js';
 import { PacketView } from './packet.js';
@@ -213,7 +213,7 @@ export class NfQueue {
     } catch (e) {
       q.shutdownSocket();
       if (e instanceof NetlinkError && e.op === 'bind' && e.errno === EPERM) {
-        if (!hasCapability(CAP_NET_ADMIN)) {
+        if (!opts.transport && !hasCapability(CAP_NET_ADMIN)) {
           throw new NetlinkError('ERR_NETLINK_KERNEL', 'bind', `binding queue ${opts.queue} needs CAP_NET_ADMIN: run as root`, { errno: EPERM });
         }
         throw new QueueBusyError(opts.queue, opts.netns === undefined ? holderOf(opts.queue, transport.portId) : undefined);
@@ -235,7 +235,11 @@ export class NfQueue {
     add('copy mode', (s) => encodeParams(w, s, this.queue, opts.copyMode ?? 'packet', opts.copyRange ?? 0xffff));
     if (opts.maxLen !== undefined) add('queue length', (s) => encodeMaxLen(w, s, this.queue, opts.maxLen as number));
     const flags = flagBits({ failOpen: opts.failOpen ?? true, conntrack: opts.conntrack, gso: opts.gso, uidGid: opts.uidGid, secctx: opts.secctx });
-    if (flags.mask !== 0) add('flags', (s) => encodeFlags(w, s, this.queue, flags.value, flags.mask));
+    if (flags.mask !== 0) {
+      const names = flagNames(flags.value);
+      const hint = opts.conntrack ? ' (conntrack needs a kernel with CONFIG_NETFILTER_NETLINK_GLUE_CT)' : '';
+      add(`flags ${names.join(',') || 'none'}${hint}`, (s) => encodeFlags(w, s, this.queue, flags.value, flags.mask));
+    }
     this.sendRequest(w, 'configure');
     // Settle all so that no rejection goes unobserved, then report the first failure.
     const results = await Promise.allSettled(waits);
@@ -316,12 +320,26 @@ export class NfQueue {
   }
 
   private onReadable(status: number): void {
-    if (status < 0) {
-      this.stats.recvErrors++;
-      this.emit({ type: 'recv-error', error: new NetlinkError('ERR_NETLINK_SYSCALL', 'poll', `poll reported libuv error ${status}`) });
-      return;
-    }
     this.drain(this.drainRounds);
+    // libuv stops a poll handle on POLLERR and reports UV_EBADF. On a netlink socket POLLERR means a
+    // pending error such as ENOBUFS, which the receive above has just read and counted: re-arm, or the
+    // consumer would silently stop reading after its first overload.
+    if (status < 0) this.rearm();
+  }
+
+  private rearm(): void {
+    if (this.closed || this.watcher === null) return;
+    this.watcher.stop();
+    this.watcher = null;
+    try {
+      this.watcher = this.transport.watch((s) => this.onReadable(s));
+    } catch (e) {
+      this.stats.recvErrors++;
+      this.emit({ type: 'recv-error', error: e instanceof NetlinkError ? e : new NetlinkError('ERR_NETLINK_SYSCALL', 'poll', String(e)) });
+      setTimeout(() => {
+        if (!this.closed && this.watcher === null) this.resume();
+      }, 50).unref();
+    }
   }
 
   private emit(e: QueueEvent): void {

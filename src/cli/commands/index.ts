@@ -3,7 +3,11 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../program.js';
 import { registerLab } from './lab.js';
 import { registerQueue } from './queue.js';
+import { registerParse } from './parse.js';
+import { registerGen } from './gen.js';
+import { registerRun } from './run.js';
+import { registerRules } from './rules.js';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext) => Command;
 
-export const COMMANDS: RegisterCommand[] = [registerLab, registerQueue];
+export const COMMANDS: RegisterCommand[] = [registerLab, registerQueue, registerParse, registerGen, registerRun, registerRules];

@@ -49,8 +49,13 @@ Examples:
       if (why) throw new UsageError(`the lab ${why}`, 'run it as root: sudo npm run lab');
       const missing = await missingTools(['ip', 'iptables-restore', 'nft', 'curl']);
       if (missing.length) throw new UsageError(`missing programs: ${missing.join(', ')}`, 'run `npm run setup` (installs iptables, nftables, iproute2, curl)');
-      const report = await runLab({ port: opts.port, queue: opts.queue, only: opts.only, sequential: opts.sequential, signal: ctx.io.signal });
-      if (ctx.io.signal.aborted) {
+      let report: LabReport | undefined;
+      try {
+        report = await runLab({ port: opts.port, queue: opts.queue, only: opts.only, sequential: opts.sequential, signal: ctx.io.signal });
+      } catch (e) {
+        if (!ctx.io.signal.aborted) throw e;
+      }
+      if (ctx.io.signal.aborted || report === undefined) {
         ctx.io.stderr('nfqguard: lab interrupted; namespaces removed\n');
         ctx.exit(130);
         return;

@@ -1,0 +1,46 @@
+// `nfqguard gen kube-proxy`: a synthetic kube-proxy (iptables mode) ruleset for tests and benchmarks.
+import type { Command } from 'commander';
+import { genKubeProxy } from '../../ruleset/gen/kube-proxy.js';
+import { UsageError } from '../io.js';
+import { parseIntIn, type CommandContext } from '../program.js';
+
+interface GenOptions {
+  services: number;
+  endpoints: number;
+  family: 'ipv4' | 'ipv6';
+  with?: string[];
+}
+
+export function registerGen(program: Command, ctx: CommandContext): Command {
+  const gen = program.command('gen').summary('generate synthetic rulesets (for tests and benchmarks)');
+  gen
+    .command('kube-proxy')
+    .summary("an iptables-save ruleset shaped like kube-proxy's iptables mode")
+    .description(
+      "Writes to stdout an iptables-save ruleset shaped like kube-proxy's iptables mode: KUBE-SERVICES,\n" +
+        'KUBE-SVC-* with statistic-balanced KUBE-SEP-* endpoints (DNAT), KUBE-MARK-MASQ (0x4000), KUBE-POSTROUTING,\n' +
+        'KUBE-FIREWALL (0x8000), NodePorts with KUBE-EXT-*. It loads with the real iptables-restore.',
+    )
+    .requiredOption('--services <n>', 'number of service ports', parseIntIn('--services', 0, 1_000_000))
+    .option('--endpoints <m>', 'endpoints per service', parseIntIn('--endpoints', 1, 1000), 3)
+    .option('--family <f>', 'ipv4 or ipv6', (v: string) => {
+      if (v !== 'ipv4' && v !== 'ipv6') throw new UsageError(`--family must be ipv4 or ipv6, got "${v}"`);
+      return v;
+    }, 'ipv4')
+    .option('--with <component>', 'add another component\'s rules (calico)', (v: string, prev: string[] = []) => {
+      if (v !== 'calico') throw new UsageError(`--with supports calico, got "${v}"`);
+      return [...prev, v];
+    })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ nfqguard gen kube-proxy --services 100 > kp.rules && iptables-restore --test kp.rules
+  $ nfqguard gen kube-proxy --services 10000 --endpoints 3 | nfqguard parse -
+  $ nfqguard gen kube-proxy --services 50 --family ipv6 --with calico > kp6.rules`,
+    )
+    .action((opts: GenOptions) => {
+      ctx.io.stdout(genKubeProxy({ services: opts.services, endpoints: opts.endpoints, family: opts.family, with: opts.with as Array<'calico'> | undefined }));
+    });
+  return gen;
+}

@@ -1,0 +1,309 @@
+// The inspection daemon: workers (one queue each), steering rules, metrics and health, and a lifecycle
+// that never leaves the node's traffic stuck:
+//   start: root? -> bind every queue (a busy queue fails here, before any rule is touched) -> remove
+//          stale rules of this instance -> mask preflight -> install rules (always with bypass) -> ready
+//   stop:  not ready -> in parallel: remove the rules, and let each worker verdict what it holds and
+//          unbind -> exit, all within 2 s
+//   crash: the rules carry the bypass flag, so traffic flows uninspected; the next start cleans up.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { InstallError, Installer, type BackendDecision } from '../install/backend.js';
+import { hex32 } from '../netlink/bytes.js';
+import type { InstallSpec } from '../install/plan.js';
+import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
+import type { Config } from './config.js';
+import type { Logger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { interimPreflight, type MaskPreflight, type PreflightResult } from './preflight.js';
+import type { WorkerInit, WorkerMessage, WorkerSnapshot } from './protocol.js';
+
+/** The daemon cannot run here (no root, busy queue, missing kernel support, mask conflict): exit 2, one line. */
+export class EnvironmentError extends Error {
+  readonly code = 'ERR_ENV';
+  constructor(
+    message: string,
+    readonly details: string[] = [],
+  ) {
+    super(message);
+    this.name = 'EnvironmentError';
+  }
+}
+
+export interface DaemonOptions {
+  config: Config;
+  log: Logger;
+  force?: boolean;
+  preflight?: MaskPreflight;
+  installer?: Installer;
+  snapshotMs?: number;
+}
+
+interface WorkerSlot {
+  index: number;
+  queue: number;
+  worker: Worker | null;
+  snapshot: WorkerSnapshot | null;
+  lastSeen: number;
+  up: boolean;
+  restarts: number;
+}
+
+const STOP_BUDGET_MS = 1500;
+
+export function installSpecOf(c: Config): InstallSpec {
+  return { name: c.name, queues: c.queues, fanout: c.steering.fanout, bypassCtMark: c.mark.bypass_ctmark, bypassMark: c.mark.bypass_mark, rules: c.steeringRules };
+}
+
+export class Daemon {
+  private readonly c: Config;
+  private readonly log: Logger;
+  private readonly installer: Installer;
+  private readonly slots: WorkerSlot[];
+  private readonly snapshotMs: number;
+  private server: Server | null = null;
+  private isReady = false;
+  private stopping = false;
+  private backend: BackendDecision | null = null;
+  preflightResult: PreflightResult | null = null;
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.c = opts.config;
+    this.log = opts.log;
+    this.installer = opts.installer ?? new Installer();
+    this.snapshotMs = opts.snapshotMs ?? 1000;
+    this.slots = this.c.queues.map((queue, index) => ({ index, queue, worker: null, snapshot: null, lastSeen: 0, up: false, restarts: 0 }));
+  }
+
+  get ready(): boolean {
+    return this.isReady;
+  }
+
+  /** Where /metrics, /healthz and /readyz listen (after start). */
+  get address(): string | null {
+    const a = this.server?.address() as AddressInfo | null | undefined;
+    return a ? `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` : null;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.startSteps();
+    } catch (e) {
+      // A node that cannot take the rules (no NFQUEUE target, tools missing) is an environment problem: one line, exit 2.
+      if (e instanceof InstallError) throw new EnvironmentError(e.message);
+      throw e;
+    }
+  }
+
+  private async startSteps(): Promise<void> {
+    if (!hasCapability(CAP_NET_ADMIN)) throw new EnvironmentError('nfqguard run needs root (CAP_NET_ADMIN) to bind queues and install steering rules: run it as root or give the container NET_ADMIN');
+    this.backend = await this.installer.chooseBackend(this.c.steering.backend);
+    for (const n of this.backend.notes) this.log.info({ backend: this.backend.backend }, n);
+    await this.startWorkers();
+    try {
+      const stale = await this.installer.uninstall(this.c.name);
+      if (stale.length > 0) this.log.warn({ removed: stale }, `removed ${stale.length} stale rules of instance ${this.c.name} (a previous run did not stop cleanly)`);
+      // After the stale clean-up, so that a killed run's own rules are not taken for a conflict.
+      await this.checkMask();
+      await this.installer.install(installSpecOf(this.c), this.backend.backend);
+      const drift = await this.installer.status(installSpecOf(this.c), this.backend.backend);
+      for (const s of drift.shadowed) this.log.warn(s);
+      if (this.c.metrics.enabled) await this.listen();
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+    this.isReady = true;
+    this.log.info({ queues: this.c.queues, backend: this.backend.backend, metrics: this.address }, `ready: ${this.c.queues.length} worker(s), queues ${this.c.queues.join(',')}, ${this.c.rules.length} detection rules`);
+  }
+
+  private async checkMask(): Promise<void> {
+    const pf = this.opts.preflight ?? interimPreflight;
+    const r = await pf.check({ markMask: this.c.mark.mask, ctMarkMask: this.c.mark.bypass_ctmark, name: this.c.name });
+    this.preflightResult = r;
+    for (const n of r.notes) this.log.info({ checker: r.checker }, n);
+    if (r.conflicts.length === 0) return;
+    const details = r.conflicts.map((c) => `${c.kind} bits ${hex32(c.bits)} at ${c.where}: ${c.explanation}`);
+    if (this.opts.force) {
+      for (const d of details) this.log.warn({ checker: r.checker }, `mask conflict ignored (--force): ${d}`);
+      return;
+    }
+    throw new EnvironmentError(`the owned mark mask conflicts with ${r.conflicts.length} rule(s) on this node (checked by ${r.checker}); refusing to start (--force to override)`, details);
+  }
+
+  private spawn(slot: WorkerSlot): Promise<void> {
+    const init: WorkerInit = {
+      index: slot.index,
+      queue: slot.queue,
+      rules: this.c.rules,
+      markMask: this.c.mark.mask,
+      bypassCtMark: this.c.mark.bypass_ctmark,
+      bypassMark: this.c.mark.bypass_mark,
+      copyRange: this.c.queue.copy_range,
+      maxLen: this.c.queue.max_len,
+      failOpen: this.c.queue.fail_open,
+      maxEventsPerSecond: this.c.log.max_events_per_second,
+      snapshotMs: this.snapshotMs,
+    };
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+    slot.worker = w;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      w.on('message', (m: WorkerMessage) => {
+        slot.lastSeen = Date.now();
+        switch (m.type) {
+          case 'ready':
+            slot.up = true;
+            settled = true;
+            resolve();
+            break;
+          case 'error':
+            settled = true;
+            reject(this.workerError(slot, m));
+            break;
+          case 'event':
+            this.log.info({ event: 'detection', ...m.event }, `rule ${m.event.rule} matched: ${m.event.action}`);
+            break;
+          case 'warning':
+            this.log.warn({ worker: slot.index, queue: slot.queue }, m.message);
+            break;
+          case 'snapshot':
+          case 'stopped':
+            slot.snapshot = m.snapshot;
+            break;
+        }
+      });
+      w.on('error', (e) => {
+        this.log.error({ worker: slot.index, queue: slot.queue, err: e.message }, 'worker failed');
+        if (!settled) {
+          settled = true;
+          reject(e);
+        }
+      });
+      w.on('exit', (code) => {
+        const wasUp = slot.up;
+        slot.up = false;
+        slot.worker = null;
+        if (!settled) {
+          settled = true;
+          reject(new EnvironmentError(`worker for queue ${slot.queue} exited (code ${code}) before binding its queue`));
+        }
+        if (wasUp && !this.stopping) this.restart(slot, code);
+      });
+    });
+  }
+
+  /** A worker that died while running: its queue is unbound, so traffic is bypassed; bring it back. */
+  private restart(slot: WorkerSlot, code: number): void {
+    slot.restarts++;
+    const delay = Math.min(5000, 200 * slot.restarts);
+    this.log.error({ worker: slot.index, queue: slot.queue, code, restarts: slot.restarts }, `worker exited; traffic of queue ${slot.queue} is bypassed; restarting in ${delay} ms`);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.spawn(slot).catch((e: Error) => this.log.error({ queue: slot.queue }, `restart failed: ${e.message}`));
+    }, delay).unref();
+  }
+
+  private workerError(slot: WorkerSlot, m: Extract<WorkerMessage, { type: 'error' }>): EnvironmentError {
+    if (m.code === 'EBUSY_QUEUE') return new EnvironmentError(m.message);
+    if (m.errno === 2 || m.errno === 93 || m.errno === 97 || m.errno === 95) {
+      return new EnvironmentError(`queue ${slot.queue}: the kernel has no nfnetlink_queue support (${m.message}): load the nfnetlink_queue module or use a kernel with CONFIG_NETFILTER_NETLINK_QUEUE`);
+    }
+    return new EnvironmentError(`queue ${slot.queue}: ${m.message}`);
+  }
+
+  private async startWorkers(): Promise<void> {
+    const results = await Promise.allSettled(this.slots.map((s) => this.spawn(s)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.stopWorkers();
+      throw failed.reason instanceof EnvironmentError ? failed.reason : new EnvironmentError(String((failed.reason as Error).message ?? failed.reason));
+    }
+  }
+
+  private async listen(): Promise<void> {
+    const reg = createMetrics({
+      snapshots: () => this.slots.map((s) => s.snapshot).filter((s): s is WorkerSnapshot => s !== null),
+      rules: this.c.rules.map((r) => ({ id: r.id, action: r.action })),
+      queues: this.c.queues,
+      ready: () => this.isReady,
+      workersUp: () => this.slots.filter((s) => s.up).length,
+    });
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/metrics') {
+        reg.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': reg.contentType });
+            res.end(text);
+          },
+          (e: Error) => {
+            res.writeHead(500);
+            res.end(e.message);
+          },
+        );
+      } else if (path === '/healthz') {
+        const stale = this.slots.filter((s) => !s.up || Date.now() - s.lastSeen > 5 * this.snapshotMs + 2000);
+        res.writeHead(stale.length === 0 ? 200 : 503, { 'content-type': 'text/plain' });
+        res.end(stale.length === 0 ? 'ok\n' : `workers not running: ${stale.map((s) => s.queue).join(',')}\n`);
+      } else if (path === '/readyz') {
+        res.writeHead(this.isReady ? 200 : 503, { 'content-type': 'text/plain' });
+        res.end(this.isReady ? 'ready\n' : 'not ready\n');
+      } else {
+        res.writeHead(404);
+        res.end('try /metrics, /healthz or /readyz\n');
+      }
+    });
+    const [host, portText] = splitHostPort(this.c.metrics.listen);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(new EnvironmentError(`cannot listen on ${this.c.metrics.listen} for metrics: ${e.code ?? e.message}; pick another metrics.listen address`)),
+      );
+      server.listen(Number(portText), host, () => resolve());
+    });
+    this.server = server;
+  }
+
+  private async stopWorkers(): Promise<void> {
+    await Promise.all(
+      this.slots.map(async (s) => {
+        const w = s.worker;
+        if (!w) return;
+        const exited = new Promise<void>((r) => w.once('exit', () => r()));
+        w.postMessage({ type: 'stop' });
+        const timer = setTimeout(() => void w.terminate(), STOP_BUDGET_MS);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  /** Stops within 2 s: rules removed, every packet held verdicted, queues unbound. Never throws. */
+  async stop(): Promise<{ removed: string[] }> {
+    if (this.stopping) return { removed: [] };
+    this.stopping = true;
+    this.isReady = false;
+    const t0 = Date.now();
+    let removed: string[] = [];
+    const uninstall = this.installer
+      .uninstall(this.c.name)
+      .then((r) => {
+        removed = r;
+      })
+      .catch((e: Error) => this.log.error(`removing the steering rules failed: ${e.message}; run \`nfqguard rules uninstall --config ${this.c.source}\``));
+    await Promise.race([Promise.all([uninstall, this.stopWorkers()]), new Promise((r) => setTimeout(r, STOP_BUDGET_MS + 200).unref())]);
+    const server = this.server;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    const totals = this.slots.reduce((a, s) => a + (s.snapshot?.packets ?? 0), 0);
+    this.log.info({ removed: removed.length, packets: totals, ms: Date.now() - t0 }, 'stopped: steering rules removed, queues unbound');
+    return { removed };
+  }
+}
+
+export function splitHostPort(listen: string): [string, string] {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(listen);
+  return m ? [m[1], m[2]] : ['127.0.0.1', '9477'];
+}

@@ -1,0 +1,149 @@
+// The edge of the ruleset package: reading the running host (or a named network namespace) with the real
+// tools, and loading nft's text form through a throwaway namespace. Everything else in src/ruleset is pure.
+import { readFile } from 'node:fs/promises';
+import { run, type RunResult } from '../lab/exec.js';
+import { Netns } from '../lab/netns.js';
+import type { Problem, Ruleset } from './model.js';
+import { mergeRulesets } from './merge.js';
+import { parseIptablesSave } from './iptables/parser.js';
+import { parseNftJson } from './nft/parser.js';
+import { parseIpRules } from './iprule.js';
+
+export interface LiveBackends {
+  /** iptables-legacy tables present (from /proc/net/ip{,6}_tables_names) and whether they hold rules. */
+  legacy: { ip: BackendState; ip6: BackendState };
+  /** iptables-nft tables (as iptables-nft-save lists them). */
+  nft: { ip: BackendState; ip6: BackendState };
+  /** Native nftables tables (not made by iptables-nft). */
+  nftNative: { tables: number; rules: number };
+}
+
+export interface BackendState {
+  tables: number;
+  rules: number;
+}
+
+export interface LiveResult {
+  ruleset: Ruleset;
+  backends: LiveBackends;
+  warnings: string[];
+}
+
+interface ReadOpts {
+  netns?: string;
+  signal?: AbortSignal;
+}
+
+function exec(cmd: string, args: string[], opts: ReadOpts): Promise<RunResult> {
+  const full = opts.netns ? ['ip', ['netns', 'exec', opts.netns, cmd, ...args]] as const : ([cmd, args] as const);
+  return run(full[0], full[1], { timeoutMs: 30_000, signal: opts.signal });
+}
+
+const count = (r: Ruleset): BackendState => ({ tables: r.tables.length, rules: r.tables.reduce((s, t) => s + t.chains.reduce((c, ch) => c + ch.rules.length, 0), 0) });
+
+function readFailed(source: string, message: string): Problem {
+  return { code: 'READ_FAILED', severity: 'warning', message, source, line: 1, column: 1 };
+}
+
+/**
+ * Reads iptables-legacy-save, iptables-nft-save, ip6tables-*, `nft -j list ruleset`, `ip rule` and
+ * `ip -6 rule`, and merges them. Legacy tools run only when the legacy tables exist (reading
+ * /proc/net/ip_tables_names), so that reading never loads the legacy modules.
+ */
+export async function readLiveRuleset(opts: ReadOpts = {}): Promise<LiveResult> {
+  const warnings: string[] = [];
+  const parts: Ruleset[] = [];
+  const backends: LiveBackends = {
+    legacy: { ip: { tables: 0, rules: 0 }, ip6: { tables: 0, rules: 0 } },
+    nft: { ip: { tables: 0, rules: 0 }, ip6: { tables: 0, rules: 0 } },
+    nftNative: { tables: 0, rules: 0 },
+  };
+  const tool = async (cmd: string, args: string[]): Promise<string | undefined> => {
+    try {
+      const r = await exec(cmd, args, opts);
+      if (r.code === 0) return r.stdout;
+      warnings.push(`${cmd} ${args.join(' ')} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+      parts.push({ tables: [], ipRules: [], problems: [readFailed(`live:${cmd}`, r.stderr.trim() || `exit ${r.code}`)] });
+    } catch (e) {
+      warnings.push(`${cmd}: ${(e as Error).message}`);
+      parts.push({ tables: [], ipRules: [], problems: [readFailed(`live:${cmd}`, (e as Error).message)] });
+    }
+    return undefined;
+  };
+  for (const family of ['ip', 'ip6'] as const) {
+    const names = await exec('cat', [`/proc/net/${family === 'ip' ? 'ip' : 'ip6'}_tables_names`], opts).catch(() => undefined);
+    const legacyPresent = names !== undefined && names.code === 0 && names.stdout.trim() !== '';
+    const prefix = family === 'ip' ? 'iptables' : 'ip6tables';
+    if (legacyPresent) {
+      const text = await tool(`${prefix}-legacy-save`, []);
+      if (text !== undefined) {
+        const r = parseIptablesSave(text, { source: `live:${prefix}-legacy-save`, family, origin: 'iptables-legacy' });
+        for (const t of r.tables) t.origin = 'iptables-legacy';
+        backends.legacy[family] = count(r);
+        parts.push(r);
+      }
+    }
+    const text = await tool(`${prefix}-nft-save`, []);
+    if (text !== undefined) {
+      const r = parseIptablesSave(text, { source: `live:${prefix}-nft-save`, family, origin: 'iptables-nft' });
+      backends.nft[family] = count(r);
+      parts.push(r);
+    }
+  }
+  const nftText = await tool('nft', ['-j', 'list', 'ruleset']);
+  if (nftText !== undefined && nftText.trim() !== '') {
+    const r = parseNftJson(nftText, { source: 'live:nft -j list ruleset' });
+    // iptables-nft's own tables are read above, with their options; keep only the native ones.
+    const haveIptNft = parts.some((p) => p.tables.some((t) => t.origin === 'iptables-nft'));
+    const native = { ...r, tables: r.tables.filter((t) => t.origin === 'nft' || !haveIptNft) };
+    backends.nftNative = count({ ...native, tables: native.tables.filter((t) => t.origin === 'nft') });
+    parts.push(native);
+  }
+  for (const family of ['ip', 'ip6'] as const) {
+    const text = await tool('ip', family === 'ip' ? ['rule'] : ['-6', 'rule']);
+    if (text !== undefined) parts.push(parseIpRules(text, { source: `live:ip${family === 'ip6' ? ' -6' : ''} rule`, family }));
+  }
+  const merged = mergeRulesets(...parts);
+  const legacyRules = backends.legacy.ip.rules + backends.legacy.ip6.rules;
+  const nftRules = backends.nft.ip.rules + backends.nft.ip6.rules + backends.nftNative.rules;
+  if (legacyRules > 0 && nftRules > 0) {
+    const msg = `both iptables-legacy (${legacyRules} rules) and nftables (${nftRules} rules, iptables-nft or native) hold rules: the kernel runs both, and rules added with one tool do not show in the other's listing`;
+    warnings.push(msg);
+    merged.problems.push({ code: 'BACKEND_CONFLICT', severity: 'warning', message: msg, source: 'live', line: 1, column: 1 });
+  }
+  return { ruleset: merged, backends, warnings };
+}
+
+/**
+ * nft's text form (`nft list ruleset`, an nft -f script) read by the real nft: loaded into a throwaway
+ * namespace, listed back as JSON, parsed. nft's own errors become problems at their line and column.
+ */
+export async function loadNftText(text: string, opts: { source: string; signal?: AbortSignal }): Promise<Ruleset> {
+  const ns = await Netns.create('nftload');
+  try {
+    const load = await ns.exec('nft', ['-f', '-'], { input: text, timeoutMs: 30_000, signal: opts.signal });
+    if (load.code !== 0) {
+      const problems: Problem[] = [];
+      for (const line of load.stderr.split('\n')) {
+        const m = /^[^:]*:(\d+):(\d+)(?:-\d+)?: Error: (.*)$/.exec(line);
+        if (m) problems.push({ code: 'BAD_JSON', severity: 'error', message: `nft: ${m[3]}`, source: opts.source, line: Number(m[1]), column: Number(m[2]) });
+      }
+      if (problems.length === 0) problems.push({ code: 'READ_FAILED', severity: 'error', message: `nft -f failed: ${load.stderr.trim()}`, source: opts.source, line: 1, column: 1 });
+      for (const p of problems) if (p.code === 'BAD_JSON') p.code = 'READ_FAILED';
+      return { tables: [], ipRules: [], problems };
+    }
+    const listed = await ns.execOk('nft', ['-j', 'list', 'ruleset'], { timeoutMs: 30_000 });
+    return parseNftJson(listed, { source: `${opts.source} (listed back by nft -j)` });
+  } finally {
+    await ns.destroy();
+  }
+}
+
+/** Reads a file, or standard input for '-'. */
+export async function readInput(path: string, readStdin?: () => Promise<string>): Promise<string> {
+  if (path === '-') {
+    if (!readStdin) throw new Error('standard input is not available');
+    return readStdin();
+  }
+  return readFile(path, 'utf8');
+}

@@ -1,0 +1,124 @@
+// Runs `nfqguard run` inside a test namespace as a real process (signals, exit codes and all), and
+// the client/server helpers next to it.
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Netns } from '../../src/lab/netns.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Repository root (this file is dist/test/helpers/daemon.js). */
+export const ROOT = join(here, '..', '..', '..');
+export const BIN = join(ROOT, 'bin', 'nfqguard');
+export const helper = (name: string): string => join(here, `${name}.js`);
+
+export function tempConfig(yaml: string): { path: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'nfqg-cfg-'));
+  const path = join(dir, 'config.yaml');
+  writeFileSync(path, yaml);
+  chmodSync(dir, 0o755); // readable by the unprivileged run of the no-root test
+  chmodSync(path, 0o644);
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export class DaemonProc {
+  readonly lines: Array<Record<string, unknown>> = [];
+  stderr = '';
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private waiters: Array<() => void> = [];
+
+  private constructor(readonly child: ChildProcess) {
+    let buf = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      buf += d;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          this.lines.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          this.lines.push({ text: line });
+        }
+        for (const w of this.waiters) w();
+      }
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      this.stderr += d;
+      for (const w of this.waiters) w();
+    });
+    this.exit = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  }
+
+  static spawn(ns: Netns, args: string[]): DaemonProc {
+    return new DaemonProc(ns.spawn(process.execPath, [BIN, ...args]));
+  }
+
+  /** Starts `run --config` and waits for the "ready" line (rejects with the output if it exits first). */
+  static async start(ns: Netns, configPath: string, extra: string[] = [], timeoutMs = 8000): Promise<DaemonProc> {
+    const d = DaemonProc.spawn(ns, ['run', '--config', configPath, ...extra]);
+    const ready = d.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('ready'), timeoutMs);
+    const exited = d.exit.then((e) => {
+      throw new Error(`daemon exited (${e.code ?? e.signal}) before ready: ${d.stderr} ${JSON.stringify(d.lines)}`);
+    });
+    await Promise.race([ready, exited]);
+    return d;
+  }
+
+  waitFor(pred: (l: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const hit = this.lines.find(pred);
+        if (hit) {
+          this.waiters = this.waiters.filter((w) => w !== onLine);
+          clearTimeout(timer);
+          resolve(hit);
+          return true;
+        }
+        return false;
+      };
+      const onLine = (): void => void check();
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== onLine);
+        reject(new Error(`no matching log line within ${timeoutMs} ms; stderr: ${this.stderr}; lines: ${JSON.stringify(this.lines).slice(0, 2000)}`));
+      }, timeoutMs);
+      if (!check()) this.waiters.push(onLine);
+    });
+  }
+
+  /** Sends a signal and waits for the exit; returns the exit and how long it took. */
+  async kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+    const t0 = Date.now();
+    this.child.kill(signal);
+    const e = await this.exit;
+    return { ...e, ms: Date.now() - t0 };
+  }
+}
+
+/** Starts the echo server on `ports` in the namespace and waits until it listens. */
+export async function echoServer(ns: Netns, ports: number[]): Promise<ChildProcess> {
+  const c = ns.spawn(process.execPath, [helper('echo-server'), ...ports.map(String)]);
+  await new Promise<void>((resolve, reject) => {
+    c.stdout?.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+    c.on('exit', (code) => reject(new Error(`echo server exited ${code}`)));
+  });
+  return c;
+}
+
+export interface ProbeResult {
+  connected: boolean;
+  echoed: number;
+  ms: number;
+}
+
+/** One exchange from inside the namespace: payloads sent in turn, each waiting for its echo. */
+export async function probe(ns: Netns, proto: 'tcp' | 'udp', port: number, payloads: Array<Uint8Array | string>, timeoutMs = 800, host = '127.0.0.1'): Promise<ProbeResult> {
+  const hex = payloads.map((p) => Buffer.from(typeof p === 'string' ? new TextEncoder().encode(p) : p).toString('hex'));
+  const out = await ns.execOk(process.execPath, [helper('probe'), proto, host, String(port), String(timeoutMs), ...hex], { timeoutMs: timeoutMs + 5000 });
+  return JSON.parse(out.trim()) as ProbeResult;
+}
+
+export async function mangleSave(ns: Netns, counters = false): Promise<string> {
+  return ns.execOk('iptables-save', counters ? ['-c'] : ['-t', 'mangle']);
+}

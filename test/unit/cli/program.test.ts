@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cli } from '../../helpers/cli.js';
+
+test('--help lists the commands and examples, exit 0', async () => {
+  const r = await cli(['--help']);
+  assert.equal(r.code, 0);
+  for (const cmd of ['lab', 'queue']) assert.match(r.stdout, new RegExp(`^\\s+${cmd}\\b`, 'm'), cmd);
+  assert.match(r.stdout, /Examples:/);
+  assert.match(r.stdout, /Exit codes/);
+});
+
+test('each command has --help with examples', async () => {
+  for (const cmd of ['lab', 'queue']) {
+    const r = await cli([cmd, '--help']);
+    assert.equal(r.code, 0, cmd);
+    assert.match(r.stdout, /Examples:\n\s+\$ nfqguard/, cmd);
+  }
+});
+
+test('usage errors exit 2 with the fix in the message', async () => {
+  let r = await cli(['queue', '--num', '80', '--set-mark', '0x100000']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--set-mark needs --mask/);
+  assert.match(r.stderr, /hint: /);
+  r = await cli(['queue', '--num', '80', '--mask', '0x00f00000', '--set-mark', '0x8000']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /bits 0x00008000 outside --mask 0x00f00000/);
+  r = await cli(['queue', '--num', '70000']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--num must be an integer from 0 to 65535/);
+  r = await cli(['queue', '--num', '1', '--mask', 'banana']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--mask must be a 32-bit number/);
+  r = await cli(['no-such-command']);
+  assert.equal(r.code, 2);
+  r = await cli(['lab', '--only', '9']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--only takes scenario numbers/);
+});

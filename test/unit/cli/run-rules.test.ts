@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { cli } from '../../helpers/cli.js';
+import { ROOT, tempConfig } from '../../helpers/daemon.js';
+
+const EXAMPLE = join(ROOT, 'deploy', 'nfqguard.yaml');
+
+test('run --check --json prints the plan: queues, masks, steering with bypass and balance, rules', async () => {
+  const r = await cli(['run', '--check', '--json', '--config', EXAMPLE]);
+  assert.equal(r.code, 0, r.stderr);
+  const plan = JSON.parse(r.stdout) as { queues: number[]; markMask: string; steering: string[]; rules: Array<{ id: string }>; automaton: { patterns: number } };
+  assert.deepEqual(plan.queues, [100, 101]);
+  assert.equal(plan.markMask, '0x00f00000');
+  const queueRules = plan.steering.filter((s) => /NFQUEUE|queue flags/.test(s));
+  assert.ok(queueRules.length > 0);
+  for (const s of queueRules) assert.match(s, /--queue-bypass|queue flags bypass/, s);
+  assert.ok(plan.rules.some((x) => x.id === 'shellcode'));
+  assert.equal(plan.automaton.patterns, 1);
+});
+
+test('run --check in text, and every config problem with line:column and its fix, exit 2', async () => {
+  const ok = await cli(['run', '--check', '--config', EXAMPLE]);
+  assert.equal(ok.code, 0);
+  assert.match(ok.stdout, /^config ok: instance default$/m);
+  const bad = tempConfig('queue: { first: 100, workerz: 2 }\nsteering:\n  rules:\n    - { hook: input, protocol: tcp, dports: [99999] }\n');
+  try {
+    const r = await cli(['run', '--check', '--config', bad.path]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /config\.yaml:1:22: queue\.workerz: unknown key "workerz" \(fix: did you mean "workers"\?\)/);
+    assert.match(r.stderr, /config\.yaml:4:46: steering\.rules\.0\.dports\.0: .*\(fix: a port from 0 to 65535/);
+  } finally {
+    bad.remove();
+  }
+  const missing = await cli(['run', '--check', '--config', '/nonexistent/x.yaml']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /cannot read config \/nonexistent\/x\.yaml: ENOENT/);
+});
+
+test('run and rules have help with examples', async () => {
+  for (const argv of [['run', '--help'], ['rules', '--help']]) {
+    const r = await cli(argv);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /Examples:/);
+  }
+});

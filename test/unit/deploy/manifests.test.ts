@@ -1,0 +1,60 @@
+// The Kubernetes manifests, checked against the Kubernetes OpenAPI schemas (kubernetes-models; no
+// cluster needed) and against the rules of issue 6: hostNetwork, only NET_ADMIN, read-only root
+// filesystem, resource requests, a preStop that uninstalls, an init container checking the mask.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { parseConfig } from '../../../src/daemon/config.js';
+import { ROOT } from '../../helpers/daemon.js';
+
+const read = (f: string): string => readFileSync(join(ROOT, 'deploy', f), 'utf8');
+const ds = parse(read('daemonset.yaml'));
+const cm = parse(read('configmap.yaml'));
+
+test('DaemonSet and ConfigMap validate against the Kubernetes schemas', () => {
+  new DaemonSet(ds).validate();
+  new ConfigMap(cm).validate();
+  // The validator is not a rubber stamp: a wrong type is refused.
+  const broken = structuredClone(ds);
+  broken.spec.template.spec.containers[0].securityContext.capabilities.add = [12];
+  assert.throws(() => new DaemonSet(broken).validate(), /must be string/);
+});
+
+test('every container: only NET_ADMIN, read-only root filesystem, no privilege escalation, requests set', () => {
+  const pod = ds.spec.template.spec;
+  assert.equal(pod.hostNetwork, true);
+  for (const c of [...pod.initContainers, ...pod.containers]) {
+    assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['NET_ADMIN'] }, c.name);
+    assert.equal(c.securityContext.readOnlyRootFilesystem, true, c.name);
+    assert.equal(c.securityContext.allowPrivilegeEscalation, false, c.name);
+    assert.equal(c.securityContext.privileged, undefined, c.name);
+    assert.ok(c.resources.requests.cpu && c.resources.requests.memory, c.name);
+  }
+});
+
+test('the daemon runs the ConfigMap config, uninstalls in preStop, and probes loopback health', () => {
+  const c = ds.spec.template.spec.containers[0];
+  const mount = c.volumeMounts.find((m: { name: string }) => m.name === 'config').mountPath;
+  assert.deepEqual(c.command, ['nfqguard', 'run', '--config', `${mount}/config.yaml`]);
+  assert.deepEqual(c.lifecycle.preStop.exec.command, ['nfqguard', 'rules', 'uninstall', '--config', `${mount}/config.yaml`]);
+  const cfg = parseConfig(cm.data['config.yaml']);
+  const [host, port] = cfg.metrics.listen.split(':');
+  assert.equal(c.readinessProbe.httpGet.host, host);
+  assert.equal(c.readinessProbe.httpGet.port, Number(port));
+  assert.equal(c.readinessProbe.httpGet.path, '/readyz');
+  assert.equal(c.livenessProbe.httpGet.path, '/healthz');
+});
+
+test('the ConfigMap holds deploy/nfqguard.yaml, and the init container checks that config\'s mask', () => {
+  assert.equal(cm.data['config.yaml'], read('nfqguard.yaml'));
+  const cfg = parseConfig(cm.data['config.yaml']);
+  const init = ds.spec.template.spec.initContainers[0];
+  const args: string[] = init.command;
+  assert.deepEqual(args.slice(0, 3), ['nfqguard', 'doctor', '--live']);
+  const mask = Number(args[args.indexOf('--mask') + 1]);
+  assert.equal(mask, cfg.mark.mask);
+});

@@ -1,0 +1,230 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MessageWriter } from '../../../src/netlink/writer.js';
+import { encodePacketMessage, type PacketInfo } from '../../../src/nfqueue/packet.js';
+import { NfQueue, QueueBusyError, type QueueEvent, type QueueOptions } from '../../../src/nfqueue/queue.js';
+import { FakeKernel, until } from '../../helpers/fake-kernel.js';
+
+function packet(id: number, extra: Partial<PacketInfo> = {}): Uint8Array {
+  const w = new MessageWriter(128);
+  encodePacketMessage(w, { queue: 80, family: 2, id, hwProtocol: 0x0800, hook: 1, mark: 0, payload: Uint8Array.from([0x45, 0, 0, 20]), ...extra });
+  return w.bytes().slice();
+}
+
+async function open(k: FakeKernel, opts: Partial<QueueOptions> = {}): Promise<{ q: NfQueue; events: QueueEvent[] }> {
+  const events: QueueEvent[] = [];
+  const q = await NfQueue.open({ queue: 80, transport: k, onPacket: () => undefined, onEvent: (e) => events.push(e), ...opts });
+  return { q, events };
+}
+
+test('open binds the queue, sets copy mode and fail-open, each acknowledged', async () => {
+  const k = new FakeKernel();
+  const { q } = await open(k, { maxLen: 4096 });
+  const cfg = k.sent.filter((m) => m.type === 'config');
+  assert.deepEqual(
+    cfg.map((m) => [m.configCommand ?? null, [...m.attrs.keys()]]),
+    [
+      [1, [1]], // NFQA_CFG_CMD bind
+      [null, [2]], // NFQA_CFG_PARAMS
+      [null, [3]], // NFQA_CFG_QUEUE_MAXLEN
+      [null, [4, 5]], // NFQA_CFG_MASK, NFQA_CFG_FLAGS (fail-open on by default)
+    ],
+  );
+  assert.equal(k.sendCalls, 1, 'all configuration goes in one datagram');
+  await q.close();
+  const unbind = k.sent.filter((m) => m.configCommand === 2);
+  assert.equal(unbind.length, 1);
+  assert.equal(k.closed, true);
+});
+
+test('a queue held by someone else is a QueueBusyError naming the queue', async () => {
+  const k = new FakeKernel();
+  k.bindErrno = 1; // EPERM
+  await assert.rejects(open(k), (e: unknown) => e instanceof QueueBusyError && e.queue === 80 && /queue 80 is already bound/.test(e.message));
+  assert.equal(k.closed, true, 'the socket is closed on failure');
+});
+
+test('runs of plain verdicts are folded into one batch verdict; marked ones go alone, in order', async () => {
+  const k = new FakeKernel();
+  const { q } = await open(k, {
+    markMask: 0x00f00000,
+    onPacket: (p) => (p.id === 2 ? { verdict: 'accept', mark: 0x00100000 } : undefined),
+  });
+  for (const d of [packet(1), packet(2, { mark: 0x4000 }), packet(3), packet(4), packet(5)]) k.inbox.push(d);
+  k.deliver(packet(6));
+  await until(() => q.stats.verdicts === 6);
+  const v = k.verdicts();
+  assert.deepEqual(
+    v.map((m) => [m.type, m.id, m.verdict, m.mark]),
+    [
+      ['verdict', 1, 1, undefined],
+      ['verdict', 2, 1, 0x00104000], // 0x4000 kept, owned bits set
+      ['batch', 6, 1, undefined],
+    ],
+  );
+  assert.equal(k.sendCalls - 1, 1, 'one send for the whole batch');
+  assert.equal(q.stats.batchMessages, 1);
+  await q.close();
+});
+
+test('without batching every packet gets its own verdict', async () => {
+  const k = new FakeKernel();
+  const { q } = await open(k, { batchVerdicts: false });
+  for (let i = 1; i <= 3; i++) k.inbox.push(packet(i));
+  k.deliver(packet(4));
+  await until(() => q.stats.verdicts === 4);
+  assert.deepEqual(
+    k.verdicts().map((m) => [m.type, m.id]),
+    [1, 2, 3, 4].map((id) => ['verdict', id]),
+  );
+  await q.close();
+});
+
+test('a mark equal to the packet mark sends no NFQA_MARK (the kernel keeps the mark as it is)', async () => {
+  const k = new FakeKernel();
+  const { q } = await open(k, { markMask: 0xff, onPacket: () => ({ verdict: 'accept', mark: 0x12 }) });
+  k.deliver(packet(1, { mark: 0xab12 }));
+  await until(() => q.stats.verdicts === 1);
+  assert.equal(k.verdicts()[0].mark, undefined);
+  assert.equal(q.stats.marked, 0);
+  await q.close();
+});
+
+test('bits outside the owned mask are refused: event, counter, and the packet keeps its mark', async () => {
+  const k = new FakeKernel();
+  const { q, events } = await open(k, { markMask: 0x00f00000, onPacket: () => ({ verdict: 'accept', mark: 0x8000 }) });
+  k.deliver(packet(1, { mark: 0x4000 }));
+  await until(() => q.stats.verdicts === 1);
+  assert.equal(q.stats.ownershipErrors, 1);
+  assert.equal(events[0]?.type, 'ownership-error');
+  const v = k.verdicts()[0];
+  assert.equal(v.verdict, 1);
+  assert.equal(v.mark, undefined);
+  await q.close();
+});
+
+test('unsafeWholeMark replaces the whole mark, as nfq_set_verdict2 does (the seed)', async () => {
+  const k = new FakeKernel();
+  const { q, events } = await open(k, { unsafeWholeMark: true, onPacket: () => ({ verdict: 'accept', mark: 0x8000 }) });
+  assert.equal(events[0]?.type, 'warning');
+  k.deliver(packet(1, { mark: 0x4000 }));
+  await until(() => q.stats.verdicts === 1);
+  assert.equal(k.verdicts()[0].mark, 0x8000);
+  await q.close();
+});
+
+test('a handler that throws gets the default verdict and an event; the loop goes on', async () => {
+  const k = new FakeKernel();
+  let n = 0;
+  const { q, events } = await open(k, {
+    defaultVerdict: 'drop',
+    onPacket: () => {
+      if (++n === 1) throw new Error('boom');
+      return { verdict: 'accept' };
+    },
+  });
+  k.inbox.push(packet(1));
+  k.deliver(packet(2));
+  await until(() => q.stats.verdicts === 2);
+  assert.deepEqual(
+    k.verdicts().map((m) => [m.id, m.verdict]),
+    [
+      [1, 0],
+      [2, 1],
+    ],
+  );
+  assert.equal(q.stats.handlerErrors, 1);
+  assert.equal(events.find((e) => e.type === 'handler-error')?.type, 'handler-error');
+  await q.close();
+});
+
+test('malformed and truncated messages are counted; a readable id still gets a verdict', async () => {
+  const k = new FakeKernel();
+  const { q } = await open(k, { copyMode: 'meta', batchVerdicts: false }); // slots of 1024 bytes; one verdict per id
+  const bad = packet(7);
+  const v = new DataView(bad.buffer);
+  v.setUint16(20 + 12, 200, true); // second attribute claims 200 bytes: runs past the message
+  k.inbox.push(bad);
+  k.inbox.push(Uint8Array.from([1, 2, 3])); // not even a header
+  k.deliver(packet(8, { payload: new Uint8Array(3000) })); // bigger than the slot: MSG_TRUNC
+  await until(() => q.stats.verdicts === 2);
+  assert.deepEqual(k.verdicts().map((m) => m.id).sort(), [7, 8]);
+  assert.equal(q.stats.malformed, 3); // the bad attribute, the 3 bytes, the truncated packet
+  assert.equal(q.stats.truncated, 1);
+  await q.close();
+});
+
+test('ENOBUFS is counted and reported; the loop reads on', async () => {
+  const k = new FakeKernel();
+  const { q, events } = await open(k);
+  k.recvErrors.push(-105);
+  k.deliver(packet(1));
+  await until(() => q.stats.verdicts === 1);
+  assert.equal(q.stats.enobufs, 1);
+  assert.ok(events.some((e) => e.type === 'enobufs'));
+  await q.close();
+});
+
+test('after libuv stops the watcher on POLLERR (a pending ENOBUFS) the queue reads the error and re-arms', async () => {
+  const k = new FakeKernel();
+  const { q } = await open(k);
+  k.recvErrors.push(-105);
+  k.fireError(-9); // UV_EBADF: libuv's report of POLLERR
+  await until(() => q.stats.enobufs === 1);
+  assert.equal(k.watching, true, 'watching again');
+  k.deliver(packet(1));
+  await until(() => q.stats.verdicts === 1);
+  await q.close();
+});
+
+test('ctmark: owned bits go in NFQA_CT with the mask; others are refused', async () => {
+  const k = new FakeKernel();
+  const { q } = await open(k, {
+    ctMarkMask: 0xff,
+    onPacket: (p) => (p.id === 1 ? { verdict: 'accept', ctMark: 0x01 } : { verdict: 'accept', ctMark: 0x100 }),
+  });
+  k.inbox.push(packet(1));
+  k.deliver(packet(2));
+  await until(() => q.stats.verdicts === 2);
+  const [a, b] = k.verdicts();
+  assert.deepEqual(a.ct, { mark: 0x01, mask: 0xff });
+  assert.equal(b.ct, undefined);
+  assert.equal(q.stats.ownershipErrors, 1);
+  await q.close();
+});
+
+test('queue-to-N with bypass, repeat, and a payload replacement are encoded as asked', async () => {
+  const k = new FakeKernel();
+  const { q } = await open(k, {
+    onPacket: (p) =>
+      p.id === 1 ? { verdict: 'queue', queue: 81, bypass: true } : p.id === 2 ? { verdict: 'repeat' } : { verdict: 'accept', payload: Uint8Array.from([9, 9]) },
+  });
+  k.inbox.push(packet(1));
+  k.inbox.push(packet(2));
+  k.deliver(packet(3));
+  await until(() => q.stats.verdicts === 3);
+  const v = k.verdicts();
+  assert.deepEqual(
+    v.map((m) => [m.id, m.verdict]),
+    [
+      [1, 0x00518003],
+      [2, 4],
+      [3, 1],
+    ],
+  );
+  assert.deepEqual(v[2].payload, Uint8Array.from([9, 9]));
+  await q.close();
+});
+
+test('pause stops reading; resume reads what waited', async () => {
+  const k = new FakeKernel();
+  const { q } = await open(k);
+  q.pause();
+  assert.equal(k.watching, false);
+  k.deliver(packet(1));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(q.stats.packets, 0);
+  q.resume();
+  await until(() => q.stats.verdicts === 1);
+  await q.close();
+});
