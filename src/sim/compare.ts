@@ -36,6 +36,8 @@ export interface KernelView {
   ruleIndex: Map<string, number>;
   /** `${family} ${table} ${chain}` -> hook, for base chains. */
   chainHook: Map<string, string>;
+  /** `${family} ${table} ${chain}` of every chain the kernel has. */
+  chains?: Set<string>;
   /** `${family} ${chain}` of HOOKS_TABLE chains -> the declared hook they stand for. */
   hookRefs: Map<string, RuleRef>;
   /** The rule's text from the ruleset, for display. */
@@ -175,15 +177,19 @@ function itemText(i: PathItem): string {
   return `${i.family} ${i.table} ${i.chain} ${i.rule === null ? i.text : `#${i.rule}`} -> ${i.verdict} (mark ${i.mark})`;
 }
 
-/** Differences between one simulated outcome and the kernel's. Empty when they agree. */
-export function compareOutcome(sim: Pick<Outcome, 'verdict' | 'decidedBy' | 'steps'> & { mark: string }, k: KernelOutcome): string[] {
+/**
+ * Differences between one simulated outcome and the kernel's. Empty when they agree. A policy-accept
+ * step in a chain the kernel does not have (a model that declares built-in chains iptables-nft never
+ * created) changes nothing and is left out of the path comparison.
+ */
+export function compareOutcome(sim: Pick<Outcome, 'verdict' | 'decidedBy' | 'steps'> & { mark: string }, k: KernelOutcome, kernelChains?: Set<string>): string[] {
   const diffs: string[] = [];
   // A packet the kernel lost without a rule is what the simulator calls a drop by routing (no rule).
   const kv: Verdict = k.verdict === 'lost' ? 'drop' : k.verdict;
   if (sim.verdict !== kv) diffs.push(`verdict: simulator ${sim.verdict}, kernel ${k.verdict}`);
   if (!sameRef(sim.decidedBy, k.decidedBy)) diffs.push(`decided by: simulator ${refText(sim.decidedBy)}, kernel ${refText(k.decidedBy)}`);
   if (sim.mark !== k.mark) diffs.push(`final mark: simulator ${sim.mark}, kernel ${k.mark}`);
-  const a = simItems(sim.steps);
+  const a = simItems(sim.steps).filter((i) => !(kernelChains && i.table !== '(hook)' && !kernelChains.has(key(i.family, i.table, i.chain)) && i.rule === null && i.verdict === 'accept'));
   const b = k.items;
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
     const x = a[i];
@@ -198,8 +204,8 @@ export function compareOutcome(sim: Pick<Outcome, 'verdict' | 'decidedBy' | 'ste
 }
 
 /** Compares a trace with the kernel: the differences, and which simulated outcome the kernel took. */
-export function compareTrace(r: TraceResult, k: KernelOutcome, formatMark: (m: number, known: number) => string): { differences: string[]; matchedOutcome: number | null } {
-  const diffsOf = (o: Outcome): string[] => compareOutcome({ ...o, mark: formatMark(o.mark, o.markKnown) }, k);
+export function compareTrace(r: TraceResult, k: KernelOutcome, formatMark: (m: number, known: number) => string, kernelChains?: Set<string>): { differences: string[]; matchedOutcome: number | null } {
+  const diffsOf = (o: Outcome): string[] => compareOutcome({ ...o, mark: formatMark(o.mark, o.markKnown) }, k, kernelChains);
   if (r.outcomes.length === 1) {
     const d = diffsOf(r.outcomes[0]);
     return { differences: d, matchedOutcome: d.length ? null : 0 };

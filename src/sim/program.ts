@@ -167,6 +167,8 @@ export function nodeView(locals: readonly LocalAddress[], routes: readonly Route
 }
 
 function compileAction(a: Action): CompiledAction {
+  // `-j CT --notrack` may come as an uninterpreted CT target: it is notrack all the same.
+  if (a.kind === 'other' && /^(CT|NOTRACK)$/i.test(a.name) && (/--notrack/.test(a.text) || /^NOTRACK$/i.test(a.name))) return { action: { type: 'action', kind: 'notrack' } };
   const out: CompiledAction = { action: a };
   switch (a.kind) {
     case 'snat':
@@ -296,7 +298,8 @@ export function compileProgram(
       for (const pf of pfsOf(t.family)) conntrack[pf] = true;
     }
     for (const pf of ['ip', 'ip6'] as SimFamily[]) {
-      if (!conntrack[pf] && ruleset.tables.some((t) => pfsOf(t.family).includes(pf))) {
+      const natChains = ruleset.tables.some((t) => pfsOf(t.family).includes(pf) && t.chains.some((c) => c.base?.type === 'nat'));
+      if (!conntrack[pf] && natChains) {
         notes.push(`no ${pf === 'ip' ? 'IPv4' : 'IPv6'} rule uses conntrack, so it does not run (no entry, NAT chains skipped); add --conntrack on if something else on the node uses it`);
       }
     }

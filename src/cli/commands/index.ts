@@ -7,7 +7,8 @@ import { registerParse } from './parse.js';
 import { registerGen } from './gen.js';
 import { registerRun } from './run.js';
 import { registerRules } from './rules.js';
+import { registerTrace } from './trace.js';
 
 export type RegisterCommand = (program: Command, ctx: CommandContext) => Command;
 
-export const COMMANDS: RegisterCommand[] = [registerLab, registerQueue, registerParse, registerGen, registerRun, registerRules];
+export const COMMANDS: RegisterCommand[] = [registerLab, registerQueue, registerParse, registerGen, registerRun, registerRules, registerTrace];

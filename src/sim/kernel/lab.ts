@@ -39,6 +39,8 @@ export interface LabLocal {
 export interface LabPlan {
   links: LabLink[];
   locals: LabLocal[];
+  /** A link that main's default routes (IPv4 and IPv6) go out of, for destinations behind no link. */
+  defaultVia?: string;
 }
 
 /** The ruleset as text for the real tools. */
@@ -46,7 +48,8 @@ export interface RulesetSource {
   iptables?: string;
   ip6tables?: string;
   nft?: string;
-  nftJson?: string;
+  /** nft -j documents, loaded one after the other. */
+  nftJson?: string[];
 }
 
 export interface LabTraceOptions {
@@ -179,6 +182,16 @@ export class TraceLab {
         mainCmds.push(`neigh replace ${formatAddr(r)} lladdr ${mac(i + 1, 2)} dev ${l.name} nud permanent`);
       }
     });
+    const via = plan.links.findIndex((l) => l.name === plan.defaultVia);
+    if (via >= 0) {
+      const dev = plan.links[via].name;
+      mainCmds.push(
+        `neigh replace 169.254.0.2 lladdr ${mac(via + 1, 2)} dev ${dev} nud permanent`,
+        `route replace default via 169.254.0.2 dev ${dev} onlink`,
+        `neigh replace fe80::2 lladdr ${mac(via + 1, 2)} dev ${dev} nud permanent`,
+        `route replace ::/0 via fe80::2 dev ${dev} onlink`,
+      );
+    }
     const dummies = new Set<string>();
     for (const loc of plan.locals) {
       const dev = loc.iface ?? 'lo';
@@ -227,7 +240,7 @@ export class TraceLab {
     if (src.iptables) await main.iptablesRestore(src.iptables, 'iptables-restore');
     if (src.ip6tables) await main.iptablesRestore(src.ip6tables, 'ip6tables-restore');
     if (src.nft) await main.nft(src.nft);
-    if (src.nftJson) await main.execOk('nft', ['-j', '-f', '-'], { input: src.nftJson, timeoutMs: 10_000 });
+    for (const doc of src.nftJson ?? []) await main.execOk('nft', ['-j', '-f', '-'], { input: doc, timeoutMs: 10_000 });
     const hookRefs = new Map<string, RuleRef>();
     const byFamily = new Map<string, string[]>();
     hooks.forEach((h, i) => {
@@ -265,8 +278,10 @@ export class TraceLab {
     const listing = JSON.parse(await main.execOk('nft', ['-j', '-a', 'list', 'ruleset'], { timeoutMs: 20_000 })) as NftListing;
     const ruleIndex = new Map<string, number>();
     const chainHook = new Map<string, string>();
+    const chains = new Set<string>();
     const counts = new Map<string, number>();
     for (const o of listing.nftables) {
+      if (o.chain) chains.add(`${o.chain.family} ${o.chain.table} ${o.chain.name}`);
       if (o.chain?.hook) chainHook.set(`${o.chain.family} ${o.chain.table} ${o.chain.name}`, o.chain.hook);
       if (o.rule) {
         const ck = `${o.rule.family} ${o.rule.table} ${o.rule.chain}`;
@@ -275,7 +290,7 @@ export class TraceLab {
         ruleIndex.set(`${ck} ${o.rule.handle}`, n);
       }
     }
-    this.view = { ruleIndex, chainHook, hookRefs, ifname: (i) => this.ifnames.get(i) };
+    this.view = { ruleIndex, chainHook, chains, hookRefs, ifname: (i) => this.ifnames.get(i) };
     // Consumers for the queues that have an answer.
     if (answers) {
       for (const num of new Set(queueNums)) {

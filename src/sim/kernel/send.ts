@@ -36,8 +36,10 @@ function send(spec: SendSpec): void {
   });
   s.bind(spec.sport, spec.saddr, () => {
     s.send(Buffer.from('nfqguard trace'), spec.dport, spec.daddr, (err) => {
-      // EPERM: netfilter dropped the datagram on its way out, which is an answer, not a failure.
-      const dropped = (err as NodeJS.ErrnoException | null)?.code === 'EPERM';
+      // EPERM: netfilter dropped the datagram on its way out; EINVAL/EHOSTUNREACH/ENETUNREACH: a
+      // reroute after NAT failed in a hook. Both are answers the trace shows, not failures to send.
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      const dropped = code === 'EPERM' || code === 'EINVAL' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH';
       reply(err && !dropped ? `error ${spec.n} ${err.message}` : `sent ${spec.n}`);
       s.close();
     });
