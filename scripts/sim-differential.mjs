@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The long differential run of the simulator against the kernel, for humans (CI runs a bounded one in
 // test/kernel/sim/differential.test.ts). Needs root and a build (npx tsc -p .).
-//   node scripts/sim-differential.mjs [--cases N] [--seed S] [--show K]
+//   node scripts/sim-differential.mjs [--cases N] [--seed S] [--show K] [--parsers]
+// --parsers: the simulator reads the loaded ruleset back through the parsers (iptables-nft-save and
+// nft -j, as `trace --live` does) instead of taking the generator's model.
 // Prints each disagreement with the iptables/nft text, both paths and the case as JSON (paste it into
 // test/unit/sim/regressions.test.ts and test/kernel/sim/regressions.test.ts as a fixed case).
 import fc from 'fast-check';
@@ -16,6 +18,7 @@ const arg = (name, dflt) => {
 const n = arg('--cases', 500);
 const seed = arg('--seed', Date.now() % 1e9);
 const show = arg('--show', 10);
+const from = process.argv.includes('--parsers') ? 'parsers' : 'generator';
 const cases = fc.sample(caseArb, { numRuns: n, seed });
 const lab = await TraceLab.create(labPlan());
 let packets = 0;
@@ -29,7 +32,7 @@ try {
   for (const c of cases) {
     let res;
     try {
-      res = await runCase(lab, c);
+      res = await runCase(lab, c, from);
     } catch (e) {
       loadErrors++;
       console.log(`LOAD ERROR: ${e.message.slice(0, 600)}\n${emitIptables(c)}${emitNft(c)}`);
@@ -46,5 +49,5 @@ try {
 } finally {
   await lab.destroy();
 }
-console.log(`seed ${seed}: ${cases.length} rulesets, ${packets} packets, ${bad} disagreements, ${loadErrors} load errors, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+console.log(`seed ${seed} (model from the ${from}): ${cases.length} rulesets, ${packets} packets, ${bad} disagreements, ${loadErrors} load errors, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 process.exit(bad || loadErrors ? 1 : 0);

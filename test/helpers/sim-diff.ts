@@ -6,6 +6,7 @@ import { addQueueVerdict, parseRoute, type QueueAnswers } from '../../src/sim/op
 import { parsePacketSpec } from '../../src/sim/packet.js';
 import { formatMark } from '../../src/sim/state.js';
 import { Simulator, type TraceResult } from '../../src/sim/trace.js';
+import { readLiveRuleset } from '../../src/ruleset/live.js';
 import { emitIptables, emitNft, packetEnds, planLocals, queueNums, toModel, type GCase, type GPacket } from './sim-gen.js';
 
 export interface PacketResult {
@@ -33,11 +34,22 @@ export function simulate(sim: Simulator, c: GCase, p: GPacket, sport: number): T
   return sim.trace({ packet: spec, mark: p.mark, start: ends.start, ...(ends.inLink ? { in: ends.inLink } : {}), queueAnswers: answersOf(c) });
 }
 
-export async function runCase(lab: TraceLab, c: GCase): Promise<PacketResult[]> {
-  const model = toModel(c);
+/**
+ * Where the simulator's model comes from: the generator (the model the text was written from), or the
+ * parsers reading the loaded ruleset back from the kernel (iptables-nft-save and nft -j, as --live).
+ */
+export type ModelSource = 'generator' | 'parsers';
+
+export async function runCase(lab: TraceLab, c: GCase, from: ModelSource = 'generator'): Promise<PacketResult[]> {
+  let model = toModel(c);
   const answers = answersOf(c);
   await lab.load({ iptables: emitIptables(c) || undefined, nft: emitNft(c) || undefined }, [], answers, queueNums(c));
-  const sim = simulatorFor(c);
+  let sim = simulatorFor(c);
+  if (from === 'parsers') {
+    const live = await readLiveRuleset({ netns: lab.main.name });
+    model = { ...live.ruleset, tables: live.ruleset.tables.filter((t) => !t.name.startsWith('nfqguard_')) };
+    sim = new Simulator(model, { locals: planLocals(), routes: PLAN_ROUTES });
+  }
   const text = (family: string, table: string, chain: string, index: number): string | undefined =>
     model.tables.find((t) => t.family === family && t.name === table)?.chains.find((ch) => ch.name === chain)?.rules[index - 1]?.text;
   const view = lab.kernelView(text);
@@ -48,7 +60,7 @@ export async function runCase(lab: TraceLab, c: GCase): Promise<PacketResult[]> 
     const simRes = simulate(sim, c, p, sport);
     const events = await lab.trace(simRes.packet, { start: ends.start, mark: p.mark, ...(ends.inLink ? { inLink: ends.inLink } : {}) });
     const k = kernelOutcome(events, view);
-    const { differences } = compareTrace(simRes, k, formatMark);
+    const { differences } = compareTrace(simRes, k, formatMark, view.chains);
     out.push({ packet: `${p.proto} ${ends.saddr}:${sport} > ${ends.daddr}:${p.dport}${p.mark ? ` mark 0x${p.mark.toString(16)}` : ''}`, gpacket: p, sim: simRes, kernel: k, differences });
   }
   return out;
