@@ -91,7 +91,7 @@ export function kernelOutcome(events: readonly KEvent[], view: KernelView): Kern
   const seenIf = (i: number | undefined, dir: string): void => {
     if (!i) return;
     const name = `${dir} ${view.ifname(i) ?? `if${i}`}`;
-    if (interfaces[interfaces.length - 1] !== name) interfaces.push(name);
+    if (!interfaces.includes(name)) interfaces.push(name);
   };
   // The kernel puts the devices only in the first event of each chain invocation.
   let curOif: number | undefined;

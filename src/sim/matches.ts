@@ -384,8 +384,10 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
       }
       return { expr: m, test: (s) => inv(lookup(s), m.invert), why: fixed(`an address of set "${m.name}" is not known after NAT`) };
     }
-    case 'other':
-      return { expr: m, test: () => UNKNOWN, why: fixed(`the simulator does not interpret "${m.text || m.module}"`) };
+    case 'other': {
+      const what = !m.text ? m.module : m.text.includes(m.module) ? m.text : `${m.module} ${m.text}`;
+      return { expr: m, test: () => UNKNOWN, why: fixed(`the simulator does not interpret "${m.invert ? '! ' : ''}${what}"`) };
+    }
   }
 }
 
