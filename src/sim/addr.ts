@@ -6,16 +6,24 @@ export type Addr = { v: 4; n: number } | { v: 6; w: readonly [number, number, nu
 export type Prefix = { v: 4; net: number; mask: number; len: number } | { v: 6; net: number[]; mask: number[]; len: number };
 
 export function parseIPv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
   let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const b = Number(p);
-    if (b > 255) return undefined;
-    n = n * 256 + b;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return undefined;
+      octet = octet * 10 + (c - 48);
+    } else if (c === 46) {
+      if (digits === 0 || octet > 255 || ++dots > 3) return undefined;
+      n = n * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else return undefined;
   }
-  return n >>> 0;
+  if (dots !== 3 || digits === 0 || octet > 255) return undefined;
+  return (n * 256 + octet) >>> 0;
 }
 
 /** Parses an IPv6 address (with ::, and an embedded IPv4 tail); undefined if it is not one. */

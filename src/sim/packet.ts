@@ -97,17 +97,29 @@ interface Token {
   col: number;
 }
 
+/** Words separated by blanks; '>' is a word of its own even when it touches its neighbours. */
 function tokenize(line: string): Token[] {
   const out: Token[] = [];
-  const re = /\S+/g;
-  for (let m = re.exec(line); m; m = re.exec(line)) {
-    // '>' may touch its neighbours: 'a:1>b:2'.
-    const parts = m[0].split(/(>)/).filter((p) => p !== '');
-    let col = m.index + 1;
-    for (const p of parts) {
-      out.push({ text: p, col });
-      col += p.length;
+  const n = line.length;
+  let i = 0;
+  while (i < n) {
+    const c = line.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13 || c === 10 || c === 11 || c === 12) {
+      i++;
+      continue;
     }
+    if (c === 62) {
+      out.push({ text: '>', col: i + 1 });
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n) {
+      const d = line.charCodeAt(i);
+      if (d === 32 || d === 9 || d === 13 || d === 10 || d === 11 || d === 12 || d === 62) break;
+      i++;
+    }
+    out.push({ text: line.slice(start, i), col: start + 1 });
   }
   return out;
 }
@@ -120,8 +132,17 @@ function parseU32Word(t: Token, what: string): number {
 }
 
 function parsePort(text: string, col: number): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) throw new PacketSpecError(`port must be 0-65535, got "${text}"`, col);
-  return Number(text);
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57 || i >= 5) return portError(text, col);
+    n = n * 10 + (c - 48);
+  }
+  return text.length === 0 || n > 65535 ? portError(text, col) : n;
+}
+
+function portError(text: string, col: number): never {
+  throw new PacketSpecError(`port must be 0-65535, got "${text}"`, col);
 }
 
 /** 'A', 'A:PORT', '[V6]:PORT', 'V6'. */
@@ -130,16 +151,19 @@ function parseEndpoint(t: Token, wantPort: boolean): { addr: Addr; port?: number
   let addrText = s;
   let portText: string | undefined;
   let portCol = t.col;
-  const br = /^\[([^\]]+)\](?::(.*))?$/.exec(s);
-  if (br) {
-    addrText = br[1];
-    portText = br[2];
-    portCol = t.col + br[1].length + 3;
-  } else if (s.split(':').length === 2) {
+  if (s.charCodeAt(0) === 91 /* [ */) {
+    const close = s.indexOf(']');
+    if (close < 0 || (close + 1 < s.length && s.charCodeAt(close + 1) !== 58)) throw new PacketSpecError(`"${s}": write IPv6 with a port as [addr]:port`, t.col);
+    addrText = s.slice(1, close);
+    if (close + 1 < s.length) portText = s.slice(close + 2);
+    portCol = t.col + close + 2;
+  } else {
     const i = s.indexOf(':');
-    addrText = s.slice(0, i);
-    portText = s.slice(i + 1);
-    portCol = t.col + i + 1;
+    if (i >= 0 && s.indexOf(':', i + 1) < 0) {
+      addrText = s.slice(0, i);
+      portText = s.slice(i + 1);
+      portCol = t.col + i + 1;
+    }
   }
   const v4 = parseIPv4(addrText);
   const v6 = v4 === undefined ? parseIPv6(addrText) : undefined;
@@ -227,9 +251,11 @@ export function parsePacketSpec(line: string): PacketSpec {
   return spec;
 }
 
+const PROTO_NAMES: string[] = [];
+for (const [name, n] of Object.entries(PROTO_NUMBERS)) PROTO_NAMES[n] ??= name;
+
 export function protoName(proto: number): string {
-  for (const [name, n] of Object.entries(PROTO_NUMBERS)) if (n === proto) return name;
-  return String(proto);
+  return PROTO_NAMES[proto] ?? String(proto);
 }
 
 export function tcpFlagsText(flags: number): string {

@@ -32,30 +32,56 @@ export interface RuleRef {
   text: string;
 }
 
+// Action codes: the runner switches on a number, and the values it needs sit in the action itself.
+export const A_ACCEPT = 1;
+export const A_DROP = 2;
+export const A_REJECT = 3;
+export const A_CONTINUE = 4;
+export const A_RETURN = 5;
+export const A_JUMP = 6;
+export const A_GOTO = 7;
+export const A_QUEUE = 8;
+export const A_MARK = 9;
+export const A_CTMARK = 10;
+export const A_SAVE = 11;
+export const A_RESTORE = 12;
+export const A_NOTRACK = 13;
+export const A_NAT = 14;
+export const A_TPROXY = 15;
+export const A_OTHER = 16;
+
 export interface CompiledAction {
-  action: Action;
+  isMatch: false;
+  op: number;
+  /** A_MARK / A_CTMARK: (x & and) ^ xor. A_SAVE / A_RESTORE: nfmask in `and`, ctmask in `xor`. */
+  and: number;
+  xor: number;
   /** jump/goto: the chain, undefined when the table does not declare it. */
-  target?: CompiledChain;
-  nat?: NatTo;
+  target: CompiledChain | undefined;
+  action: Action;
+  nat: NatTo | undefined;
   /** An uninterpreted statement that looks like it writes the mark / ctmark. */
-  writesMark?: boolean;
-  writesCtmark?: boolean;
+  writesMark: boolean;
+  writesCtmark: boolean;
 }
 
-/** A rule's expressions in order: runs of consecutive matches, and actions. */
-export type Op = { matches: CompiledMatch[]; action?: undefined } | { action: CompiledAction; matches?: undefined };
+/** One expression of a rule, in order: matches (all must hold) and actions. */
+export type Instr = CompiledMatch | CompiledAction;
 
 export interface CompiledRule {
   index: number;
-  ops: Op[];
+  /** The rule's expressions, flat: no arrays or objects between the rule and them. */
+  code: Instr[];
   ref: RuleRef;
   table: CompiledTable;
 }
 
 export interface DispatchIndex {
-  /** Positions (0-based) of rules that may match any destination. */
+  /** What the keys are: destination addresses (kube-proxy's KUBE-SERVICES) or ports (KUBE-NODEPORTS). */
+  field: 'daddr' | 'dport';
+  /** Positions (0-based) of rules that may match any key. */
   wild: Int32Array;
-  /** Positions of rules that match only these destination addresses. */
+  /** Positions of rules that match only these keys. */
   byKey: Map<string | number, Int32Array>;
 }
 
@@ -166,11 +192,49 @@ export function nodeView(locals: readonly LocalAddress[], routes: readonly Route
   };
 }
 
-function compileAction(a: Action): CompiledAction {
+const ACTION_CODES: Record<Action['kind'], number> = {
+  accept: A_ACCEPT,
+  drop: A_DROP,
+  reject: A_REJECT,
+  continue: A_CONTINUE,
+  return: A_RETURN,
+  jump: A_JUMP,
+  goto: A_GOTO,
+  queue: A_QUEUE,
+  mark: A_MARK,
+  ctmark: A_CTMARK,
+  'connmark-save': A_SAVE,
+  'connmark-restore': A_RESTORE,
+  notrack: A_NOTRACK,
+  snat: A_NAT,
+  dnat: A_NAT,
+  masquerade: A_NAT,
+  redirect: A_NAT,
+  netmap: A_NAT,
+  tproxy: A_TPROXY,
+  other: A_OTHER,
+};
+
+function compileAction(action: Action, table: CompiledTable): CompiledAction {
+  let a = action;
   // `-j CT --notrack` may come as an uninterpreted CT target: it is notrack all the same.
-  if (a.kind === 'other' && /^(CT|NOTRACK)$/i.test(a.name) && (/--notrack/.test(a.text) || /^NOTRACK$/i.test(a.name))) return { action: { type: 'action', kind: 'notrack' } };
-  const out: CompiledAction = { action: a };
+  if (a.kind === 'other' && /^(CT|NOTRACK)$/i.test(a.name) && (/--notrack/.test(a.text) || /^NOTRACK$/i.test(a.name))) a = { type: 'action', kind: 'notrack' };
+  const out: CompiledAction = { isMatch: false, op: ACTION_CODES[a.kind], and: 0, xor: 0, target: undefined, action: a, nat: undefined, writesMark: false, writesCtmark: false };
   switch (a.kind) {
+    case 'mark':
+    case 'ctmark':
+      out.and = a.and >>> 0;
+      out.xor = a.xor >>> 0;
+      break;
+    case 'connmark-save':
+    case 'connmark-restore':
+      out.and = a.nfmask >>> 0;
+      out.xor = a.ctmask >>> 0;
+      break;
+    case 'jump':
+    case 'goto':
+      out.target = a.chain ? table.chains.get(a.chain) : undefined;
+      break;
     case 'snat':
     case 'dnat':
     case 'masquerade':
@@ -190,18 +254,30 @@ function compileAction(a: Action): CompiledAction {
   return out;
 }
 
-/** Destination addresses a rule is limited to before any of its statements run, or undefined. */
-function dispatchKeys(rule: CompiledRule): Array<string | number> | undefined {
-  const first = rule.ops[0];
-  if (!first || !first.matches) return undefined;
-  for (const cm of first.matches) {
+/**
+ * The destination addresses (or ports) a rule is limited to before any of its statements run, or
+ * undefined: a rule can only match a packet whose key is among these.
+ */
+function dispatchKeys(rule: CompiledRule, field: DispatchIndex['field']): Array<string | number> | undefined {
+  // Only matches before the rule's first action count (statements before a failing match still run).
+  for (const cm of rule.code) {
+    if (!cm.isMatch) return undefined;
     const m = cm.expr;
-    if (m.key !== 'daddr' || m.invert || m.cidrs.length === 0) continue;
+    if (m.key !== field || m.invert) continue;
     const keys: Array<string | number> = [];
-    for (const c of m.cidrs) {
-      const p = parsePrefix(c);
-      if (!p || p.len !== (p.v === 4 ? 32 : 128)) return undefined;
-      keys.push(addrKey(p.v === 4 ? { v: 4, n: p.net } : { v: 6, w: [p.net[0], p.net[1], p.net[2], p.net[3]] }));
+    if (m.key === 'daddr') {
+      if (m.cidrs.length === 0) continue;
+      for (const c of m.cidrs) {
+        const p = parsePrefix(c);
+        if (!p || p.len !== (p.v === 4 ? 32 : 128)) return undefined;
+        keys.push(addrKey(p.v === 4 ? { v: 4, n: p.net } : { v: 6, w: [p.net[0], p.net[1], p.net[2], p.net[3]] }));
+      }
+    } else if (m.key === 'dport') {
+      if (m.ranges.length === 0) continue;
+      for (const [lo, hi] of m.ranges) {
+        if (hi - lo > 16) return undefined;
+        for (let p = lo; p <= hi; p++) keys.push(p);
+      }
     }
     return keys;
   }
@@ -210,25 +286,28 @@ function dispatchKeys(rule: CompiledRule): Array<string | number> | undefined {
 
 function buildIndex(chain: CompiledChain): void {
   if (chain.rules.length < INDEX_MIN_RULES) return;
-  const wild: number[] = [];
-  const byKey = new Map<string | number, number[]>();
-  chain.rules.forEach((r, i) => {
-    const keys = dispatchKeys(r);
-    if (!keys) {
-      wild.push(i);
-      return;
-    }
-    for (const k of new Set(keys)) {
-      const list = byKey.get(k);
-      if (list) list.push(i);
-      else byKey.set(k, [i]);
-    }
-  });
-  // Worth it only when most rules are keyed.
-  if (wild.length * 2 > chain.rules.length) return;
-  const index: DispatchIndex = { wild: Int32Array.from(wild), byKey: new Map() };
-  for (const [k, v] of byKey) index.byKey.set(k, Int32Array.from(v));
-  chain.index = index;
+  for (const field of ['daddr', 'dport'] as const) {
+    const wild: number[] = [];
+    const byKey = new Map<string | number, number[]>();
+    chain.rules.forEach((r, i) => {
+      const keys = dispatchKeys(r, field);
+      if (!keys) {
+        wild.push(i);
+        return;
+      }
+      for (const k of new Set(keys)) {
+        const list = byKey.get(k);
+        if (list) list.push(i);
+        else byKey.set(k, [i]);
+      }
+    });
+    // Worth it only when most rules are keyed.
+    if (wild.length * 2 > chain.rules.length) continue;
+    const index: DispatchIndex = { field, wild: Int32Array.from(wild), byKey: new Map() };
+    for (const [k, v] of byKey) index.byKey.set(k, Int32Array.from(v));
+    chain.index = index;
+    return;
+  }
 }
 
 function compileTable(t: Table, node: NodeView): CompiledTable {
@@ -253,20 +332,8 @@ function compileTable(t: Table, node: NodeView): CompiledTable {
 }
 
 function compileRule(r: Rule, index: number, chain: CompiledChain, sets: Map<string, NamedSet>, node: NodeView): CompiledRule {
-  const ops: Op[] = [];
-  for (const e of r.exprs) {
-    if (isMatch(e)) {
-      const last = ops[ops.length - 1];
-      const cm = compileMatch(e, node, sets);
-      if (last && last.matches) last.matches.push(cm);
-      else ops.push({ matches: [cm] });
-    } else {
-      const ca = compileAction(e);
-      if ((e.kind === 'jump' || e.kind === 'goto') && e.chain) ca.target = chain.table.chains.get(e.chain);
-      ops.push({ action: ca });
-    }
-  }
-  return { index, ops, table: chain.table, ref: { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: index, text: r.text } };
+  const code: Instr[] = r.exprs.map((e) => (isMatch(e) ? compileMatch(e, node, sets) : compileAction(e, chain.table)));
+  return { index, code, table: chain.table, ref: { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: index, text: r.text } };
 }
 
 function pfsOf(f: Family): SimFamily[] {

@@ -3,11 +3,11 @@
 // choices; trace.ts replays the walk with every vector to show every outcome (see enumerate()).
 import type { Action, CtState, Hook } from '../ruleset/model.js';
 import { addrEquals, formatAddr, isLoopback, type Addr } from './addr.js';
-import { NO, UNKNOWN } from './matches.js';
+import { NO, UNKNOWN, YES, testMatch } from './matches.js';
 import { netmapAddr } from './nat.js';
 import { answerFor, type QueueAnswers } from './options.js';
 import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
-import type { CompiledAction, CompiledChain, CompiledRule, Entry, Program, RuleRef } from './program.js';
+import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef } from './program.js';
 import { formatMark, type CtPhase, type PacketState } from './state.js';
 
 export const DEFAULT_IN = 'eth0';
@@ -71,11 +71,35 @@ export interface Outcome {
   path: Leg[];
   steps: Step[];
   assumptions: Assumption[];
-  /** The packet's addresses at the end (after NAT). */
-  final: { saddr: string; daddr: string; sport?: number; dport?: number };
+  /** The packet's addresses at the end (after NAT); finalText() writes them out. */
+  final: FinalAddrs;
   notes: string[];
   error?: string;
 }
+
+export interface FinalAddrs {
+  saddr: Addr;
+  daddr: Addr;
+  /** After MASQUERADE/REDIRECT: one of the node's addresses, not known which. */
+  saddrLocal: boolean;
+  daddrLocal: boolean;
+  /** -1 for protocols without ports. */
+  sport: number;
+  dport: number;
+}
+
+/** The final addresses as text. */
+export function finalText(f: FinalAddrs): { saddr: string; daddr: string; sport?: number; dport?: number } {
+  return {
+    saddr: f.saddrLocal ? '(a local address)' : formatAddr(f.saddr),
+    daddr: f.daddrLocal ? '(a local address)' : formatAddr(f.daddr),
+    ...(f.sport >= 0 ? { sport: f.sport, dport: f.dport } : {}),
+  };
+}
+
+const NONE: never[] = [];
+const LOCALHOST4: Addr = { v: 4, n: 0x7f000001 };
+const LOCALHOST6: Addr = { v: 6, w: [0, 0, 0, 1] };
 
 // Results of a hook entry.
 const V_DROP = 0;
@@ -136,10 +160,15 @@ export class Runner {
   private iif: string | undefined;
   private oif: string | undefined;
 
+  /** Frames of the jump stack, reused from walk to walk (batch mode allocates little). */
+  private readonly pool: Frame[] = [];
+  private depth = 0;
+
   constructor(
     private readonly prog: Program,
-    private readonly input: TraceInput,
-    private readonly record: boolean,
+    /** The packet and its circumstances; a Runner is reused for the next packet by setting these. */
+    public input: TraceInput,
+    public record: boolean,
   ) {}
 
   private choose(labels: string[], at: RuleRef, reason: string): number {
@@ -147,42 +176,71 @@ export class Runner {
     const c = k < this.choices.length ? this.choices[k] : 0;
     this.used.push(c);
     this.arities.push(labels.length);
+    if (this.assumptions === NONE) this.assumptions = [];
     this.assumptions.push({ at, hook: this.st.hook, reason, assumed: labels[c] });
     return c;
   }
 
+  /** The walk's packet state: one object per runner, reset for each walk (outcomes copy what they keep). */
+  private readonly state: PacketState = {
+    family: 'ip',
+    proto: 0,
+    saddr: { v: 4, n: 0 },
+    daddr: { v: 4, n: 0 },
+    saddrUnknown: false,
+    daddrUnknown: false,
+    sport: -1,
+    dport: -1,
+    tcpFlags: 0,
+    icmpType: -1,
+    icmpCode: -1,
+    mark: 0,
+    markKnown: 0xffffffff,
+    ctmark: 0,
+    ctmarkKnown: 0xffffffff,
+    ct: 'none',
+    ctInput: 'new',
+    natDst: false,
+    natSrc: false,
+    dnatApplied: false,
+    snatApplied: false,
+    hook: 'prerouting',
+    iif: undefined,
+    oif: undefined,
+  };
+
   private initState(): PacketState {
     const p = this.input.packet;
+    const st = this.state;
     const ctInput = p.ctState ?? this.input.ctState ?? 'new';
     let flags = p.tcpFlags;
     if (flags === undefined) flags = ctInput === 'new' ? TCP_FLAGS.syn : TCP_FLAGS.ack;
-    const mark = (p.mark ?? this.input.mark ?? 0) >>> 0;
-    return {
-      family: p.family,
-      proto: p.proto,
-      saddr: p.saddr,
-      daddr: p.daddr,
-      saddrUnknown: false,
-      daddrUnknown: false,
-      sport: PORT_PROTOS.has(p.proto) ? (p.sport ?? 0) : -1,
-      dport: PORT_PROTOS.has(p.proto) ? (p.dport ?? 0) : -1,
-      tcpFlags: p.proto === IPPROTO_TCP ? flags : 0,
-      icmpType: p.icmpType ?? -1,
-      icmpCode: p.icmpCode ?? -1,
-      mark,
-      markKnown: 0xffffffff,
-      ctmark: 0,
-      ctmarkKnown: 0xffffffff,
-      ct: 'none',
-      ctInput,
-      natDst: false,
-      natSrc: false,
-      dnatApplied: false,
-      snatApplied: false,
-      hook: 'prerouting',
-      iif: undefined,
-      oif: undefined,
-    };
+    const ports = PORT_PROTOS.has(p.proto);
+    st.family = p.family;
+    st.proto = p.proto;
+    st.saddr = p.saddr;
+    st.daddr = p.daddr;
+    st.saddrUnknown = false;
+    st.daddrUnknown = false;
+    st.sport = ports ? (p.sport ?? 0) : -1;
+    st.dport = ports ? (p.dport ?? 0) : -1;
+    st.tcpFlags = p.proto === IPPROTO_TCP ? flags : 0;
+    st.icmpType = p.icmpType ?? -1;
+    st.icmpCode = p.icmpCode ?? -1;
+    st.mark = (p.mark ?? this.input.mark ?? 0) >>> 0;
+    st.markKnown = 0xffffffff;
+    st.ctmark = 0;
+    st.ctmarkKnown = 0xffffffff;
+    st.ct = 'none';
+    st.ctInput = ctInput;
+    st.natDst = false;
+    st.natSrc = false;
+    st.dnatApplied = false;
+    st.snatApplied = false;
+    st.hook = 'prerouting';
+    st.iif = undefined;
+    st.oif = undefined;
+    return st;
   }
 
   /** The interface a non-local destination leaves by: --out, else the routes, else the default. */
@@ -197,16 +255,18 @@ export class Runner {
   /** Walks the packet once with the given choice vector. */
   run(choices: number[]): Outcome {
     this.choices = choices;
-    this.used = [];
-    this.arities = [];
-    this.steps = [];
-    this.assumptions = [];
-    this.notes = [];
-    this.path = [];
+    // used/arities are read (copied) by enumerate() before the next walk; the rest go out with the outcome.
+    this.used.length = 0;
+    this.arities.length = 0;
+    this.steps = this.record ? [] : NONE;
+    this.assumptions = NONE;
+    this.notes = NONE;
+    this.path = this.record ? [] : NONE;
     this.lastAccept = null;
     this.decided = null;
     this.error = undefined;
     this.visits = 0;
+    this.depth = 0;
     const st = (this.st = this.initState());
     const p = this.input.packet;
     const inIf = p.in ?? this.input.in;
@@ -217,7 +277,7 @@ export class Runner {
     this.oif = undefined;
     if (start === 'output') {
       this.oif = this.isLocal(st.daddr, false) ? 'lo' : this.outDev(st.daddr, this.outIf);
-      if (this.oif === 'lo' && this.outIf !== undefined && this.outIf !== 'lo') this.notes.push(`--out ${this.outIf} ignored: a packet to a local address leaves through lo`);
+      if (this.oif === 'lo' && this.outIf !== undefined && this.outIf !== 'lo') this.note_(`--out ${this.outIf} ignored: a packet to a local address leaves through lo`);
       if (this.oif !== 'lo' && isLoopback(st.saddr)) return this.routingDrop(`a packet from ${formatAddr(st.saddr)} cannot leave through ${this.oif}: routing refuses it`);
     } else {
       this.iif = inIf ?? (isLoopback(st.saddr) ? 'lo' : DEFAULT_IN);
@@ -226,7 +286,12 @@ export class Runner {
       st.hook = hook;
       st.iif = hook === 'output' || hook === 'postrouting' ? undefined : this.iif;
       st.oif = hook === 'prerouting' || hook === 'input' ? undefined : this.oif;
-      this.path.push({ hook, ...(st.iif !== undefined ? { iif: st.iif } : {}), ...(st.oif !== undefined ? { oif: st.oif } : {}) });
+      if (this.record) {
+        const leg: Leg = { hook };
+        if (st.iif !== undefined) leg.iif = st.iif;
+        if (st.oif !== undefined) leg.oif = st.oif;
+        this.path.push(leg);
+      }
       const r = this.runHook(hook);
       if (r === V_DROP) return this.finish('drop', 'dropped');
       if (r === V_QUEUE) return this.finish('queue', 'queued');
@@ -266,9 +331,14 @@ export class Runner {
     return this.finish('undetermined', 'stopped');
   }
 
+  private note_(text: string): void {
+    if (this.notes === NONE) this.notes = [];
+    this.notes.push(text);
+  }
+
   /** Dropped by the routing decision between hooks, not by a rule. */
   private routingDrop(why: string): Outcome {
-    this.notes.push(why);
+    this.note_(why);
     this.decided = null;
     return this.finish('drop', 'dropped');
   }
@@ -280,7 +350,6 @@ export class Runner {
     else if (verdict === 'queue') decidedBy = this.qRef ?? null;
     else if (verdict === 'accept') decidedBy = this.lastAccept;
     else decidedBy = this.decided;
-    const ports = st.sport >= 0;
     return {
       verdict,
       decidedBy,
@@ -293,11 +362,7 @@ export class Runner {
       path: this.path,
       steps: this.steps,
       assumptions: this.assumptions,
-      final: {
-        saddr: st.saddrUnknown ? '(a local address)' : formatAddr(st.saddr),
-        daddr: st.daddrUnknown ? '(a local address)' : formatAddr(st.daddr),
-        ...(ports ? { sport: st.sport, dport: st.dport } : {}),
-      },
+      final: { saddr: st.saddr, daddr: st.daddr, saddrLocal: st.saddrUnknown, daddrLocal: st.daddrUnknown, sport: st.sport, dport: st.dport },
       notes: this.notes,
       ...(this.error ? { error: this.error } : {}),
     };
@@ -330,7 +395,7 @@ export class Runner {
             const st = this.st;
             this.oif = this.isLocal(st.daddr, st.daddrUnknown) ? 'lo' : this.outDev(st.daddr, this.outIf);
             if (this.oif !== 'lo' && !st.saddrUnknown && isLoopback(st.saddr)) {
-              this.notes.push(`after DNAT a packet from ${formatAddr(st.saddr)} would leave through ${this.oif}: the reroute fails and the NAT hook drops it`);
+              this.note_(`after DNAT a packet from ${formatAddr(st.saddr)} would leave through ${this.oif}: the reroute fails and the NAT hook drops it`);
               this.decided = null;
               return V_DROP;
             }
@@ -360,22 +425,20 @@ export class Runner {
     }
   }
 
-  private mark(): string {
-    return formatMark(this.st.mark, this.st.markKnown);
-  }
 
-  private pushStep(ref: RuleRef, markBefore: string, verdict: string, note?: string, table?: string, chain?: string): void {
+  /** Records a step (only when recording: batch mode formats nothing). */
+  private pushStep(ref: RuleRef, markBefore: number, knownBefore: number, verdict: string, note?: string): void {
     if (!this.record) return;
     const s: Step = {
       hook: this.st.hook,
       priority: this.priority,
       family: ref.family,
-      table: table ?? ref.table,
-      chain: chain ?? ref.chain,
+      table: ref.table,
+      chain: ref.chain,
       rule: ref.rule,
       text: ref.text,
-      markBefore,
-      markAfter: this.mark(),
+      markBefore: formatMark(markBefore, knownBefore),
+      markAfter: formatMark(this.st.mark, this.st.markKnown),
       verdict,
     };
     if (note) s.note = note;
@@ -387,7 +450,8 @@ export class Runner {
 
   private runExtra(e: Extract<Entry, { kind: 'extra' }>): number {
     const st = this.st;
-    const before = this.mark();
+    const before = st.mark;
+    const known = st.markKnown;
     for (const a of e.hook.actions) {
       switch (a.kind) {
         case 'mark':
@@ -395,21 +459,21 @@ export class Runner {
           st.markKnown = (st.markKnown | a.mask) >>> 0;
           break;
         case 'queue':
-          this.pushStep(e.ref, before, `queue ${a.num}${a.bypass ? ' bypass' : ''}`);
+          this.pushStep(e.ref, before, known, `queue ${a.num}${a.bypass ? ' bypass' : ''}`);
           this.qSpec = { num: a.num, bypass: a.bypass };
           this.qRef = e.ref;
           return V_QUEUE;
         case 'accept':
-          this.pushStep(e.ref, before, 'accept');
+          this.pushStep(e.ref, before, known, 'accept');
           this.lastAccept = e.ref;
           return V_ACCEPT;
         case 'drop':
-          this.pushStep(e.ref, before, 'drop');
+          this.pushStep(e.ref, before, known, 'drop');
           this.decided = e.ref;
           return V_DROP;
       }
     }
-    this.pushStep(e.ref, before, 'accept');
+    this.pushStep(e.ref, before, known, 'accept');
     return V_ACCEPT;
   }
 
@@ -425,14 +489,16 @@ export class Runner {
     }
     const skipRef = (): RuleRef => ({ family: e.chains[0].table.family, table: e.chains.map((c) => c.table.name).filter((n, i, a) => a.indexOf(n) === i).join(','), chain: e.chains.map((c) => c.name).join(','), rule: null, text: 'nat chains not traversed' });
     if (st.ct !== 'tracked') {
-      this.pushStep(skipRef(), this.mark(), 'skip', `no conntrack entry (${st.ct === 'none' ? 'none yet' : st.ct}): NAT chains do not run`);
+      if (this.record) this.pushStep(skipRef(), st.mark, st.markKnown, 'skip', `no conntrack entry (${st.ct === 'none' ? 'none yet' : st.ct}): NAT chains do not run`);
       return V_ACCEPT;
     }
     const done = e.manip === 'dst' ? st.natDst : st.natSrc;
     if (done) {
-      this.pushStep(
+      if (this.record)
+        this.pushStep(
         skipRef(),
-        this.mark(),
+        st.mark,
+        st.markKnown,
         'skip',
         st.ctInput === 'established' ? 'established connection: NAT chains see only the first packet of a connection' : "the connection's NAT binding was set up before (on the way out, for loopback)",
       );
@@ -471,28 +537,29 @@ export class Runner {
     }
     const ans = answerFor(answers, q);
     const st = this.st;
-    const before = this.mark();
+    const before = st.mark;
+    const known = st.markKnown;
     const consumer: RuleRef = { family: ref.family, table: `(queue ${q})`, chain: 'consumer', rule: null, text: '' };
     if (!ans) {
       if (spec.bypass) {
         consumer.text = `no consumer on queue ${q}; bypass: the packet goes on`;
-        this.pushStep(consumer, before, 'accept');
+        this.pushStep(consumer, before, known, 'accept');
         this.lastAccept = ref;
         return V_ACCEPT;
       }
       consumer.text = `no consumer on queue ${q} and no bypass: the kernel drops the packet`;
-      this.pushStep(consumer, before, 'drop');
+      this.pushStep(consumer, before, known, 'drop');
       this.decided = ref;
       return V_DROP;
     }
     consumer.text = `consumer answers ${ans.text}`;
     if (ans.verdict === 'drop') {
-      this.pushStep(consumer, before, 'drop');
+      this.pushStep(consumer, before, known, 'drop');
       this.decided = ref;
       return V_DROP;
     }
     if (ans.verdict === 'hold') {
-      this.pushStep(consumer, before, 'queue', 'the packet waits in the queue');
+      this.pushStep(consumer, before, known, 'queue', 'the packet waits in the queue');
       return V_QUEUE;
     }
     if (ans.mark) {
@@ -505,7 +572,7 @@ export class Runner {
       st.ctmark = ((st.ctmark & ~mask) ^ value) >>> 0;
       st.ctmarkKnown = (st.ctmarkKnown | mask) >>> 0;
     }
-    this.pushStep(consumer, before, 'accept', 'NF_ACCEPT: the packet continues with the next hook entry; later rules of the queueing chain do not run');
+    this.pushStep(consumer, before, known, 'accept', 'NF_ACCEPT: the packet continues with the next hook entry; later rules of the queueing chain do not run');
     this.lastAccept = ref;
     return V_ACCEPT;
   }
@@ -513,13 +580,28 @@ export class Runner {
   // -------------------------------------------------------------------------------------------------
   // Chains and rules.
 
+  /** The next frame of the pool, set to the start of a chain. */
   private frame(chain: CompiledChain): Frame {
-    const f: Frame = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0 };
+    let f = this.pool[this.depth];
+    if (!f) this.pool[this.depth] = f = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0 };
+    this.depth++;
+    f.chain = chain;
+    f.pos = 0;
+    f.wild = null;
+    f.wi = 0;
+    f.keyed = null;
+    f.ki = 0;
     const idx = chain.index;
-    if (idx && !this.st.daddrUnknown) {
-      const d = this.st.daddr;
-      f.wild = idx.wild;
-      f.keyed = idx.byKey.get(d.v === 4 ? d.n : `${d.w[0]}:${d.w[1]}:${d.w[2]}:${d.w[3]}`) ?? EMPTY;
+    if (idx) {
+      const st = this.st;
+      if (idx.field === 'dport') {
+        f.wild = idx.wild;
+        f.keyed = idx.byKey.get(st.dport) ?? EMPTY;
+      } else if (!st.daddrUnknown) {
+        const d = st.daddr;
+        f.wild = idx.wild;
+        f.keyed = idx.byKey.get(d.v === 4 ? d.n : `${d.w[0]}:${d.w[1]}:${d.w[2]}:${d.w[3]}`) ?? EMPTY;
+      }
     }
     return f;
   }
@@ -540,68 +622,74 @@ export class Runner {
   }
 
   private runChain(base: CompiledChain): number {
-    const stack: Frame[] = [];
+    // The jump stack is the frame pool from `bottom` to `depth - 1`; the top frame is the current chain.
+    const bottom = this.depth;
     let f = this.frame(base);
-    for (;;) {
-      const pos = this.next(f);
-      let r: number;
-      let rule: CompiledRule | undefined;
-      if (pos < 0) r = R_RETURN;
-      else {
-        rule = f.chain.rules[pos];
-        if (++this.visits > MAX_RULE_VISITS) {
-          this.error = `more than ${MAX_RULE_VISITS} rule evaluations: a loop in the ruleset?`;
-          this.decided = rule.ref;
-          return V_STOP;
-        }
-        r = this.evalRule(rule);
-      }
-      switch (r) {
-        case R_NOMATCH:
-        case R_CONT:
-          continue;
-        case R_ACCEPT:
-          this.lastAccept = (rule as CompiledRule).ref;
-          return V_ACCEPT;
-        case R_DROP:
-          this.decided = (rule as CompiledRule).ref;
-          return V_DROP;
-        case R_QUEUE:
-          this.qRef = (rule as CompiledRule).ref;
-          return V_QUEUE;
-        case R_JUMP:
-          if (stack.length >= MAX_DEPTH) {
-            this.error = `jumps nest deeper than ${MAX_DEPTH} chains`;
-            this.decided = (rule as CompiledRule).ref;
+    try {
+      for (;;) {
+        const pos = this.next(f);
+        let r: number;
+        let rule: CompiledRule | undefined;
+        if (pos < 0) r = R_RETURN;
+        else {
+          rule = f.chain.rules[pos];
+          if (++this.visits > MAX_RULE_VISITS) {
+            this.error = `more than ${MAX_RULE_VISITS} rule evaluations: a loop in the ruleset?`;
+            this.decided = rule.ref;
             return V_STOP;
           }
-          stack.push(f);
-          f = this.frame(this.jTarget as CompiledChain);
-          continue;
-        case R_GOTO:
-          f = this.frame(this.jTarget as CompiledChain);
-          continue;
-        case R_RETURN: {
-          const up = stack.pop();
-          if (up) {
-            if (pos < 0) this.pushStep(f.chain.endRef, this.mark(), 'return');
-            f = up;
-            continue;
-          }
-          // Back at the base chain's level: its policy decides.
-          const pref = base.policyRef as RuleRef;
-          const policy = base.base?.policy ?? 'accept';
-          this.pushStep(pref, this.mark(), policy);
-          if (policy === 'drop') {
-            this.decided = pref;
-            return V_DROP;
-          }
-          return V_ACCEPT;
+          r = this.evalRule(rule);
         }
-        case R_STOP:
-          this.decided = (rule as CompiledRule).ref;
-          return V_STOP;
+        switch (r) {
+          case R_NOMATCH:
+          case R_CONT:
+            continue;
+          case R_ACCEPT:
+            this.lastAccept = (rule as CompiledRule).ref;
+            return V_ACCEPT;
+          case R_DROP:
+            this.decided = (rule as CompiledRule).ref;
+            return V_DROP;
+          case R_QUEUE:
+            this.qRef = (rule as CompiledRule).ref;
+            return V_QUEUE;
+          case R_JUMP:
+            if (this.depth - bottom >= MAX_DEPTH) {
+              this.error = `jumps nest deeper than ${MAX_DEPTH} chains`;
+              this.decided = (rule as CompiledRule).ref;
+              return V_STOP;
+            }
+            f = this.frame(this.jTarget as CompiledChain);
+            continue;
+          case R_GOTO:
+            // The current frame is replaced: the goto'd chain returns to the caller's caller.
+            this.depth--;
+            f = this.frame(this.jTarget as CompiledChain);
+            continue;
+          case R_RETURN: {
+            if (this.depth - 1 > bottom) {
+              if (pos < 0) this.pushStep(f.chain.endRef, this.st.mark, this.st.markKnown, 'return');
+              this.depth--;
+              f = this.pool[this.depth - 1];
+              continue;
+            }
+            // Back at the base chain's level: its policy decides.
+            const pref = base.policyRef as RuleRef;
+            const policy = base.base?.policy ?? 'accept';
+            this.pushStep(pref, this.st.mark, this.st.markKnown, policy);
+            if (policy === 'drop') {
+              this.decided = pref;
+              return V_DROP;
+            }
+            return V_ACCEPT;
+          }
+          case R_STOP:
+            this.decided = (rule as CompiledRule).ref;
+            return V_STOP;
+        }
       }
+    } finally {
+      this.depth = bottom;
     }
   }
 
@@ -609,49 +697,57 @@ export class Runner {
     const st = this.st;
     const markBefore = st.mark;
     const knownBefore = st.markKnown;
-    const ops = rule.ops;
-    let stepMark: string | undefined;
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i];
-      if (op.matches) {
-        const ms = op.matches;
-        let unknown = -1;
-        let no = false;
-        for (let j = 0; j < ms.length; j++) {
-          const t = ms[j].test(st);
-          if (t === NO) {
-            no = true;
-            break;
-          }
-          if (t === UNKNOWN && unknown < 0) unknown = j;
+    const code = rule.code;
+    const n = code.length;
+    let i = 0;
+    while (i < n) {
+      const x = code[i];
+      if (x.isMatch) {
+        const t = testMatch(x, st);
+        if (t === YES) {
+          i++;
+          continue;
         }
-        if (!no && unknown >= 0) {
-          const reasons: string[] = [];
-          for (let j = unknown; j < ms.length; j++) if (ms[j].test(st) === UNKNOWN) reasons.push(ms[j].why(st));
-          no = this.choose(['matches', 'does not match'], rule.ref, reasons.join('; ')) === 1;
+        let no = t === NO;
+        let j = i + 1;
+        if (!no) {
+          // Unknown: a later match of the same run may still rule the rule out; else follow both ways.
+          const reasons = [x.why(st)];
+          for (; j < n; j++) {
+            const y = code[j];
+            if (!y.isMatch) break;
+            const t2 = testMatch(y, st);
+            if (t2 === NO) {
+              no = true;
+              break;
+            }
+            if (t2 === UNKNOWN) reasons.push(y.why(st));
+          }
+          if (!no) no = this.choose(['matches', 'does not match'], rule.ref, reasons.join('; ')) === 1;
         }
         if (no) {
           if (this.record && (st.mark !== markBefore || st.markKnown !== knownBefore)) {
-            this.pushStep(rule.ref, formatMark(markBefore, knownBefore), 'no match', 'statements before the failing match ran');
+            this.pushStep(rule.ref, markBefore, knownBefore, 'no match', 'statements before the failing match ran');
           }
           return R_NOMATCH;
         }
+        i = j;
         continue;
       }
-      if (this.record && stepMark === undefined) stepMark = formatMark(markBefore, knownBefore);
       this.note = undefined;
-      const r = this.applyAction(op.action, rule);
+      const r = this.applyAction(x, rule);
+      i++;
       if (r === R_NEXT) continue;
       if (r === R_BREAK) {
         if (this.record && (st.mark !== markBefore || st.markKnown !== knownBefore)) {
-          this.pushStep(rule.ref, formatMark(markBefore, knownBefore), 'no match', 'the rule stopped reading a ct mark the packet has no entry for');
+          this.pushStep(rule.ref, markBefore, knownBefore, 'no match', 'the rule stopped reading a ct mark the packet has no entry for');
         }
         return R_NOMATCH;
       }
-      this.pushStep(rule.ref, formatMark(markBefore, knownBefore), this.label, this.note);
+      this.pushStep(rule.ref, markBefore, knownBefore, this.label, this.note);
       return r;
     }
-    this.pushStep(rule.ref, formatMark(markBefore, knownBefore), 'continue');
+    this.pushStep(rule.ref, markBefore, knownBefore, 'continue');
     return R_CONT;
   }
 
@@ -664,69 +760,71 @@ export class Runner {
   }
 
   private applyAction(ca: CompiledAction, rule: CompiledRule): number {
-    const a: Action = ca.action;
     const st = this.st;
-    switch (a.kind) {
-      case 'accept':
+    switch (ca.op) {
+      case A_MARK:
+        st.mark = ((st.mark & ca.and) ^ ca.xor) >>> 0;
+        st.markKnown = (~ca.and | st.markKnown) >>> 0;
+        return R_NEXT;
+      case A_ACCEPT:
         this.label = 'accept';
         return R_ACCEPT;
-      case 'drop':
+      case A_DROP:
         this.label = 'drop';
         return R_DROP;
-      case 'reject':
+      case A_REJECT:
         this.label = 'reject';
         return R_DROP;
-      case 'continue':
+      case A_CONTINUE:
         this.label = 'continue';
         return R_CONT;
-      case 'return':
+      case A_RETURN:
         this.label = 'return';
         return R_RETURN;
-      case 'jump':
-      case 'goto':
+      case A_JUMP:
+      case A_GOTO: {
+        const a = ca.action as Extract<Action, { kind: 'jump' | 'goto' }>;
         if (!ca.target) return this.unknownVerdict(rule, ['continue', 'accept', 'drop'], `chain "${a.chain}" is not declared in table ${rule.ref.table}`);
         this.jTarget = ca.target;
-        this.label = `${a.kind} ${a.chain}`;
-        return a.kind === 'jump' ? R_JUMP : R_GOTO;
-      case 'queue':
+        if (this.record) this.label = `${a.kind} ${a.chain}`;
+        return ca.op === A_JUMP ? R_JUMP : R_GOTO;
+      }
+      case A_QUEUE: {
+        const a = ca.action as Extract<Action, { kind: 'queue' }>;
         this.qSpec = { num: a.num, numTo: a.numTo, bypass: a.bypass };
         this.label = `queue ${a.num}${a.numTo !== undefined && a.numTo !== a.num ? `-${a.numTo}` : ''}${a.bypass ? ' bypass' : ''}`;
         return R_QUEUE;
-      case 'mark':
-        st.mark = ((st.mark & a.and) ^ a.xor) >>> 0;
-        st.markKnown = (~a.and | st.markKnown) >>> 0;
-        return R_NEXT;
-      case 'ctmark':
+      }
+      case A_CTMARK:
         // nft reads the ct mark first (unless it sets it whole); without an entry the rule stops there.
-        if (st.ct !== 'tracked' && a.and >>> 0 !== 0 && rule.table.nftExprs) return R_BREAK;
+        if (st.ct !== 'tracked' && ca.and !== 0 && rule.table.nftExprs) return R_BREAK;
         if (st.ct === 'tracked') {
-          st.ctmark = ((st.ctmark & a.and) ^ a.xor) >>> 0;
-          st.ctmarkKnown = (~a.and | st.ctmarkKnown) >>> 0;
+          st.ctmark = ((st.ctmark & ca.and) ^ ca.xor) >>> 0;
+          st.ctmarkKnown = (~ca.and | st.ctmarkKnown) >>> 0;
         }
         return R_NEXT;
-      case 'connmark-save':
+      case A_SAVE:
         if (st.ct === 'tracked') {
-          st.ctmark = ((st.ctmark & ~a.ctmask) ^ (st.mark & a.nfmask)) >>> 0;
-          st.ctmarkKnown = ((a.ctmask | st.ctmarkKnown) & (~a.nfmask | st.markKnown)) >>> 0;
+          // ct = (ct & ~ctmask) ^ (mark & nfmask)
+          st.ctmark = ((st.ctmark & ~ca.xor) ^ (st.mark & ca.and)) >>> 0;
+          st.ctmarkKnown = ((ca.xor | st.ctmarkKnown) & (~ca.and | st.markKnown)) >>> 0;
         }
         return R_NEXT;
-      case 'connmark-restore':
+      case A_RESTORE:
         if (st.ct !== 'tracked' && rule.table.nftExprs) return R_BREAK;
         if (st.ct === 'tracked') {
-          st.mark = ((st.mark & ~a.nfmask) ^ (st.ctmark & a.ctmask)) >>> 0;
-          st.markKnown = ((a.nfmask | st.markKnown) & (~a.ctmask | st.ctmarkKnown)) >>> 0;
+          // mark = (mark & ~nfmask) ^ (ct & ctmask)
+          st.mark = ((st.mark & ~ca.and) ^ (st.ctmark & ca.xor)) >>> 0;
+          st.markKnown = ((ca.and | st.markKnown) & (~ca.xor | st.ctmarkKnown)) >>> 0;
         }
         return R_NEXT;
-      case 'notrack':
+      case A_NOTRACK:
         if (st.ct === 'none') st.ct = 'untracked';
         return R_NEXT;
-      case 'snat':
-      case 'dnat':
-      case 'masquerade':
-      case 'redirect':
-      case 'netmap':
+      case A_NAT:
         return this.applyNat(ca);
-      case 'tproxy': {
+      case A_TPROXY: {
+        const a = ca.action as Extract<Action, { kind: 'tproxy' }>;
         const c = this.choose(['a transparent socket takes it', 'no transparent socket: dropped'], rule.ref, `TPROXY accepts only if a transparent socket listens${a.port !== undefined ? ` on port ${a.port}` : ''}`);
         if (c === 1) {
           this.label = 'drop';
@@ -739,17 +837,15 @@ export class Runner {
         this.label = 'accept';
         return R_ACCEPT;
       }
-      case 'other':
+      default: {
+        const a = ca.action as Extract<Action, { kind: 'other' }>;
         if (a.terminal === false) {
           if (ca.writesMark) st.markKnown = 0;
           if (ca.writesCtmark && st.ct === 'tracked') st.ctmarkKnown = 0;
           return R_NEXT;
         }
-        return this.unknownVerdict(
-          rule,
-          a.terminal === true ? ['accept', 'drop'] : ['continue', 'accept', 'drop'],
-          `the simulator does not know the verdict of "${a.text || a.name}"`,
-        );
+        return this.unknownVerdict(rule, a.terminal === true ? ['accept', 'drop'] : ['continue', 'accept', 'drop'], `the simulator does not know the verdict of "${a.text || a.name}"`);
+      }
     }
   }
 
@@ -762,79 +858,69 @@ export class Runner {
     const a = ca.action as Extract<Action, { kind: 'snat' | 'dnat' | 'masquerade' | 'redirect' | 'netmap' }>;
     const to = ca.nat ?? { addrRange: false, portRange: false };
     const dst = st.hook === 'prerouting' || st.hook === 'output';
-    const ports = st.sport >= 0;
-    const ep = (addr: Addr, unknown: boolean, port: number): string => `${unknown ? '(local)' : formatAddr(addr)}${ports ? `:${port}` : ''}`;
-    const before = dst ? ep(st.daddr, st.daddrUnknown, st.dport) : ep(st.saddr, st.saddrUnknown, st.sport);
-    const notes: string[] = [];
-    const setAddr = (addr: Addr | undefined, unknown: boolean): void => {
-      if (addr && addr.v !== (st.family === 'ip' ? 4 : 6)) {
-        notes.push('address of the other IP version ignored');
-        return;
-      }
-      if (dst) {
-        if (addr) st.daddr = addr;
-        st.daddrUnknown = unknown;
-      } else {
-        if (addr) st.saddr = addr;
-        st.saddrUnknown = unknown;
-      }
-    };
-    const setPort = (port: number | undefined): void => {
-      if (port === undefined || !ports) return;
-      if (dst) st.dport = port;
-      else st.sport = port;
-    };
-    const oldD = st.daddr;
-    const oldS = st.saddr;
-    const oldDp = st.dport;
-    const oldSp = st.sport;
+    const before = this.record ? this.natEnd(dst) : '';
+    let why: string | undefined;
+    // The new address (undefined: keep it), whether it becomes "a local address, not known which", the new port.
+    let addr: Addr | undefined;
+    let unknown = false;
     switch (a.kind) {
       case 'dnat':
       case 'snat':
-        if (to.addr) setAddr(to.addr, false);
-        else if (to.unreadable) setAddr(undefined, true);
-        setPort(to.port);
+        if (to.addr) addr = to.addr;
+        else if (to.unreadable) unknown = true;
         break;
       case 'redirect':
-        if (st.hook === 'output') setAddr(st.family === 'ip' ? { v: 4, n: 0x7f000001 } : { v: 6, w: [0, 0, 0, 1] }, false);
-        else {
-          const own = this.localOf(st.iif);
-          if (own) setAddr(own, false);
-          else {
-            setAddr(undefined, true);
-            notes.push(`the primary address of ${st.iif ?? 'the input interface'}`);
-          }
+        if (st.hook === 'output') addr = st.family === 'ip' ? LOCALHOST4 : LOCALHOST6;
+        else if (!(addr = this.localOf(st.iif))) {
+          unknown = true;
+          why = `the primary address of ${st.iif ?? 'the input interface'}`;
         }
-        setPort(to.port);
         break;
-      case 'masquerade': {
-        const own = this.localOf(st.oif);
-        if (own) setAddr(own, false);
-        else {
-          setAddr(undefined, true);
-          notes.push(`the primary address of ${st.oif ?? 'the output interface'}`);
+      case 'masquerade':
+        if (!(addr = this.localOf(st.oif))) {
+          unknown = true;
+          why = `the primary address of ${st.oif ?? 'the output interface'}`;
         }
-        setPort(to.port);
         break;
-      }
       case 'netmap':
-        if (to.prefix) setAddr(netmapAddr(dst ? st.daddr : st.saddr, to.prefix), false);
-        else setAddr(undefined, true);
+        if (to.prefix) addr = netmapAddr(dst ? st.daddr : st.saddr, to.prefix);
+        else unknown = true;
         break;
     }
-    if (to.addrRange || to.portRange) notes.push('a range: the kernel picks one by hash, the simulator takes the first');
-    if (to.unreadable) notes.push(`could not read "${to.unreadable}"`);
-    const changed = dst ? !addrEquals(oldD, st.daddr) || st.daddrUnknown || oldDp !== st.dport : !addrEquals(oldS, st.saddr) || st.saddrUnknown || oldSp !== st.sport;
+    if (addr && addr.v !== (st.family === 'ip' ? 4 : 6)) {
+      addr = undefined;
+      why = 'address of the other IP version ignored';
+    }
+    const port = a.kind === 'netmap' || st.sport < 0 ? undefined : to.port;
+    let changed: boolean;
     if (dst) {
+      changed = unknown || (addr !== undefined && !addrEquals(addr, st.daddr)) || (port !== undefined && port !== st.dport);
+      if (addr) st.daddr = addr;
+      st.daddrUnknown = unknown || (st.daddrUnknown && !addr);
+      if (port !== undefined) st.dport = port;
       st.natDst = true;
       if (changed) st.dnatApplied = true;
     } else {
+      changed = unknown || (addr !== undefined && !addrEquals(addr, st.saddr)) || (port !== undefined && port !== st.sport);
+      if (addr) st.saddr = addr;
+      st.saddrUnknown = unknown || (st.saddrUnknown && !addr);
+      if (port !== undefined) st.sport = port;
       st.natSrc = true;
       if (changed) st.snatApplied = true;
     }
-    const after = dst ? ep(st.daddr, st.daddrUnknown, st.dport) : ep(st.saddr, st.saddrUnknown, st.sport);
     this.label = 'accept';
-    this.note = `${a.kind}: ${dst ? 'destination' : 'source'} ${before} -> ${after}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+    if (this.record) {
+      const notes = [why, to.addrRange || to.portRange ? 'a range: the kernel picks one by hash, the simulator takes the first' : undefined, to.unreadable ? `could not read "${to.unreadable}"` : undefined].filter(Boolean);
+      this.note = `${a.kind}: ${dst ? 'destination' : 'source'} ${before} -> ${this.natEnd(dst)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+    }
     return R_ACCEPT;
   }
+
+  /** One side of the packet's addresses, as text (for NAT notes). */
+  private natEnd(dst: boolean): string {
+    const st = this.st;
+    const unknown = dst ? st.daddrUnknown : st.saddrUnknown;
+    const port = dst ? st.dport : st.sport;
+    return `${unknown ? '(local)' : formatAddr(dst ? st.daddr : st.saddr)}${st.sport >= 0 ? `:${port}` : ''}`;
+}
 }

@@ -5,10 +5,11 @@ import type { Hook, Ruleset } from '../ruleset/model.js';
 import type { ExtraHook, LocalAddress, RouteSpec } from './options.js';
 import { formatPacketSpec, type PacketSpec } from './packet.js';
 import { compileProgram, type ConntrackMode, type Program, type RuleRef } from './program.js';
-import { Runner, type Assumption, type Outcome, type Step, type TraceInput, type Verdict } from './run.js';
+import { Runner, finalText, type Assumption, type Outcome, type Step, type TraceInput, type Verdict } from './run.js';
 import { formatMark } from './state.js';
 
 export type { Assumption, Outcome, Step, TraceInput, Verdict } from './run.js';
+export { finalText } from './run.js';
 export type { RuleRef } from './program.js';
 
 export interface SimulatorOptions {
@@ -79,10 +80,30 @@ export class Simulator {
     this.program = compileProgram(ruleset, opts.hooks ?? [], opts.locals ?? [], opts.routes ?? [], opts.conntrack ?? 'auto');
   }
 
+  private runner: Runner | undefined;
+
   trace(input: TraceInput, opts: TraceOptions = {}): TraceResult {
-    const runner = new Runner(this.program, input, opts.recordSteps !== false);
+    const record = opts.recordSteps !== false;
+    const runner = this.runner ?? (this.runner = new Runner(this.program, input, record));
+    runner.input = input;
+    runner.record = record;
     const { outcomes, truncated } = enumerate(runner, Math.max(1, opts.maxOutcomes ?? 64));
     const first = outcomes[0];
+    if (outcomes.length === 1 && first.verdict !== 'undetermined') {
+      // The common case: nothing to combine.
+      return {
+        packet: input.packet,
+        verdict: first.verdict,
+        decidedBy: first.decidedBy,
+        mark: first.mark,
+        markKnown: first.markKnown,
+        steps: first.steps,
+        outcomes,
+        truncated: false,
+        undeterminedBy: [],
+        notes: first.notes.length ? [...this.program.notes, ...first.notes] : this.program.notes,
+      };
+    }
     const agree = !truncated && first.verdict !== 'undetermined' && outcomes.every((o) => sameOutcome(o, first));
     const undeterminedBy: TraceResult['undeterminedBy'] = [];
     for (const o of outcomes) {
@@ -140,7 +161,7 @@ export function traceJson(r: TraceResult): Record<string, unknown> {
     packet: formatPacketSpec(r.packet),
     path: r.outcomes[0].path,
     ctmark: formatMark(r.outcomes[0].ctmark, r.outcomes[0].ctmarkKnown),
-    final: r.outcomes[0].final,
+    final: finalText(r.outcomes[0].final),
     notes: r.notes,
   };
   if (r.outcomes.length > 1 || r.verdict === 'undetermined') {

@@ -7,7 +7,7 @@ import { formatPacketSpec, protoName, tcpFlagsText } from '../../sim/packet.js';
 import { NF_IP_PRI_FIRST, NF_IP_PRI_LAST } from '../../ruleset/priorities.js';
 import type { Leg } from '../../sim/run.js';
 import { formatMark } from '../../sim/state.js';
-import type { RuleRef, Step, TraceResult } from '../../sim/trace.js';
+import { finalText, type RuleRef, type Step, type TraceResult } from '../../sim/trace.js';
 import { table } from './table.js';
 
 function prio(p: number): string {
@@ -57,16 +57,20 @@ export function renderTrace(r: TraceResult, opts: { ctState: string; iface: stri
     });
     const rest = r.outcomes.slice(1).filter((o) => o.steps.length);
     if (rest.length) {
-      out += '\nthe other outcomes, step by step:\n';
+      out += '\nthe other outcomes, from where they part from outcome 1:\n';
+      const same = (x: Step, y: Step | undefined): boolean => !!y && x.chain === y.chain && x.table === y.table && x.rule === y.rule && x.verdict === y.verdict && x.markAfter === y.markAfter;
       r.outcomes.slice(1).forEach((o, i) => {
-        out += `  outcome ${i + 2}: ${pathText(o.path)}\n`;
-        out += table(HEADER, stepRows(o.steps), '    ');
+        let k = 0;
+        while (k < o.steps.length && same(o.steps[k], r.steps[k])) k++;
+        out += `  outcome ${i + 2}: ${pathText(o.path)}${k ? ` (steps 1-${k} as outcome 1)` : ''}\n`;
+        out += table(HEADER, stepRows(o.steps.slice(k)), '    ');
       });
     }
   } else {
     out += `verdict: ${r.verdict}${r.decidedBy ? `, decided by ${refText(r.decidedBy)}` : r.verdict === 'accept' ? ' (no rule accepted it explicitly: policies and the end of the path)' : ''}\n`;
   }
-  out += `final mark: ${formatMark(r.mark, r.markKnown)}   ctmark: ${formatMark(o0.ctmark, o0.ctmarkKnown)}   at the end: ${o0.final.saddr}${o0.final.sport !== undefined ? `:${o0.final.sport}` : ''} > ${o0.final.daddr}${o0.final.dport !== undefined ? `:${o0.final.dport}` : ''}\n`;
+  const f = finalText(o0.final);
+  out += `final mark: ${formatMark(r.mark, r.markKnown)}   ctmark: ${formatMark(o0.ctmark, o0.ctmarkKnown)}   at the end: ${f.saddr}${f.sport !== undefined ? `:${f.sport}` : ''} > ${f.daddr}${f.dport !== undefined ? `:${f.dport}` : ''}\n`;
   for (const n of r.notes) out += `note: ${n}\n`;
   return out;
 }

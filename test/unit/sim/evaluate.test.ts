@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { addQueueVerdict, parseExtraHook, parseLocalAddress, parseRoute, type QueueAnswers } from '../../../src/sim/options.js';
 import { parsePacketSpec } from '../../../src/sim/packet.js';
 import { formatMark } from '../../../src/sim/state.js';
-import { Simulator, traceJson, type TraceInput, type TraceResult } from '../../../src/sim/trace.js';
+import { Simulator, finalText, traceJson, type TraceInput, type TraceResult } from '../../../src/sim/trace.js';
 import type { Ruleset } from '../../../src/ruleset/model.js';
 import { a, iptTable, m, nftChain, nftTable, rule, ruleset } from '../../helpers/sim-model.js';
 
@@ -186,7 +186,7 @@ test('ct state: before conntrack (raw) every packet is INVALID; established pack
   const n = trace(rs, 'tcp 10.0.0.1:1 > 10.0.0.9:80', {}, { locals });
   assert.equal(n.mark, 0x3);
   assert.deepEqual(n.outcomes[0].path.map((l) => l.hook), ['prerouting', 'input'], 'DNAT to a local address: INPUT');
-  assert.equal(n.outcomes[0].final.daddr, '10.0.0.2');
+  assert.equal(finalText(n.outcomes[0].final).daddr, '10.0.0.2');
   const e = trace(rs, 'tcp 10.0.0.1:1 > 10.0.0.9:80', { ctState: 'established' }, { locals });
   assert.equal(e.mark, 0x1);
   assert.deepEqual(e.outcomes[0].path.map((l) => l.hook), ['prerouting', 'forward', 'postrouting']);
