@@ -2,7 +2,9 @@
 // (1) one trace after parsing, steps recorded as the command prints them: median and p90 over many
 // packets; (2) batch mode as `--packets FILE` runs it (parse each spec, trace without steps, format a
 // line): packets per second. Targets: median < 10 ms; batch >= 100,000 packets/s.
-//   node dist/bench/trace/run.js [--services N] [--packets N] [--runs R] [--json]
+//   node dist/bench/trace/run.js [--services N] [--packets N] [--runs R] [--json] [--emit DIR]
+// --emit DIR writes the ruleset and the packets so that the command can be timed end to end:
+//   time nfqguard trace --iptables-save DIR/kube-proxy.rules --packets DIR/packets.txt --local 10.0.0.2/24@eth0 --conntrack on > /dev/null
 import { performance } from 'node:perf_hooks';
 import { parseIptablesSave } from '../../src/ruleset/index.js';
 import { genKubeProxy } from '../../src/ruleset/gen/kube-proxy.js';
@@ -19,6 +21,9 @@ const services = arg('--services', 10_000);
 const batchPackets = arg('--packets', 100_000);
 const runs = arg('--runs', 5);
 const json = process.argv.includes('--json');
+/** --emit DIR: also write kube-proxy.rules and packets.txt there, to time the command itself. */
+const emitAt = process.argv.indexOf('--emit');
+const emitDir = emitAt > 0 ? process.argv[emitAt + 1] : undefined;
 
 function ip4(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
@@ -87,6 +92,12 @@ for (const p of singles) {
 
 // (2) Batch mode: parse + trace without steps + format, like --packets.
 const lines = packetLines(batchPackets, 3);
+if (emitDir) {
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  mkdirSync(emitDir, { recursive: true });
+  writeFileSync(`${emitDir}/kube-proxy.rules`, text);
+  writeFileSync(`${emitDir}/packets.txt`, lines.join('\n') + '\n');
+}
 const rates: number[] = [];
 const cpuRates: number[] = [];
 let outBytes = 0;

@@ -1,5 +1,7 @@
 // IP addresses and prefixes as numbers, so that matching a rule costs a few integer operations.
-// IPv4: one unsigned 32-bit number. IPv6: four big-endian 32-bit words.
+// IPv4: one unsigned 32-bit number. IPv6: four big-endian 32-bit words. IPv6 text is read and written by
+// the ruleset's functions (inet_ntop's form); IPv4 has its own scanner here (batch mode parses many).
+import { ipv6Text, parseIpv6 as parseIpv6Groups } from '../ruleset/iptables/values.js';
 
 export type Addr = { v: 4; n: number } | { v: 6; w: readonly [number, number, number, number] };
 
@@ -26,44 +28,12 @@ export function parseIPv4(text: string): number | undefined {
   return (n * 256 + octet) >>> 0;
 }
 
-/** Parses an IPv6 address (with ::, and an embedded IPv4 tail); undefined if it is not one. */
+/** Parses an IPv6 address (with ::, an embedded IPv4 tail, a %zone); undefined if it is not one. */
 export function parseIPv6(text: string): [number, number, number, number] | undefined {
-  let t = text;
-  const pct = t.indexOf('%');
-  if (pct >= 0) t = t.slice(0, pct);
-  if (!/^[0-9a-fA-F:.]+$/.test(t) || t.length < 2) return undefined;
-  const halves = t.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (s: string): number[] | undefined => {
-    if (s === '') return [];
-    const out: number[] = [];
-    const parts = s.split(':');
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i];
-      if (i === parts.length - 1 && p.includes('.')) {
-        const v4 = parseIPv4(p);
-        if (v4 === undefined) return undefined;
-        out.push(v4 >>> 16, v4 & 0xffff);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return undefined;
-        out.push(parseInt(p, 16));
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  if (!head || !tail) return undefined;
-  let all: number[];
-  if (halves.length === 2) {
-    const fill = 8 - head.length - tail.length;
-    if (fill < 1) return undefined;
-    all = [...head, ...new Array<number>(fill).fill(0), ...tail];
-  } else {
-    all = head;
-  }
-  if (all.length !== 8) return undefined;
-  return [((all[0] << 16) | all[1]) >>> 0, ((all[2] << 16) | all[3]) >>> 0, ((all[4] << 16) | all[5]) >>> 0, ((all[6] << 16) | all[7]) >>> 0];
+  const pct = text.indexOf('%');
+  const g = parseIpv6Groups(pct >= 0 ? text.slice(0, pct) : text);
+  if (!g) return undefined;
+  return [((g[0] << 16) | g[1]) >>> 0, ((g[2] << 16) | g[3]) >>> 0, ((g[4] << 16) | g[5]) >>> 0, ((g[6] << 16) | g[7]) >>> 0];
 }
 
 export function parseAddr(text: string): Addr | undefined {
@@ -146,25 +116,7 @@ export function formatAddr(a: Addr): string {
   if (a.v === 4) return `${a.n >>> 24}.${(a.n >>> 16) & 255}.${(a.n >>> 8) & 255}.${a.n & 255}`;
   const g: number[] = [];
   for (const w of a.w) g.push(w >>> 16, w & 0xffff);
-  // Longest run of zero groups (length >= 2) becomes ::, as RFC 5952 says.
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(g);
-  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+  return ipv6Text(g);
 }
 
 export const LOOPBACK_V4: Prefix = parsePrefix('127.0.0.0/8') as Prefix;

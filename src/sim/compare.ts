@@ -14,18 +14,25 @@ export const HOOKS_TABLE = 'nfqguard_hooks';
 export const OBS_INPUT_CHAIN = 'in_last';
 export const OBS_POSTROUTING_CHAIN = 'post_last';
 
-/** A kernel trace event, as the replay hands it over (see NfTraceEvent). */
+/** A kernel trace event (src/sim/kernel/nftrace.ts decodes them from NFT_MSG_TRACE). */
 export interface KEvent {
+  /** The table's family. */
   family: string;
   table: string;
   chain: string;
   type: 'rule' | 'policy' | 'return' | 'other';
+  /** Rule events: the rule's handle (none for the end-of-chain sentinel). */
   handle?: number;
+  /** accept, drop, queue, continue, jump, goto, return, break, repeat, stolen, stop. */
   verdict?: string;
+  /** Target chain of jump/goto. */
   target?: string;
+  /** NF_QUEUE verdicts: the queue number. */
   queue?: number;
   policy?: string;
+  /** skb->mark; the kernel leaves the attribute out when it is 0. */
   mark: number;
+  /** Devices: only in the first event of each chain invocation. */
   iif?: number;
   oif?: number;
 }

@@ -409,6 +409,7 @@ export function compileProgram(
     }
   }
   for (const f of skippedFamilies) notes.push(`tables of family ${f} are not simulated (only ip, ip6 and inet)`);
+  if (ruleset.tables.length === 0) notes.push('the ruleset is empty: nothing filters, every packet is accepted');
   for (const pf of ['ip', 'ip6'] as SimFamily[]) {
     const n = nat[pf];
     if (n) {

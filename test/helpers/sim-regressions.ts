@@ -1,7 +1,7 @@
 // Disagreements the differential test found between the simulator and the kernel, each reduced to a
 // small case and fixed. `kernel` is what the kernel answered (recorded from test/kernel/sim/
 // regressions.test.ts, which checks it again on every run); the unit test holds the simulator to it.
-import type { GCase } from './sim-gen.js';
+import type { GCase, GTable } from './sim-gen.js';
 
 export interface RegressionCase {
   name: string;
@@ -10,6 +10,27 @@ export interface RegressionCase {
   case: GCase;
   /** The kernel's answer for each packet of the case: verdict, deciding rule, final mark. */
   kernel: Array<{ verdict: 'accept' | 'drop'; decidedBy: string | null; mark: string }>;
+}
+
+/** The seed's set-up: NFQUEUE (queue 5) in mangle INPUT, a KUBE-FIREWALL-style DROP of mark 0x8000 in filter. */
+function seedTables(): GTable[] {
+  return [
+    {
+      kind: 'ipt',
+      family: 'ip',
+      name: 'mangle',
+      chains: [{ name: 'INPUT', base: { hook: 'input', priority: -150, policy: 'accept', type: 'filter' }, rules: [{ matches: [{ k: 'l4', p: 'tcp', dport: 80, inv: false }], action: { k: 'queue', num: 5, bypass: false } }] }],
+    },
+    {
+      kind: 'ipt',
+      family: 'ip',
+      name: 'filter',
+      chains: [
+        { name: 'INPUT', base: { hook: 'input', priority: 0, policy: 'accept', type: 'filter' }, rules: [{ matches: [], action: { k: 'jump', chain: 'U0' } }] },
+        { name: 'U0', rules: [{ matches: [{ k: 'mark', v: 0x8000, m: 0x8000, inv: false }], action: { k: 'drop' } }] },
+      ],
+    },
+  ];
 }
 
 export const REGRESSIONS: RegressionCase[] = [
@@ -182,23 +203,7 @@ export const REGRESSIONS: RegressionCase[] = [
     name: 'seed-queue-whole-mark',
     fact: "the seed's outage: NFQUEUE in mangle INPUT, the consumer answers accept with the whole mark 0x8000, KUBE-FIREWALL-style DROP in filter INPUT",
     case: {
-      tables: [
-        {
-          kind: 'ipt',
-          family: 'ip',
-          name: 'mangle',
-          chains: [{ name: 'INPUT', base: { hook: 'input', priority: -150, policy: 'accept', type: 'filter' }, rules: [{ matches: [{ k: 'l4', p: 'tcp', dport: 80, inv: false }], action: { k: 'queue', num: 5, bypass: false } }] }],
-        },
-        {
-          kind: 'ipt',
-          family: 'ip',
-          name: 'filter',
-          chains: [
-            { name: 'INPUT', base: { hook: 'input', priority: 0, policy: 'accept', type: 'filter' }, rules: [{ matches: [], action: { k: 'jump', chain: 'U0' } }] },
-            { name: 'U0', rules: [{ matches: [{ k: 'mark', v: 0x8000, m: 0x8000, inv: false }], action: { k: 'drop' } }] },
-          ],
-        },
-      ],
+      tables: seedTables(),
       packets: [
         { kind: 'lo', proto: 'tcp', dport: 80, mark: 0 },
         { kind: 'in', proto: 'tcp', dport: 80, mark: 0x100 },
@@ -214,23 +219,7 @@ export const REGRESSIONS: RegressionCase[] = [
     name: 'seed-queue-owned-bits',
     fact: 'the fix: the consumer sets only its own bits (mark=0x100000/0xf00000), other bits survive, KUBE-FIREWALL lets it through',
     case: {
-      tables: [
-        {
-          kind: 'ipt',
-          family: 'ip',
-          name: 'mangle',
-          chains: [{ name: 'INPUT', base: { hook: 'input', priority: -150, policy: 'accept', type: 'filter' }, rules: [{ matches: [{ k: 'l4', p: 'tcp', dport: 80, inv: false }], action: { k: 'queue', num: 5, bypass: false } }] }],
-        },
-        {
-          kind: 'ipt',
-          family: 'ip',
-          name: 'filter',
-          chains: [
-            { name: 'INPUT', base: { hook: 'input', priority: 0, policy: 'accept', type: 'filter' }, rules: [{ matches: [], action: { k: 'jump', chain: 'U0' } }] },
-            { name: 'U0', rules: [{ matches: [{ k: 'mark', v: 0x8000, m: 0x8000, inv: false }], action: { k: 'drop' } }] },
-          ],
-        },
-      ],
+      tables: seedTables(),
       packets: [{ kind: 'in', proto: 'tcp', dport: 80, mark: 0x4000 }],
       queue5: 'accept,mark=0x100000/0x100000',
     },

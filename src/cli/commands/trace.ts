@@ -229,8 +229,8 @@ Examples:
         ctx.io.stderr(formatProblem(p) + '\n');
         if (p.severity === 'error') inputErrors++;
       }
-      if (rs.tables.length === 0) {
-        ctx.io.stderr('nfqguard: the input holds no tables to trace through\n');
+      if (rs.tables.length === 0 && inputErrors > 0) {
+        ctx.io.stderr('nfqguard: the input holds no tables to trace through (see the problems above)\n');
         ctx.exit(EXIT_USAGE);
         return;
       }
@@ -310,6 +310,6 @@ Examples:
         const iface = inIf ? `, in ${inIf}` : '';
         ctx.io.stdout(renderTrace(result, { ctState: packet.ctState ?? opts.ctState ?? 'new', iface }) + kernelText);
       }
-      ctx.exit(inputErrors && rs.tables.length === 0 ? EXIT_USAGE : EXIT_OK);
+      ctx.exit(EXIT_OK);
     });
 }

@@ -94,9 +94,14 @@ export function renderKernel(k: ReplayResult, differences: string[], matched: nu
   return out;
 }
 
-/** One line for batch mode: the verdict, the final mark, the deciding rule. */
+/**
+ * One tab-separated line for batch mode: line number, protocol, verdict (with the number of outcomes
+ * when undetermined), final mark, and the deciding rule by position (family table chain #n, or the
+ * policy); --json carries the rule's text.
+ */
 export function batchLine(line: number, r: TraceResult): string {
   const p = r.packet;
-  const d = r.decidedBy ? refText(r.decidedBy) : r.verdict === 'accept' ? '(policies)' : '(routing)';
+  const x = r.decidedBy;
+  const d = x ? `${x.family} ${x.table} ${x.chain} ${x.rule === null ? x.text : `#${x.rule}`}` : r.verdict === 'accept' ? '(policies)' : '(routing)';
   return `${line}\t${protoName(p.proto)}${p.tcpFlags !== undefined ? `[${tcpFlagsText(p.tcpFlags)}]` : ''}\t${r.verdict}${r.verdict === 'undetermined' ? `(${r.outcomes.length}${r.truncated ? '+' : ''})` : ''}\t${formatMark(r.mark, r.markKnown)}\t${d}\n`;
 }

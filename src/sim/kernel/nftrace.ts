@@ -8,6 +8,8 @@ import { NETLINK_NETFILTER, NFGENMSG_LEN, NLMSG_HDRLEN, SOL_NETLINK } from '../.
 import { AttrCursor } from '../../netlink/cursor.js';
 import { loadNative } from '../../netlink/native.js';
 import { NativeNetlinkSocket, type Watch } from '../../netlink/socket.js';
+import { NF_ACCEPT, NF_DROP, NF_QUEUE, NF_REPEAT, NF_STOLEN, NF_STOP } from '../../nfqueue/constants.js';
+import type { KEvent } from '../compare.js';
 
 export const NFNL_SUBSYS_NFTABLES = 10;
 export const NFT_MSG_TRACE = 17;
@@ -34,13 +36,7 @@ export const NFT_TRACETYPE_POLICY = 1;
 export const NFT_TRACETYPE_RETURN = 2;
 export const NFT_TRACETYPE_RULE = 3;
 
-// Verdict codes (include/uapi/linux/netfilter.h and nf_tables.h).
-export const NF_DROP = 0;
-export const NF_ACCEPT = 1;
-export const NF_STOLEN = 2;
-export const NF_QUEUE = 3;
-export const NF_REPEAT = 4;
-export const NF_STOP = 5;
+// nf_tables verdict codes (include/uapi/linux/netfilter/nf_tables.h); NF_* from netfilter.h.
 export const NFT_CONTINUE = -1;
 export const NFT_BREAK = -2;
 export const NFT_JUMP = -3;
@@ -49,27 +45,11 @@ export const NFT_RETURN = -5;
 
 const NFPROTO_NAMES: Record<number, string> = { 1: 'inet', 2: 'ip', 3: 'arp', 5: 'netdev', 7: 'bridge', 10: 'ip6' };
 
-export interface NfTraceEvent {
+/** One trace event: what the comparison reads (KEvent), plus the id and the packet's headers. */
+export interface NfTraceEvent extends KEvent {
   id: number;
-  /** The table's family (nfgenmsg). */
-  family: string;
   /** The packet's protocol family (NFTA_TRACE_NFPROTO), e.g. 'ip' for an IPv4 packet in an inet table. */
   nfproto?: string;
-  table: string;
-  chain: string;
-  type: 'rule' | 'policy' | 'return' | 'other';
-  handle?: number;
-  /** accept, drop, queue, continue, jump, goto, return, break, repeat, stolen, stop. */
-  verdict?: string;
-  /** Target chain of jump/goto. */
-  target?: string;
-  /** NF_QUEUE verdicts: the queue number. */
-  queue?: number;
-  policy?: string;
-  /** skb->mark; the kernel leaves the attribute out when it is 0. */
-  mark: number;
-  iif?: number;
-  oif?: number;
   /** From the network header, when the event carries it (the first event of each base chain). */
   saddr?: string;
   daddr?: string;

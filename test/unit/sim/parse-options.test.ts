@@ -95,7 +95,8 @@ test('local addresses and routes', () => {
 
 test('addresses: IPv6 forms round-trip, prefixes contain what they should', () => {
   assert.equal(formatAddr(parseAddr('2001:db8:0:0:1:0:0:1')!), '2001:db8::1:0:0:1');
-  assert.equal(formatAddr(parseAddr('::ffff:10.0.0.1')!), '::ffff:a00:1');
+  assert.equal(formatAddr(parseAddr('::ffff:10.0.0.1')!), '::ffff:10.0.0.1');
+  assert.equal(formatAddr(parseAddr('fe80::1%eth0')!), 'fe80::1');
   assert.equal(parseIPv6('1::2::3'), undefined);
   assert.ok(inPrefix(parseAddr('10.1.2.3')!, parsePrefix('10.0.0.0/255.0.0.0')!));
   assert.equal(parsePrefix('10.0.0.0/255.0.255.0'), undefined, 'non-contiguous masks are not prefixes');

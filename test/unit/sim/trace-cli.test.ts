@@ -70,7 +70,7 @@ test('trace --packets: one line per packet, bad lines reported with line and col
   assert.equal(r.code, 2);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 2);
-  assert.match(lines[0], /^2\ttcp\tdrop\t0x00008000\tip filter KUBE-FIREWALL rule 1/);
+  assert.match(lines[0], /^2\ttcp\tdrop\t0x00008000\tip filter KUBE-FIREWALL #1$/);
   assert.match(lines[1], /^4\ttcp\taccept\t0x00000000\t\(policies\)/);
   assert.match(r.stderr, new RegExp(`${f.replace(/[.]/g, '\\.')}:5:5: "127\\.0\\.0\\.1" needs a port`));
   const j = await cli(['trace', '--iptables-save', seedFile, '--packets', f, '--json']);
