@@ -43,8 +43,11 @@ function hasPorts(proto: number): boolean {
   return proto === 6 || proto === 17 || proto === 132 || proto === 136 || proto === 33;
 }
 
+/** The fields testMatch reads for an inline kind (a CompiledMatch, or a rule's copy of its first match). */
+export type InlineMatch = Pick<CompiledMatch, 'k' | 'inv' | 'a' | 'b' | 'c' | 'src' | 'name'> & { test?: CompiledMatch['test'] };
+
 /** Evaluates a compiled match: 0 no, 1 yes, 2 unknown. */
-export function testMatch(m: CompiledMatch, s: PacketState): Tri {
+export function testMatch(m: InlineMatch, s: PacketState): Tri {
   switch (m.k) {
     case K_PROTO:
       return (s.proto === m.a) !== m.inv ? YES : NO;
@@ -66,7 +69,7 @@ export function testMatch(m: CompiledMatch, s: PacketState): Tri {
     case K_IFNAME:
       return ((m.src ? s.iif : s.oif) === m.name) !== m.inv ? YES : NO;
     default:
-      return m.test(s);
+      return (m.test as CompiledMatch['test'])(s);
   }
 }
 

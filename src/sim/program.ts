@@ -15,7 +15,7 @@ import type { Action, BaseChain, Chain, Family, Hook, NamedSet, Rule, Ruleset, T
 import { isMatch } from '../ruleset/model.js';
 import { NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC } from '../ruleset/priorities.js';
 import { addrKey, inPrefix, isLoopback, parsePrefix, type Addr } from './addr.js';
-import { compileMatch, type CompiledMatch, type NodeView } from './matches.js';
+import { K_FN, compileMatch, type CompiledMatch, type NodeView } from './matches.js';
 import { parseNatTo, type NatTo } from './nat.js';
 import type { ExtraHook, LocalAddress, RouteSpec } from './options.js';
 
@@ -74,6 +74,15 @@ export interface CompiledRule {
   code: Instr[];
   ref: RuleRef;
   table: CompiledTable;
+  // The first match's inline fields (see CompiledMatch), when it has an inline kind (k !== K_FN): most
+  // rules fail their first match, and then only this object is read.
+  k: number;
+  inv: boolean;
+  a: number;
+  b: number;
+  c: number;
+  src: boolean;
+  name: string;
 }
 
 export interface DispatchIndex {
@@ -333,7 +342,20 @@ function compileTable(t: Table, node: NodeView): CompiledTable {
 
 function compileRule(r: Rule, index: number, chain: CompiledChain, sets: Map<string, NamedSet>, node: NodeView): CompiledRule {
   const code: Instr[] = r.exprs.map((e) => (isMatch(e) ? compileMatch(e, node, sets) : compileAction(e, chain.table)));
-  return { index, code, table: chain.table, ref: { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: index, text: r.text } };
+  const f = code[0]?.isMatch ? code[0] : undefined;
+  return {
+    index,
+    code,
+    table: chain.table,
+    ref: { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: index, text: r.text },
+    k: f ? f.k : K_FN,
+    inv: f ? f.inv : false,
+    a: f ? f.a : 0,
+    b: f ? f.b : 0,
+    c: f ? f.c : -1,
+    src: f ? f.src : false,
+    name: f ? f.name : '',
+  };
 }
 
 function pfsOf(f: Family): SimFamily[] {

@@ -3,7 +3,7 @@
 // choices; trace.ts replays the walk with every vector to show every outcome (see enumerate()).
 import type { Action, CtState, Hook } from '../ruleset/model.js';
 import { addrEquals, formatAddr, isLoopback, type Addr } from './addr.js';
-import { NO, UNKNOWN, YES, testMatch } from './matches.js';
+import { K_FN, NO, UNKNOWN, YES, testMatch } from './matches.js';
 import { netmapAddr } from './nat.js';
 import { answerFor, type QueueAnswers } from './options.js';
 import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
@@ -700,6 +700,12 @@ export class Runner {
     const code = rule.code;
     const n = code.length;
     let i = 0;
+    if (rule.k !== K_FN) {
+      // The first match, from the rule's own copy of it: most rules end here.
+      const t = testMatch(rule, st);
+      if (t === NO) return R_NOMATCH;
+      if (t === YES) i = 1;
+    }
     while (i < n) {
       const x = code[i];
       if (x.isMatch) {
