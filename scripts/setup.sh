@@ -1,8 +1,11 @@
 #!/bin/sh
 # Installs what nfqguard needs on a fresh Debian machine, then builds it. Idempotent and quick when
 # everything is already there. Called by `npm test`, `npm run lab` and the benchmarks.
-#   NFQGUARD_SKIP_APT=1   do not touch system packages
+#   sh scripts/setup.sh        what the commands need (npm run lab)
+#   sh scripts/setup.sh test   also what the tests need (chromium for the doctor's --html screenshot test)
+#   NFQGUARD_SKIP_APT=1        do not touch system packages
 set -e
+profile="${1:-run}"
 cd "$(dirname "$0")/.."
 
 need_pkgs=""
@@ -16,6 +19,10 @@ have conntrack || need_pkgs="$need_pkgs conntrack"
 have make || need_pkgs="$need_pkgs make"
 have g++ || need_pkgs="$need_pkgs g++"
 have python3 || need_pkgs="$need_pkgs python3"
+have setpriv || need_pkgs="$need_pkgs util-linux"
+if [ "$profile" = "test" ]; then
+  have chromium || have chromium-browser || need_pkgs="$need_pkgs chromium"
+fi
 
 if [ -n "$need_pkgs" ] && [ "${NFQGUARD_SKIP_APT:-0}" != "1" ]; then
   if [ "$(id -u)" = "0" ] && have apt-get; then

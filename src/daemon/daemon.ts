@@ -15,7 +15,7 @@ import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { createMetrics } from './metrics.js';
-import { interimPreflight, type MaskPreflight, type PreflightResult } from './preflight.js';
+import { doctorPreflight, type MaskPreflight, type PreflightResult } from './preflight.js';
 import type { WorkerInit, WorkerMessage, WorkerSnapshot } from './protocol.js';
 
 /** The daemon cannot run here (no root, busy queue, missing kernel support, mask conflict): exit 2, one line. */
@@ -118,7 +118,7 @@ export class Daemon {
   }
 
   private async checkMask(): Promise<void> {
-    const pf = this.opts.preflight ?? interimPreflight;
+    const pf = this.opts.preflight ?? doctorPreflight;
     const r = await pf.check({ markMask: this.c.mark.mask, ctMarkMask: this.c.mark.bypass_ctmark, name: this.c.name });
     this.preflightResult = r;
     for (const n of r.notes) this.log.info({ checker: r.checker }, n);

@@ -27,7 +27,7 @@ import {
 import { headerValue, parseHttpRequest, type HttpRequest } from '../packet/http.js';
 import { extractSni } from '../packet/tls.js';
 import { AhoCorasick, confirm } from './aho-corasick.js';
-import { cidrHas4, cidrHas6, parseCidr, type Cidr } from './cidr.js';
+import { cidrHas4, cidrHas6, parseCidr, type Cidr } from '../util/ip.js';
 import { RuleCompileError, type Action, type ContentSpec, type PortSpec, type RuleSpec, type TextSpec } from './rules.js';
 
 /** Netfilter hooks (enum nf_inet_hooks), as PacketView.hook reports them. */

@@ -6,7 +6,7 @@
 // iptables rules by the comment "nfqguard:NAME:HASH" and chains named NFQG-NAME-HOOK, nft by its own
 // table inet nfqguard_NAME.
 import { createHash } from 'node:crypto';
-import { parseCidr } from '../detect/cidr.js';
+import { parseCidr } from '../util/ip.js';
 
 export type Hook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
 export type Family = 4 | 6;

@@ -3,6 +3,8 @@
 // fields and allocates nothing, so the detection hot path stays allocation-free. Never throws: any
 // input, however short or hostile, yields a status code and fields that stay inside the buffer.
 
+import { ipv4Text, ipv6Text, wordsToGroups } from '../util/ip.js';
+
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
@@ -204,41 +206,14 @@ export class PacketHeaders {
   }
 
   srcAddress(): string {
-    return this.version === 4 ? ipv4ToString(this.src4) : this.version === 6 ? ipv6ToString(this.src6) : '';
+    return this.version === 4 ? ipv4Text(this.src4) : this.version === 6 ? ipv6Text(wordsToGroups(this.src6)) : '';
   }
 
   dstAddress(): string {
-    return this.version === 4 ? ipv4ToString(this.dst4) : this.version === 6 ? ipv6ToString(this.dst6) : '';
+    return this.version === 4 ? ipv4Text(this.dst4) : this.version === 6 ? ipv6Text(wordsToGroups(this.dst6)) : '';
   }
 }
 
-export function ipv4ToString(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
-}
-
-/** RFC 5952 text form: lowercase, longest run of zero groups (2+) compressed to "::". */
-export function ipv6ToString(w: ArrayLike<number>): string {
-  const g: number[] = [];
-  for (let i = 0; i < 4; i++) g.push((w[i] >>> 16) & 0xffff, w[i] & 0xffff);
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(g);
-  return `${hex(g.slice(0, bestAt))}::${hex(g.slice(bestAt + bestLen))}`;
-}
 
 export function protocolName(p: number): string {
   switch (p) {

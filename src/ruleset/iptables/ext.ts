@@ -13,6 +13,8 @@ export interface ExtOption {
   /** 1-based columns of the option token and of each argument. */
   col: number;
   argCols: number[];
+  /** Arguments exactly as written (quotes included); filled only for extensions marked `verbatim`. */
+  argRaw?: string[];
 }
 
 export interface ExtContext {
@@ -31,6 +33,8 @@ export interface Extension<D = unknown> {
   options: Record<string, number>;
   /** Other spellings of options -> canonical name (e.g. 'source-port' -> 'sport'). */
   optionAliases?: Record<string, string>;
+  /** Save prints the options as written (see verbatim.ts): the parser then keeps each argument's raw text. */
+  verbatim?: boolean;
   /** Families the module exists for (default both). */
   families?: Array<'ip' | 'ip6'>;
   /** Parses the collected options; reports problems and returns undefined when the module is unusable. */
@@ -68,14 +72,17 @@ export function bad(ctx: ExtContext, o: ExtOption, code: ProblemCode, message: s
 
 /** Reports options given more than once (the module is then unusable, as iptables refuses it). */
 export function noDuplicates(opts: ExtOption[], ctx: ExtContext, allowed: string[] = []): boolean {
-  const seen = new Set<string>();
   let ok = true;
-  for (const o of opts) {
-    if (seen.has(o.name) && !allowed.includes(o.name)) {
-      ctx.problems.error('DUPLICATE_OPTION', `--${o.name} given twice`, ctx.line, o.col, `--${o.name}`);
-      ok = false;
+  // Modules take a handful of options: a quadratic scan beats building a Set for every rule.
+  for (let i = 1; i < opts.length; i++) {
+    const name = opts[i].name;
+    for (let j = 0; j < i; j++) {
+      if (opts[j].name === name && !allowed.includes(name)) {
+        ctx.problems.error('DUPLICATE_OPTION', `--${name} given twice`, ctx.line, opts[i].col, `--${name}`);
+        ok = false;
+        break;
+      }
     }
-    seen.add(o.name);
   }
   return ok;
 }

@@ -6,6 +6,9 @@ import { saveString } from './lexer.js';
 import { hex, markMaskText, portRangeText, protoName } from './values.js';
 import { tcpFlagsText } from './matches/tcp.js';
 import { statesText, parseStates } from './matches/conntrack.js';
+import { MATCHES } from './registry.js';
+
+const TARGET_NAME = /^-j [A-Za-z0-9_-]+( |$)/;
 
 const inv = (m: { invert?: boolean }): string => (m.invert ? ' !' : '');
 
@@ -53,6 +56,9 @@ function matchText(m: Match, family: 'ip' | 'ip6', proto: number | undefined): s
     case 'set':
       return ` -m set${inv(m)} --match-set ${m.name} ${m.dirs.join(',')}`;
     case 'other':
+      // Kept from iptables text: the module's own options, printed again under its name.
+      if (m.module === 'fragment') return `${inv(m)} -f`;
+      if (MATCHES.has(m.module) && m.text !== '' && !m.text.startsWith('xt ')) return ` -m ${m.module}${inv(m)} ${m.text}`;
       return undefined;
   }
 }
@@ -92,6 +98,12 @@ function actionText(a: Action, family: 'ip' | 'ip6'): string | undefined {
       return ` -j ${a.kind.toUpperCase()}${a.to ? ` --to-ports ${a.to}` : ''}${(a.flags ?? []).map((f) => ` --${f}`).join('')}`;
     case 'notrack':
       return ' -j CT --notrack';
+    case 'tproxy':
+      if (a.port === undefined) return undefined;
+      return ` -j TPROXY --on-port ${a.port} --on-ip ${a.addr ?? (family === 'ip6' ? '::' : '0.0.0.0')} --tproxy-mark ${hex(a.mark?.value ?? 0)}/${hex(a.mark?.mask ?? 0)}`;
+    case 'other':
+      // A target kept from iptables text carries its own `-j NAME ...`.
+      return a.text.startsWith('-j ') && TARGET_NAME.test(a.text) ? ` ${a.text}` : undefined;
     default:
       return undefined;
   }

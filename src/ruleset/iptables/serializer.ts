@@ -3,7 +3,8 @@
 // matches in rule order, then the target. Rules parsed from iptables text are printed from their parsed
 // syntax (each extension's save); other rules (nft, generated models) from their semantics when possible.
 import type { Chain, Rule, Ruleset, Table } from '../model.js';
-import { isIptSyntax, type IptRuleSyntax } from './syntax.js';
+import type { IptRuleSyntax } from './syntax.js';
+import { ruleSyntax } from './parser.js';
 import { MATCHES, TARGETS } from './registry.js';
 import { exprsBody } from './from-exprs.js';
 
@@ -47,7 +48,7 @@ function chainLine(ch: Chain): string {
 
 /** One `-A CHAIN ...` line (with a `[p:b] ` prefix when the rule has counters and they are wanted). */
 export function ruleLine(chain: string, rule: Rule, family: 'ip' | 'ip6', opts: SerializeOptions = {}): string {
-  const syn = isIptSyntax(rule.syntax) ? rule.syntax : undefined;
+  const syn = ruleSyntax(rule);
   const withCounters = rule.counters !== undefined && opts.counters !== false;
   const prefix = withCounters && !syn?.inlineCounters ? `[${rule.counters!.packets}:${rule.counters!.bytes}] ` : '';
   const body = syn ? ruleBody(syn, family, withCounters && syn.inlineCounters ? rule : undefined) : exprsBody(rule, family);

@@ -1,3 +1,4 @@
+import { ipv4Text, ipv6Text, parseIpv4, parseIpv6 } from '../../util/ip.js';
 // Value syntax shared by iptables extensions: numbers as strtoul(..., 0) reads them, value/mask pairs,
 // IPv4/IPv6 addresses with masks printed as inet_ntop does, ports and service names, protocol names.
 
@@ -32,24 +33,11 @@ export function markMaskText(value: number, mask: number): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Addresses
+// Addresses (parsing and printing shared with the rest of the project)
 
-export function parseIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^[0-9]{1,3}$/.test(p)) return undefined;
-    const b = Number(p);
-    if (b > 255) return undefined;
-    n = n * 256 + b;
-  }
-  return n;
-}
+export { parseIpv4, ipv4Text, parseIpv6, ipv6Text };
 
-export function ipv4Text(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
+
 
 function prefixMask4(len: number): number {
   return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
@@ -61,79 +49,7 @@ function maskLen4(mask: number): number {
   return -1;
 }
 
-/** IPv6 as eight 16-bit groups; undefined if not valid (accepts an embedded dotted quad). */
-export function parseIpv6(text: string): number[] | undefined {
-  if (text.length < 2 || !/^[0-9a-fA-F:.]+$/.test(text)) return undefined;
-  let tail4: number[] = [];
-  let s = text;
-  if (s.indexOf('.') >= 0) {
-    const lastColon = s.lastIndexOf(':');
-    const v4 = parseIpv4(s.slice(lastColon + 1));
-    if (v4 === undefined || lastColon < 1) return undefined;
-    tail4 = [v4 >>> 16, v4 & 0xffff];
-    s = s.slice(0, lastColon + 1);
-    if (!s.endsWith('::')) s = s.slice(0, -1);
-  }
-  const dbl = s.indexOf('::');
-  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return undefined;
-  const parseGroups = (g: string): number[] | undefined => {
-    if (g === '') return [];
-    const out: number[] = [];
-    for (const x of g.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(x)) return undefined;
-      out.push(parseInt(x, 16));
-    }
-    return out;
-  };
-  const want = 8 - tail4.length;
-  let groups: number[];
-  if (dbl >= 0) {
-    const head = parseGroups(s.slice(0, dbl));
-    const tail = parseGroups(s.slice(dbl + 2));
-    if (!head || !tail || head.length + tail.length > want - 1) return undefined;
-    groups = [...head, ...new Array<number>(want - head.length - tail.length).fill(0), ...tail];
-  } else {
-    const all = parseGroups(s);
-    if (!all || all.length !== want) return undefined;
-    groups = all;
-  }
-  return [...groups, ...tail4];
-}
 
-/** inet_ntop(AF_INET6) as glibc writes it: longest zero run (>= 2 groups) as ::, v4-mapped/compat dotted. */
-export function ipv6Text(g: number[]): string {
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) bestStart = -1;
-  if (bestStart === 0 && (bestLen === 6 || (bestLen === 5 && g[5] === 0xffff))) {
-    const v4 = ipv4Text(((g[6] << 16) | g[7]) >>> 0);
-    return (bestLen === 5 ? '::ffff:' : '::') + v4;
-  }
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      out += '::';
-      i += bestLen - 1;
-      continue;
-    }
-    if (out !== '' && !out.endsWith(':')) out += ':';
-    out += g[i].toString(16);
-  }
-  return out;
-}
 
 function prefixGroups6(len: number): number[] {
   const g: number[] = [];
@@ -187,6 +103,10 @@ export function parseAddrMask(text: string, family?: 'ip' | 'ip6'): ParsedAddr |
     }
     const net = (v4 & mask) >>> 0;
     const len = maskLen4(mask);
+    // Already canonical (iptables-save's own form: no host bits, /len, no leading zeros): keep the text.
+    if (m !== undefined && len >= 0 && net === v4 && (m.length === 1 || m.charCodeAt(0) !== 48) && /^[0-9]{1,2}$/.test(m) && !/(^|\.)0\d/.test(a)) {
+      return { family: 'ip', addr: a, prefix: len, cidr: text, any: net === 0 && mask === 0 };
+    }
     const addr = ipv4Text(net);
     const maskText = len < 0 ? ipv4Text(mask) : undefined;
     return { family: 'ip', addr, prefix: len, maskText, cidr: `${addr}/${len < 0 ? maskText : len}`, any: net === 0 && mask === 0 };
@@ -246,6 +166,13 @@ export function parseProto(text: string): number | undefined {
   const n = parseUint(text, 255);
   if (n !== undefined) return n;
   return PROTO_BY_NAME.get(text.toLowerCase());
+}
+
+/** How iptables-save prints a protocol given by name: its own table's spelling for aliases. */
+export function canonicalProtoName(name: string, n: number, family: 'ip' | 'ip6'): string {
+  if (name === 'icmpv6') return 'ipv6-icmp';
+  if (name === 'mh' || name === 'ipv6-mh') return protoName(n, family);
+  return name;
 }
 
 /** The name iptables-save prints for a protocol number (iptables 1.8.9: its table, then getprotobynumber). */

@@ -64,7 +64,7 @@ async function assertNoRules(ns: Netns): Promise<void> {
 kernelTest('every rule kind detects and acts; marks touch only owned bits and KUBE-FIREWALL keeps working', 'drun', async (ns) => {
   await ns.execOk('ip', ['addr', 'add', '10.99.0.1/32', 'dev', 'lo']);
   // KUBE-MARK-MASQ-style mark on 9002, KUBE-MARK-DROP-style mark on payloads with DROPME to 9003, and
-  // kube-proxy's KUBE-FIREWALL. An nft observer counts packets to 9002 whose mark is exactly
+  // kube-proxy's KUBE-FIREWALL. An nft observer (added once the daemon runs) counts packets to 9002 whose mark is exactly
   // 0x4000 | 0x00100000 after the verdict.
   await ns.iptablesRestore(
     [
@@ -80,11 +80,13 @@ kernelTest('every rule kind detects and acts; marks touch only owned bits and KU
       '',
     ].join('\n'),
   );
-  await ns.nft('table inet obs {\n chain in { type filter hook input priority 10; tcp dport 9002 meta mark 0x00104000 counter; }\n}\n');
   await echoServer(ns, [9001, 9002, 9003, 9004, 9005, 9009, 9053]);
   const [blockedHello, fineHello] = await Promise.all([clientHello('x.blocked.test'), clientHello('fine.test')]);
   await withConfig(200, async (cfg) => {
     const d = await DaemonProc.start(ns, cfg);
+    // The observer reads the owned bits, so the doctor's start-up check would rightly call it a
+    // conflict: it goes in after the daemon started.
+    await ns.nft('table inet obs {\n chain in { type filter hook input priority 10; tcp dport 9002 meta mark 0x00104000 counter; }\n}\n');
     try {
       const http = (host: string): string => `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
       const [plain, evil, hostBad, hostOk, sniBad, sniOk, dnsBad, dnsOk, syn, cidr, logged, marked, markedDrop, bypass, plain6, evil6, dns6] = await Promise.all([

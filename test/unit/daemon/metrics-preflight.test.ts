@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMetrics } from '../../../src/daemon/metrics.js';
-import { conflictsIn, markUsage } from '../../../src/daemon/preflight.js';
+import { maskConflicts } from '../../../src/daemon/preflight.js';
+import { parseIptablesSave } from '../../../src/ruleset/index.js';
 import { Inspector } from '../../../src/daemon/inspector.js';
 import { PacketView, encodePacketMessage } from '../../../src/nfqueue/packet.js';
 import { MessageWriter } from '../../../src/netlink/writer.js';
@@ -69,27 +70,30 @@ test('inspector: decisions, rate-limited events, and metrics rendered from its s
   assert.match(text, /^nfqguard_verdict_latency_seconds_bucket\{worker="0",queue="5",le="\+Inf"\} 5$/m);
 });
 
-test('interim preflight: mark bits used by rules, and conflicts with the owned mask', () => {
+test('mask preflight: the doctor finds kubelet\'s drop bit and names a free mask; our own rules never count', () => {
   const save = [
     '*mangle',
-    '-A PREROUTING -j MARK --set-xmark 0x8000/0x8000',
-    '-A PREROUTING -m comment --comment "nfqguard:default:abc" -m connmark --mark 0x1000000/0x1000000 -j RETURN',
-    '-A OUTPUT -j CONNMARK --set-xmark 0x1000000/0x3000000',
+    ':PREROUTING ACCEPT [0:0]',
+    '-A PREROUTING -m comment --comment "nfqguard:default:abc" -m mark --mark 0x100000/0x100000 -j RETURN',
+    'COMMIT',
     '*filter',
-    '-A KUBE-FIREWALL -m mark --mark 0x8000/0x8000 -j DROP',
+    ':INPUT ACCEPT [0:0]',
+    ':KUBE-FIREWALL - [0:0]',
+    '-A INPUT -j KUBE-FIREWALL',
+    '-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP',
+    'COMMIT',
+    '',
   ].join('\n');
-  assert.deepEqual(
-    markUsage(save, 'default').map((u) => [u.kind, u.bits, u.table]),
-    [
-      ['mark', 0x8000, 'mangle'],
-      ['ctmark', 0x3000000, 'mangle'],
-      ['mark', 0x8000, 'filter'],
-    ],
-  );
-  assert.equal(conflictsIn(save, { markMask: 0x00f00000, ctMarkMask: 0, name: 'default' }, 'x').length, 0);
-  const c = conflictsIn(save, { markMask: 0x0000c000, ctMarkMask: 0x01000000, name: 'default' }, 'iptables-save');
-  assert.equal(c.length, 3);
-  assert.match(c[0].explanation, /KUBE-FIREWALL/);
+  const rs = parseIptablesSave(save, { source: 'node.rules' });
+  const ok = maskConflicts(rs, { markMask: 0x00f00000, ctMarkMask: 0, name: 'default' });
+  assert.deepEqual(ok.conflicts, []);
+  const bad = maskConflicts(rs, { markMask: 0x0000c000, ctMarkMask: 0, name: 'default' });
+  assert.ok(bad.conflicts.length >= 1);
+  const drop = bad.conflicts.find((c) => c.bits & 0x8000);
+  assert.ok(drop, 'bit 0x8000 is a conflict');
+  assert.match(drop.explanation, /KUBE-FIREWALL/);
+  assert.match(drop.where, /node\.rules:\d+/);
+  assert.match(bad.notes.join(' '), /free mask of the same width on this node: 0x[0-9a-f]{8}/);
 });
 
 test('logs: JSON lines by default, "time level msg key=value" in text format', async () => {

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { PARSE_BAD_VERSION, PARSE_OK, PARSE_TRUNCATED_L3, PARSE_TRUNCATED_L4, PacketHeaders, TCP_ACK, TCP_SYN, ipv6ToString } from '../../../src/packet/headers.js';
+import { PARSE_BAD_VERSION, PARSE_OK, PARSE_TRUNCATED_L3, PARSE_TRUNCATED_L4, PacketHeaders, TCP_ACK, TCP_SYN } from '../../../src/packet/headers.js';
+import { ipv6Text, wordsToGroups } from '../../../src/util/ip.js';
+
+const ipv6ToString = (w: number[]): string => ipv6Text(wordsToGroups(w));
 import { ipv4Packet, ipv6Packet } from '../../helpers/packets.js';
 
 test('IPv4 TCP: addresses, ports, flags and payload bounds', () => {
@@ -47,7 +50,7 @@ test('IPv6 TCP through hop-by-hop and destination-options headers', () => {
   assert.equal(h.payloadLength, 1);
 });
 
-test('ipv6ToString compresses the longest zero run (RFC 5952)', () => {
+test('IPv6 text compresses the longest zero run (RFC 5952, as inet_ntop does)', () => {
   assert.equal(ipv6ToString([0, 0, 0, 1]), '::1');
   assert.equal(ipv6ToString([0x20010db8, 0, 1, 0]), '2001:db8::1:0:0');
   assert.equal(ipv6ToString([0x20010db8, 0x00010001, 0x00010001, 0x00010001]), '2001:db8:1:1:1:1:1:1');

@@ -198,7 +198,7 @@ test('every iptables-save capture under test/fixtures round-trips byte for byte 
   let n = 0;
   for (const file of allFixtureFiles()) {
     const text = readFixture(file);
-    if (!isIptablesSaveCapture(text)) continue;
+    if (!isIptablesSaveCapture(text, file)) continue;
     n++;
     const r = parseIptablesSave(text, { source: file });
     const errors = r.problems.filter((p) => p.severity === 'error');

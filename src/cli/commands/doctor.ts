@@ -1,0 +1,108 @@
+// `nfqguard doctor`: who owns each bit of the packet mark and of the connection mark on this node,
+// what conflicts, and which bits are safe for an inspector. Reads rulesets (files or the live node),
+// runs the analysis of src/marks, and renders it as text, JSON or a self-contained HTML page.
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { analyze, DEFAULT_NEED } from '../../marks/index.js';
+import type { Problem, Ruleset } from '../../ruleset/model.js';
+import { EXIT_FINDINGS, EXIT_OK, UsageError, writeJson, type Io } from '../io.js';
+import { parseIntIn, parseU32, type CommandContext } from '../program.js';
+import { renderDoctorHtml } from '../render/doctor-html.js';
+import { doctorJson, renderDoctorText } from '../render/doctor.js';
+import { loadRulesetInputs, type RulesetInput } from './ruleset-inputs.js';
+
+interface DoctorOptions {
+  live?: boolean;
+  iptablesSave?: string[];
+  ip6tablesSave?: string[];
+  nftJson?: string[];
+  ipRules?: string[];
+  ip6Rules?: string[];
+  mask?: number;
+  need: number;
+  json?: boolean;
+  html?: string;
+  color?: boolean;
+  netns?: string;
+}
+
+export function registerDoctor(program: Command, ctx: CommandContext): Command {
+  return program
+    .command('doctor')
+    .summary('who owns each mark bit on this node, what conflicts, and which bits are safe to use')
+    .description(
+      "Reads the node's rulesets and policy-routing rules and tells, for each of the 32 bits of the packet mark and " +
+        'of the connection mark, which component owns it (kubelet, kube-proxy, Calico, Cilium, Tailscale, wg-quick...), ' +
+        'who writes and who reads it, and what depends on it (drop, accept, masquerade, routing table, TPROXY). Then ' +
+        'the conflicts, each with its consequence in words and the rules (file:line) that prove it, and a free mask ' +
+        'for an inspector. With --mask, also what the planned inspector mask would break. ' +
+        'Exit 0: no conflict; 1: conflicts; 2: usage or input error.',
+    )
+    .option('--live', 'read this node: iptables-save, ip6tables-save, nft -j list ruleset, ip rule, ip -6 rule')
+    .option('--iptables-save <file...>', 'iptables-save output (- for stdin)')
+    .option('--ip6tables-save <file...>', 'ip6tables-save output')
+    .option('--nft-json <file...>', 'nft -j list ruleset output')
+    .option('--netns <name>', 'with --live: read this network namespace (ip netns name) instead of the host')
+    .option('--ip-rules <file...>', '`ip rule` output')
+    .option('--ip6-rules <file...>', '`ip -6 rule` output')
+    .option('--mask <m>', 'the planned inspector mask to check, e.g. 0x0f000000', parseU32('--mask'))
+    .option('--need <n>', 'width of the suggested free mask in bits', parseIntIn('--need', 1, 32), DEFAULT_NEED)
+    .option('--json', 'print {"owners","bits","conflicts","free","suggestedMask",...} (masks as 0x%08x)')
+    .option('--html <file>', 'also write a self-contained HTML page with the bit maps, owners, conflicts and evidence')
+    .option('--color', 'colour the bit map with ANSI colours even when stdout is not a terminal')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ sudo nfqguard doctor --live
+  $ nfqguard doctor --iptables-save node.rules --ip-rules node.iprule --mask 0x00008000
+  $ nfqguard doctor --iptables-save node.rules --need 8 --json | jq .suggestedMask
+  $ nfqguard doctor --nft-json ruleset.json --html doctor.html`,
+    )
+    .action(async (opts: DoctorOptions) => {
+      if (opts.mask === 0) throw new UsageError('--mask must have at least one bit set', 'e.g. --mask 0x0f000000');
+      const inputs: RulesetInput[] = [
+        ...(opts.iptablesSave ?? []).map((f) => ({ kind: 'iptables-save' as const, file: f })),
+        ...(opts.ip6tablesSave ?? []).map((f) => ({ kind: 'iptables-save' as const, file: f, family: 'ip6' as const })),
+        ...(opts.nftJson ?? []).map((f) => ({ kind: 'nft-json' as const, file: f })),
+        ...(opts.ipRules ?? []).map((f) => ({ kind: 'ip-rules' as const, file: f, family: 'ip' as const })),
+        ...(opts.ip6Rules ?? []).map((f) => ({ kind: 'ip-rules' as const, file: f, family: 'ip6' as const })),
+      ];
+      if (opts.live && inputs.length) throw new UsageError('--live reads the node itself; give either --live or files, not both');
+      if (opts.netns && !opts.live) throw new UsageError('--netns goes with --live', 'e.g. nfqguard doctor --live --netns NAME');
+      if (!opts.live && !inputs.length) throw new UsageError('nothing to read', 'give --live, or files: --iptables-save FILE, --nft-json FILE, --ip-rules FILE');
+      const { ruleset, sources, warnings } = await loadRulesetInputs(ctx.io, opts.live ? { live: true, netns: opts.netns } : inputs);
+      for (const w of warnings) ctx.io.stderr(`nfqguard doctor: ${w}\n`);
+      await runDoctor(ctx, ruleset, sources, opts);
+    });
+}
+
+async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[], opts: DoctorOptions): Promise<void> {
+  const report = analyze(ruleset, { mask: opts.mask, need: opts.need });
+  const problems: Problem[] = ruleset.problems;
+  if (opts.html) {
+    const path = resolve(ctx.io.cwd, opts.html);
+    try {
+      await writeFile(path, renderDoctorHtml(report, problems, sources));
+    } catch (e) {
+      throw new UsageError(`cannot write ${opts.html}: ${(e as Error).message}`);
+    }
+  }
+  if (opts.json) writeJson(ctx.io, doctorJson(report, problems));
+  else ctx.io.stdout(renderDoctorText(report, problems, { color: useColour(ctx.io, opts.color), sources }));
+  if (problems.length && opts.json) {
+    // The JSON has them all; stderr gets a count and the errors first.
+    const errors = problems.filter((p) => p.severity === 'error');
+    ctx.io.stderr(`nfqguard doctor: ${problems.length} input problem${problems.length === 1 ? '' : 's'} (${errors.length} error${errors.length === 1 ? '' : 's'}), listed under "problems"; the analysis used what was understood\n`);
+    for (const p of [...errors, ...problems.filter((x) => x.severity !== 'error')].slice(0, 3)) ctx.io.stderr(`  ${p.source}:${p.line}:${p.column}: ${p.severity} ${p.code}: ${p.message}\n`);
+  }
+  ctx.exit(report.conflicts.length ? EXIT_FINDINGS : EXIT_OK);
+}
+
+/** ANSI colour with --color, or on a terminal (the real process's environment) unless NO_COLOR is set. */
+function useColour(io: Io, flag: boolean | undefined): boolean {
+  if (flag) return true;
+  if (io.env.NO_COLOR !== undefined) return false;
+  return io.env === process.env && process.stdout.isTTY === true;
+}

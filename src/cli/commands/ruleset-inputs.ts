@@ -1,0 +1,34 @@
+// Reading the rulesets the doctor analyses: files (iptables-save, nft JSON, ip rule output; `-` is
+// stdin) or the live node, through the parsers of src/ruleset. Unreadable files are usage errors
+// (exit 2); problems inside a file are kept in ruleset.problems and the analysis goes on.
+import { resolve } from 'node:path';
+import { mergeRulesets, parseIpRules, parseIptablesSave, parseNftJson, type Ruleset } from '../../ruleset/index.js';
+import { readInput, readLiveRuleset } from '../../ruleset/live.js';
+import { UsageError, type Io } from '../io.js';
+
+export type RulesetInput =
+  | { kind: 'iptables-save'; file: string; family?: 'ip' | 'ip6' }
+  | { kind: 'nft-json'; file: string }
+  | { kind: 'ip-rules'; file: string; family: 'ip' | 'ip6' };
+
+export async function loadRulesetInputs(io: Io, inputs: RulesetInput[] | { live: true; netns?: string }): Promise<{ ruleset: Ruleset; sources: string[]; warnings: string[] }> {
+  if (!Array.isArray(inputs)) {
+    if (process.getuid?.() !== 0) throw new UsageError('--live reads iptables, nft and ip rule, which needs root', 'run it as root: sudo nfqguard doctor --live');
+    const live = await readLiveRuleset({ signal: io.signal, netns: inputs.netns });
+    return { ruleset: live.ruleset, sources: [inputs.netns ? `live (netns ${inputs.netns})` : 'live'], warnings: live.warnings };
+  }
+  const parts: Ruleset[] = [];
+  for (const input of inputs) {
+    let text: string;
+    try {
+      text = await readInput(input.file === '-' ? '-' : resolve(io.cwd, input.file), io.readStdin);
+    } catch (e) {
+      throw new UsageError(`cannot read ${input.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path; `-` reads standard input');
+    }
+    const source = input.file === '-' ? '<stdin>' : input.file;
+    if (input.kind === 'iptables-save') parts.push(parseIptablesSave(text, { source, family: input.family }));
+    else if (input.kind === 'nft-json') parts.push(parseNftJson(text, { source }));
+    else parts.push(parseIpRules(text, { source, family: input.family }));
+  }
+  return { ruleset: mergeRulesets(...parts), sources: inputs.map((i) => i.file), warnings: [] };
+}

@@ -1,0 +1,200 @@
+// One pass over the ruleset: attribute every rule to a catalog entry (or to "unattributed" by chain),
+// and collect the mark facts: readers (matches, ip rule fwmarks), writers (mark/ctmark statements,
+// CONNMARK save/restore, TPROXY marks) and NFQUEUE sites.
+import type { Ruleset } from '../ruleset/model.js';
+import { Attributor } from './attribute.js';
+import { ALL } from './bits.js';
+import { reach, ruleEffect, tableLabel } from './graph.js';
+import type { ComponentEntry, Effect, QueueSite, Reader, RuleRef, UnattributedChain, Writer } from './types.js';
+
+export const UNATTRIBUTED = 'unattributed:';
+
+export interface Facts {
+  readers: Reader[];
+  writers: Writer[];
+  queues: QueueSite[];
+  /** Rules attributed per owner id (all rules, mark-related or not). */
+  ruleCounts: Map<string, number>;
+  /** One identifying rule per owner, for owners whose rules touch no mark. */
+  firstRule: Map<string, RuleRef>;
+  unattributed: UnattributedChain[];
+  stats: { tables: number; chains: number; rules: number; ipRules: number; markRules: number };
+}
+
+/** `--tproxy-mark value[/mask]` in an opaque TPROXY target's text (the mask defaults to all 32 bits). */
+export function tproxyMark(text: string): { value: number; mask: number } | undefined {
+  const m = /--tproxy-mark\s+(0x[0-9a-fA-F]+|\d+)(?:\/(0x[0-9a-fA-F]+|\d+))?/.exec(text);
+  if (!m) return undefined;
+  const value = Number(m[1]) >>> 0;
+  const mask = m[2] === undefined ? ALL : Number(m[2]) >>> 0;
+  return { value: value & mask, mask };
+}
+
+/**
+ * 1: reads or writes a mark; 2: has an NFQUEUE action (also 1). Jump/goto targets go to `jumps` (chain
+ * indices, via `index`). The one scan of each rule's expressions: on 100,000 rules each scan costs.
+ */
+function scanRule(exprs: import('../ruleset/model.js').Expr[], index: Map<string, number>, jumps: number[]): number {
+  let f = 0;
+  for (const e of exprs) {
+    if (e.type === 'match') {
+      if (e.key === 'mark' || e.key === 'ctmark') f |= 1;
+    } else if (e.kind === 'jump' || e.kind === 'goto') {
+      const j = index.get(e.chain);
+      if (j !== undefined && !jumps.includes(j)) jumps.push(j);
+    } else if (e.kind === 'queue') f |= 3;
+    else if (e.kind === 'mark' || e.kind === 'ctmark' || e.kind === 'connmark-save' || e.kind === 'connmark-restore' || (e.kind === 'tproxy' && e.mark)) f |= 1;
+    else if (e.kind === 'other' && e.name === 'TPROXY' && e.text.includes('--tproxy-mark')) f |= 1;
+  }
+  return f;
+}
+
+export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): Facts {
+  const attr = new Attributor(catalog);
+  const readers: Reader[] = [];
+  const writers: Writer[] = [];
+  const queues: QueueSite[] = [];
+  const ruleCounts = new Map<string, number>();
+  const firstRule = new Map<string, RuleRef>();
+  const unattributed: UnattributedChain[] = [];
+  const stats = { tables: rs.tables.length, chains: 0, rules: 0, ipRules: rs.ipRules.length, markRules: 0 };
+
+  for (const r of rs.ipRules) {
+    const owner = attr.ipRuleOwner(r) ?? (r.fwmark ? `${UNATTRIBUTED}ip rule/pref ${r.priority}` : null);
+    if (owner === null) continue;
+    ruleCounts.set(owner, (ruleCounts.get(owner) ?? 0) + 1);
+    const ref: RuleRef = { source: r.pos.source, line: r.pos.line, table: r.family === 'ip6' ? 'ip -6 rule' : 'ip rule', chain: `pref ${r.priority}`, text: r.text, family: r.family };
+    if (!firstRule.has(owner)) firstRule.set(owner, ref);
+    if (!r.fwmark) continue;
+    stats.markRules++;
+    const target = r.action === 'lookup' ? r.table ?? 'main' : r.action;
+    const entry = { family: r.family, label: 'routing decision', hook: 'routing', priority: 0 };
+    readers.push({ space: 'mark', value: r.fwmark.value >>> 0, mask: r.fwmark.mask >>> 0, invert: r.invert, effect: { kind: 'routing', target }, owner, ref, entries: [entry] });
+  }
+  // A rule no entry claims that sets exactly the mark an attributed routing rule looks for belongs to
+  // that rule's owner (kube-router's IPVS/DSR fwmarks are written without a comment).
+  const fwmarkOwner = new Map<number, string>();
+  for (const r of readers) if (r.effect.kind === 'routing' && !r.owner.startsWith(UNATTRIBUTED)) fwmarkOwner.set(r.value, r.owner);
+
+  for (const table of rs.tables) {
+    const index = new Map<string, number>();
+    table.chains.forEach((c, i) => index.set(c.name, i));
+    const targets: number[][] = [];
+    const flags: Uint8Array[] = [];
+    for (const chain of table.chains) {
+      const jumps: number[] = [];
+      const f = new Uint8Array(chain.rules.length);
+      for (let i = 0; i < chain.rules.length; i++) f[i] = scanRule(chain.rules[i].exprs, index, jumps);
+      targets.push(jumps);
+      flags.push(f);
+    }
+    const entries = reach(table, targets);
+    const tlabel = tableLabel(table);
+    for (let ci = 0; ci < table.chains.length; ci++) {
+      const chain = table.chains[ci];
+      stats.chains++;
+      const chainOwner = attr.chainOwner(table, chain);
+      const variants = attr.chainVariants(chain);
+      const chainEntriesList = entries[ci];
+      const chainFlags = flags[ci];
+      let un: UnattributedChain | undefined;
+      const rules = chain.rules;
+      for (let i = 0; i < rules.length; i++) {
+        const rule = rules[i];
+        stats.rules++;
+        const rf = chainFlags[i];
+        const markRelevant = rf !== 0;
+        let owner = attr.ruleOwner(chain, rule, chainOwner, variants, markRelevant, (rf & 2) !== 0);
+        if (owner === null && markRelevant && fwmarkOwner.size) owner = ownerByFwmark(rule.exprs, fwmarkOwner);
+        if (owner === null) {
+          if (!un) {
+            un = { table: tlabel, chain: chain.name, family: table.family, rules: 0, markRules: 0 };
+            unattributed.push(un);
+          }
+          un.rules++;
+          if (markRelevant) un.markRules++;
+          if (!markRelevant) continue;
+          owner = `${UNATTRIBUTED}${tlabel}/${chain.name}`;
+        }
+        ruleCounts.set(owner, (ruleCounts.get(owner) ?? 0) + 1);
+        if (!markRelevant) {
+          if (!firstRule.has(owner)) firstRule.set(owner, refOf(rule, tlabel, chain.name, table.family));
+          continue;
+        }
+        stats.markRules++;
+        const ref = refOf(rule, tlabel, chain.name, table.family);
+        if (!firstRule.has(owner)) firstRule.set(owner, ref);
+        let effect: Effect | undefined;
+        for (const e of rule.exprs) {
+          if (e.type === 'match') {
+            if (e.key !== 'mark' && e.key !== 'ctmark') continue;
+            effect ??= ruleEffect(rule);
+            const reader: Reader = { space: e.key, value: e.value >>> 0, mask: e.mask >>> 0, invert: !!e.invert, effect, owner, ref, entries: chainEntriesList };
+            if (effect.kind === 'return' || effect.kind === 'accept' || effect.kind === 'jump' || effect.kind === 'goto') {
+              reader.fallthrough = rules.slice(i + 1, i + 4).map(ruleEffect);
+            }
+            readers.push(reader);
+            continue;
+          }
+          switch (e.kind) {
+            case 'mark':
+            case 'ctmark': {
+              const and = e.and >>> 0;
+              const xor = e.xor >>> 0;
+              writers.push({ space: e.kind, kind: 'set', touches: (~and | xor) >>> 0, sets: xor, clears: (~and & ~xor) >>> 0, full: and === 0, owner, ref, entries: chainEntriesList });
+              break;
+            }
+            case 'connmark-restore': {
+              const touches = (e.nfmask | e.ctmask) >>> 0;
+              const full = touches === ALL;
+              writers.push({ space: 'mark', kind: 'restore', touches, sets: full ? 0 : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
+              break;
+            }
+            case 'connmark-save': {
+              const touches = (e.nfmask | e.ctmask) >>> 0;
+              const full = touches === ALL;
+              writers.push({ space: 'ctmark', kind: 'save', touches, sets: full ? 0 : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
+              break;
+            }
+            case 'tproxy':
+              if (e.mark) {
+                const touches = (e.mark.mask | e.mark.value) >>> 0;
+                writers.push({ space: 'mark', kind: 'tproxy', touches, sets: e.mark.value >>> 0, clears: (e.mark.mask & ~e.mark.value) >>> 0, full: e.mark.mask >>> 0 === ALL, owner, ref, entries: chainEntriesList });
+              }
+              break;
+            case 'other': {
+              // The iptables parser keeps TPROXY as an opaque target; its --tproxy-mark is still a write.
+              const t = e.name === 'TPROXY' ? tproxyMark(e.text) : undefined;
+              if (t) {
+                const touches = (t.mask | t.value) >>> 0;
+                writers.push({ space: 'mark', kind: 'tproxy', touches, sets: t.value, clears: (t.mask & ~t.value) >>> 0, full: t.mask === ALL, owner, ref, entries: chainEntriesList });
+              }
+              break;
+            }
+            case 'queue':
+              queues.push({ num: e.num, numTo: e.numTo, bypass: e.bypass, owner, ref, entries: chainEntriesList });
+              break;
+            default:
+              break;
+          }
+        }
+      }
+    }
+  }
+
+  return { readers, writers, queues, ruleCounts, firstRule, unattributed, stats };
+}
+
+function refOf(rule: import('../ruleset/model.js').Rule, table: string, chain: string, family: string): RuleRef {
+  return { source: rule.pos.source, line: rule.pos.line, table, chain, text: rule.text, family };
+}
+
+function ownerByFwmark(exprs: import('../ruleset/model.js').Expr[], fwmarkOwner: Map<number, string>): string | null {
+  for (const e of exprs) {
+    if (e.type === 'action' && e.kind === 'mark' && e.and >>> 0 === 0) {
+      const o = fwmarkOwner.get(e.xor >>> 0);
+      if (o) return o;
+    }
+  }
+  return null;
+}

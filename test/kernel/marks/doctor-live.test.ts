@@ -1,0 +1,23 @@
+// `nfqguard doctor --live --netns NAME` against the real kernel: the corpus scripts run in a fresh
+// namespace, then the doctor reads that namespace with the real tools and must find what the captured
+// fixtures say (kubernetes#113659: wg-quick's fwmark against kubelet's and kube-proxy's bits).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kernelTest } from '../../helpers/kernel.js';
+import { cli } from '../../helpers/cli.js';
+
+const CORPUS = join(process.cwd(), 'test/fixtures/rulesets');
+
+kernelTest('doctor --live --netns: wg-quick + kubelet + kube-proxy, read back from the kernel', 'doctor', async (ns) => {
+  await ns.execOk('sh', ['-euc', `cd '${CORPUS}' && . ./mixes/wg-quick+kubelet+kube-proxy.sh`], { timeoutMs: 20_000 });
+  const x = await cli(['doctor', '--live', '--netns', ns.name, '--mask', '0x8000', '--json']);
+  assert.equal(x.code, 1, x.stderr);
+  const j = JSON.parse(x.stdout);
+  const expect = JSON.parse(readFileSync(join(CORPUS, 'mixes/wg-quick+kubelet+kube-proxy.expect.json'), 'utf8'));
+  assert.deepEqual(Object.fromEntries(j.owners.map((o: { name: string; mask: string }) => [o.name, o.mask])), expect.owners);
+  const kinds = j.conflicts.filter((c: { kind: string }) => c.kind !== 'inspector').map((c: { kind: string; mask: string }) => `${c.kind} ${c.mask}`).sort();
+  assert.deepEqual(kinds, expect.conflicts.map((c: { kind: string; mask: string }) => `${c.kind} ${c.mask}`).sort());
+  const insp = j.conflicts.find((c: { kind: string; parties: string[] }) => c.kind === 'inspector' && c.parties.includes('kubelet'));
+  assert.match(insp.consequence, /KUBE-FIREWALL in filter INPUT and OUTPUT drops any packet carrying it; an inspector setting it would drop all queued traffic/);
+});

@@ -1,0 +1,94 @@
+// `nfqguard doctor` in-process: usage errors, exit codes, the --json shape the issue specifies, --html.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli } from '../../helpers/cli.js';
+
+const F = 'test/fixtures/rulesets';
+const HEX8 = /^0x[0-9a-f]{8}$/;
+
+test('doctor: usage errors exit 2 with a hint', async () => {
+  let x = await cli(['doctor']);
+  assert.equal(x.code, 2);
+  assert.match(x.stderr, /nothing to read/);
+  assert.match(x.stderr, /hint: give --live, or files/);
+  x = await cli(['doctor', '--iptables-save', 'a', '--mask', '0']);
+  assert.equal(x.code, 2);
+  assert.match(x.stderr, /--mask must have at least one bit/);
+  assert.equal((await cli(['doctor', '--iptables-save', 'a', '--mask', 'zz'])).code, 2);
+  x = await cli(['doctor', '--iptables-save', 'a', '--need', '33']);
+  assert.equal(x.code, 2);
+  assert.match(x.stderr, /--need must be an integer from 1 to 32/);
+  assert.equal((await cli(['doctor', '--live', '--iptables-save', 'a'])).code, 2);
+  x = await cli(['doctor', '--netns', 'x', '--iptables-save', 'a']);
+  assert.equal(x.code, 2);
+  assert.match(x.stderr, /--netns goes with --live/);
+});
+
+test('doctor --help has examples', async () => {
+  const x = await cli(['doctor', '--help']);
+  assert.equal(x.code, 0);
+  assert.match(x.stdout, /Examples:\n {2}\$ sudo nfqguard doctor --live/);
+});
+
+
+test('doctor: an unreadable file is a usage error', async () => {
+  const x = await cli(['doctor', '--iptables-save', 'no/such/file']);
+  assert.equal(x.code, 2);
+  assert.match(x.stderr, /cannot read no\/such\/file: ENOENT/);
+});
+
+test('doctor --json: the issue\'s shape, masks as 0x%08x, exit 1 on conflicts', async () => {
+  const x = await cli(['doctor', '--iptables-save', `${F}/mixes/kubelet+kube-proxy+seed.iptables-save`, '--mask', '0x8000', '--json']);
+  assert.equal(x.code, 1);
+  const j = JSON.parse(x.stdout);
+  for (const k of ['owners', 'bits', 'conflicts', 'free', 'suggestedMask']) assert.ok(k in j, k);
+  assert.equal(j.bits.length, 32);
+  assert.deepEqual(Object.keys(j.bits[0]).slice(0, 4), ['bit', 'owners', 'writers', 'readers']);
+  assert.match(j.free, HEX8);
+  assert.match(j.suggestedMask, HEX8);
+  for (const o of j.owners) {
+    assert.match(o.mask, HEX8);
+    for (const e of o.evidence) assert.deepEqual(Object.keys(e), ['source', 'line', 'table', 'chain', 'text']);
+  }
+  assert.deepEqual(j.owners.map((o: { name: string; mask: string }) => [o.name, o.mask]), [
+    ['kubelet', '0x00008000'],
+    ['kube-proxy (iptables)', '0x00004000'],
+    ['NFQUEUE consumer', '0x00000000'],
+  ]);
+  const insp = j.conflicts.find((c: { kind: string }) => c.kind === 'inspector');
+  assert.equal(insp.mask, '0x00008000');
+  assert.deepEqual(insp.parties, ['inspector (0x00008000)', 'kubelet']);
+  assert.match(insp.consequence, /an inspector setting it would drop all queued traffic/);
+  assert.equal(j.bits[15].owners[0], 'kubelet');
+});
+
+test('doctor: exit 0 without conflicts; text with the map, several files merged', async () => {
+  const x = await cli(['doctor', '--iptables-save', `${F}/calico/iptables.iptables-save`, `${F}/kube-proxy/iptables.iptables-save`]);
+  assert.equal(x.code, 0, x.stdout + x.stderr);
+  assert.match(x.stdout, /packet mark/);
+  assert.match(x.stdout, /\n {6}( {2}C){16}( {2}K)( {2}P)( {2}\.){14}\n/);
+  assert.match(x.stdout, /conflicts: 0/);
+  assert.match(x.stdout, /--mask 0x[0-9a-f]{8}: bits/);
+  assert.ok(!x.stdout.includes('\x1b['), 'no colour when not asked and not a terminal');
+  const c = await cli(['doctor', '--iptables-save', `${F}/calico/iptables.iptables-save`, '--color']);
+  assert.ok(c.stdout.includes('\x1b[48;5;'), '--color colours the map');
+});
+
+test('doctor --html writes one self-contained page', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nfqg-doc-'));
+  try {
+    const file = join(dir, 'd.html');
+    await cli(['doctor', '--iptables-save', `${F}/mixes/kubelet+kube-proxy+seed.iptables-save`, '--html', file]);
+    assert.ok(existsSync(file));
+    const html = readFileSync(file, 'utf8');
+    assert.match(html, /^<!doctype html>/);
+    assert.match(html, /id="markgrid"/);
+    assert.equal((html.match(/class="c"/g) ?? []).length, 64);
+    assert.ok(!/<script|<link|https?:\/\//.test(html));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
