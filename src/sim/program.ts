@@ -194,8 +194,11 @@ export function nodeView(locals: readonly LocalAddress[], routes: readonly Route
     },
     isSubnetBroadcast: (a: Addr) => bcast.has(addrKey(a)),
     primaryOn: (iface: string, v: 4 | 6) => {
-      if (iface === 'lo') return v === 4 ? { v: 4, n: 0x7f000001 } : { v: 6, w: [0, 0, 0, 1] };
-      return locals.find((l) => l.iface === iface && l.addr.v === v)?.addr;
+      const on = locals.find((l) => l.iface === iface && l.addr.v === v && !isLoopback(l.addr))?.addr;
+      if (on || iface !== 'lo') return on;
+      // inet_select_addr on lo: 127.0.0.1 has host scope and is never chosen; the kernel takes the first
+      // global address of the node in device order (the order `ip addr` lists, and --local's order).
+      return locals.find((l) => l.addr.v === v && !isLoopback(l.addr) && !(l.addr.v === 6 && l.addr.w[0] >>> 22 === 0x3fa))?.addr;
     },
     routeDev: (a: Addr) => byLen.find((r) => inPrefix(a, r.prefix))?.dev,
   };

@@ -184,6 +184,31 @@ export const REGRESSIONS: RegressionCase[] = [
     kernel: [{ verdict: 'accept', decidedBy: 'ip nat OUTPUT rule 1', mark: '0x00004000' }],
   },
   {
+    name: 'masquerade-via-lo',
+    fact: "MASQUERADE of a packet leaving through lo takes the node's first global address in device order (inet_select_addr: 127.0.0.1 has host scope), not 127.0.0.1",
+    case: {
+      tables: [
+        {
+          kind: 'ipt',
+          family: 'ip',
+          name: 'nat',
+          chains: [{ name: 'POSTROUTING', base: { hook: 'postrouting', priority: 100, policy: 'accept', type: 'nat' }, rules: [{ matches: [], action: { k: 'masquerade' } }] }],
+        },
+        {
+          kind: 'nft',
+          family: 'inet',
+          name: 't0',
+          chains: [
+            { name: 'u0', rules: [{ matches: [], action: { k: 'mark', v: 0x10, m: 0x10 } }] },
+            { name: 'b0', base: { hook: 'prerouting', priority: 51, policy: 'accept', type: 'filter' }, rules: [{ matches: [{ k: 'saddr', cidr: '10.0.0.0/24', inv: false }], action: { k: 'jump', chain: 'u0' } }] },
+          ],
+        },
+      ],
+      packets: [{ kind: 'local', proto: 'tcp', dport: 80, mark: 0 }],
+    },
+    kernel: [{ verdict: 'accept', decidedBy: 'ip nat POSTROUTING rule 1', mark: '0x00000010' }],
+  },
+  {
     name: 'nft-negated-state-set',
     fact: 'ct state != { a, b } is a negated membership (nft 1.0.6 compiles `ct state != a,b` to cmp neq (a|b), true for every packet: the generator writes the set form)',
     case: {
