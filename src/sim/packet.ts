@@ -226,6 +226,10 @@ export function parsePacketSpec(line: string): PacketSpec {
     } else if (proto === 6 && (w === 'flags' || w.split(',').every((f) => f in TCP_FLAGS))) {
       const a = w === 'flags' ? needArg() : t;
       let flags = 0;
+      if (/^(0x[0-9a-f]{1,2}|\d{1,3})$/i.test(a.text) && Number(a.text) <= 0xff) {
+        spec.tcpFlags = Number(a.text);
+        continue;
+      }
       for (const f of a.text.toLowerCase().split(',')) {
         const bit = TCP_FLAGS[f];
         if (bit === undefined) throw new PacketSpecError(`unknown TCP flag "${f}" (fin, syn, rst, psh, ack, urg, ece, cwr)`, a.col);

@@ -16,6 +16,8 @@ test('packet specs: protocols, IPv6 in brackets, ports, flags, ICMP types and pe
   assert.deepEqual([q.family, q.proto, formatAddr(q.saddr), q.in, q.out, q.mark, q.ctmark, q.ctState], ['ip6', 17, 'fd00::1', 'eth0', 'cni0', 0x4000, 7, 'established']);
   assert.equal(parsePacketSpec('tcp 1.2.3.4:1>5.6.7.8:2 syn,ack').tcpFlags, 0x12);
   assert.equal(parsePacketSpec('tcp 1.2.3.4:1 > 5.6.7.8:2 flags rst').tcpFlags, 0x04);
+  assert.equal(parsePacketSpec('tcp 1.2.3.4:1 > 5.6.7.8:2 flags 0x12').tcpFlags, 0x12);
+  assert.equal(parsePacketSpec('tcp 1.2.3.4:1 > 5.6.7.8:2 flags 0').tcpFlags, 0);
   const i = parsePacketSpec('icmp 10.0.0.1 > 10.0.0.2 echo-reply');
   assert.deepEqual([i.proto, i.icmpType, i.icmpCode], [1, 0, 0]);
   assert.equal(parsePacketSpec('icmp ::1 > ::1').proto, 58, 'icmp between IPv6 addresses is ICMPv6');
