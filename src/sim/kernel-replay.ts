@@ -25,6 +25,8 @@ export interface ReplayInput {
   locals: readonly LocalAddress[];
   routes?: readonly RouteSpec[];
   queueAnswers?: QueueAnswers;
+  /** Aborted (Ctrl-C): the replay stops at the next step and removes its namespaces. */
+  signal?: AbortSignal;
 }
 
 export interface ReplayResult {
@@ -94,12 +96,19 @@ function queueNumbers(model: Ruleset, hooks: readonly ExtraHook[]): number[] {
 
 export async function replayInKernel(input: ReplayInput): Promise<ReplayResult> {
   const { plan, start, inLink } = planFor(input);
+  const stop = (): void => {
+    if (input.signal?.aborted) throw new Error('interrupted');
+  };
+  stop();
   const lab = await TraceLab.create(plan);
   try {
+    stop();
     await lab.load(input.source, input.hooks, input.queueAnswers, queueNumbers(input.model, input.hooks));
+    stop();
     const text = (family: string, table: string, chain: string, index: number): string | undefined =>
       input.model.tables.find((t) => t.family === family && t.name === table)?.chains.find((c) => c.name === chain)?.rules[index - 1]?.text;
-    const events = await lab.trace(input.packet, { start, mark: input.packet.mark ?? input.mark, ...(inLink ? { inLink } : {}) });
+    const events = await lab.trace(input.packet, { start, mark: input.packet.mark ?? input.mark, ...(inLink ? { inLink } : {}), signal: input.signal });
+    stop();
     const view = lab.kernelView(text);
     return { outcome: kernelOutcome(events, view), chains: view.chains ?? new Set(), events, plan };
   } finally {

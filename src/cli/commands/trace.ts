@@ -296,8 +296,13 @@ Examples:
         if (why) throw new UsageError(`--kernel: ${why}`, 'drop --kernel, or trace a TCP SYN / UDP packet of a new connection');
         let replay;
         try {
-          replay = await replayInKernel({ source: loaded.source, model: rs, packet, hooks, locals, routes, queueAnswers: answers, ...base });
+          replay = await replayInKernel({ source: loaded.source, model: rs, packet, hooks, locals, routes, queueAnswers: answers, ...base, signal: ctx.io.signal });
         } catch (e) {
+          if (ctx.io.signal.aborted) {
+            ctx.io.stderr('nfqguard: trace --kernel interrupted; namespaces removed\n');
+            ctx.exit(130);
+            return;
+          }
           throw new UsageError(`--kernel: ${(e as Error).message}`, 'the simulator\'s answer above stands; the replay needs the ruleset to load with iptables-restore / nft');
         }
         const cmp = compareTrace(result, replay.outcome, formatMark, replay.chains);

@@ -58,6 +58,8 @@ export interface LabTraceOptions {
   mark?: number;
   /** The link a PREROUTING packet comes in on (default: the link whose remotes hold the source). */
   inLink?: string;
+  /** Stops waiting for the trace when aborted. */
+  signal?: AbortSignal;
 }
 
 function scriptPath(name: string): string {
@@ -361,7 +363,7 @@ export class TraceLab {
       if (e.table === TRACE_TABLE) return false;
       return (e.type === 'rule' && e.verdict === 'drop') || (e.type === 'policy' && e.policy === 'drop');
     };
-    await listener.settle(150, 900, finished);
+    await listener.settle(150, 900, finished, opts.signal);
     return listener.take();
   }
 

@@ -217,16 +217,19 @@ export class NfTraceListener {
    * Resolves when no event has arrived for `quietMs` (after at least one), shortly after an event
    * for which `finished` is true, or after `maxMs`.
    */
-  settle(quietMs: number, maxMs: number, finished?: (e: NfTraceEvent) => boolean): Promise<void> {
+  settle(quietMs: number, maxMs: number, finished?: (e: NfTraceEvent) => boolean, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       let quiet: NodeJS.Timeout | undefined;
       let checked = 0;
       const done = (): void => {
         clearTimeout(quiet);
         clearTimeout(cap);
+        signal?.removeEventListener('abort', done);
         this.onEvent = undefined;
         resolve();
       };
+      if (signal?.aborted) return done();
+      signal?.addEventListener('abort', done, { once: true });
       const cap = setTimeout(done, maxMs);
       const arm = (): void => {
         clearTimeout(quiet);
