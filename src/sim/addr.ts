@@ -1,39 +1,24 @@
 // IP addresses and prefixes as numbers, so that matching a rule costs a few integer operations.
-// IPv4: one unsigned 32-bit number. IPv6: four big-endian 32-bit words. IPv6 text is read and written by
-// the ruleset's functions (inet_ntop's form); IPv4 has its own scanner here (batch mode parses many).
-import { ipv6Text, parseIpv6 as parseIpv6Groups } from '../ruleset/iptables/values.js';
+// IPv4: one unsigned 32-bit number. IPv6: four big-endian 32-bit words. The text forms are the project's
+// (src/util/ip.ts: inet_ntop's form when printing).
+import { groupsToWords, ipv4Text, ipv6Text, parseIpv4, parseIpv6, wordsToGroups } from '../util/ip.js';
 
 export type Addr = { v: 4; n: number } | { v: 6; w: readonly [number, number, number, number] };
 
 export type Prefix = { v: 4; net: number; mask: number; len: number } | { v: 6; net: number[]; mask: number[]; len: number };
 
 export function parseIPv4(text: string): number | undefined {
-  let n = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      if (++digits > 3) return undefined;
-      octet = octet * 10 + (c - 48);
-    } else if (c === 46) {
-      if (digits === 0 || octet > 255 || ++dots > 3) return undefined;
-      n = n * 256 + octet;
-      octet = 0;
-      digits = 0;
-    } else return undefined;
-  }
-  if (dots !== 3 || digits === 0 || octet > 255) return undefined;
-  return (n * 256 + octet) >>> 0;
+  const n = parseIpv4(text);
+  return n === undefined ? undefined : n >>> 0;
 }
 
 /** Parses an IPv6 address (with ::, an embedded IPv4 tail, a %zone); undefined if it is not one. */
 export function parseIPv6(text: string): [number, number, number, number] | undefined {
   const pct = text.indexOf('%');
-  const g = parseIpv6Groups(pct >= 0 ? text.slice(0, pct) : text);
+  const g = parseIpv6(pct >= 0 ? text.slice(0, pct) : text);
   if (!g) return undefined;
-  return [((g[0] << 16) | g[1]) >>> 0, ((g[2] << 16) | g[3]) >>> 0, ((g[4] << 16) | g[5]) >>> 0, ((g[6] << 16) | g[7]) >>> 0];
+  const w = groupsToWords(g);
+  return [w[0], w[1], w[2], w[3]];
 }
 
 export function parseAddr(text: string): Addr | undefined {
@@ -113,10 +98,7 @@ export function addrKey(a: Addr): string | number {
 }
 
 export function formatAddr(a: Addr): string {
-  if (a.v === 4) return `${a.n >>> 24}.${(a.n >>> 16) & 255}.${(a.n >>> 8) & 255}.${a.n & 255}`;
-  const g: number[] = [];
-  for (const w of a.w) g.push(w >>> 16, w & 0xffff);
-  return ipv6Text(g);
+  return a.v === 4 ? ipv4Text(a.n) : ipv6Text(wordsToGroups(a.w));
 }
 
 export const LOOPBACK_V4: Prefix = parsePrefix('127.0.0.0/8') as Prefix;
