@@ -282,9 +282,13 @@ export class Runner {
     } else {
       this.iif = inIf ?? (isLoopback(st.saddr) ? 'lo' : DEFAULT_IN);
     }
+    let forwarded = false;
     for (let legs = 0; legs < 8; legs++) {
       st.hook = hook;
-      st.iif = hook === 'output' || hook === 'postrouting' ? undefined : this.iif;
+      // ip_output() passes skb->dev as the input device of POSTROUTING: a forwarded packet still has its
+      // input interface there; a locally generated one has none.
+      if (hook === 'forward') forwarded = true;
+      st.iif = hook === 'output' || (hook === 'postrouting' && !forwarded) ? undefined : this.iif;
       st.oif = hook === 'prerouting' || hook === 'input' ? undefined : this.oif;
       if (this.record) {
         const leg: Leg = { hook };

@@ -209,6 +209,37 @@ export const REGRESSIONS: RegressionCase[] = [
     kernel: [{ verdict: 'accept', decidedBy: 'ip nat POSTROUTING rule 1', mark: '0x00000010' }],
   },
   {
+    name: 'postrouting-iif-of-forwarded',
+    fact: 'in POSTROUTING a forwarded packet still has its input device (ip_output passes skb->dev): iifname "eth0" matches there, ! -i eth0 does not; a locally generated packet has none',
+    case: {
+      tables: [
+        {
+          kind: 'ipt',
+          family: 'ip',
+          name: 'mangle',
+          chains: [
+            { name: 'POSTROUTING', base: { hook: 'postrouting', priority: -150, policy: 'accept', type: 'filter' }, rules: [{ matches: [], action: { k: 'jump', chain: 'M' } }] },
+            { name: 'M', rules: [{ matches: [{ k: 'iif', name: 'eth0', inv: true }], action: { k: 'mark', v: 0x1, m: 0x1 } }] },
+          ],
+        },
+        {
+          kind: 'nft',
+          family: 'ip',
+          name: 't0',
+          chains: [{ name: 'b0', base: { hook: 'postrouting', priority: 0, policy: 'accept', type: 'filter' }, rules: [{ matches: [{ k: 'iif', name: 'eth0', inv: false }], action: { k: 'mark', v: 0x2000, m: 0x2000 } }] }],
+        },
+      ],
+      packets: [
+        { kind: 'fwd', proto: 'tcp', dport: 443, mark: 0 },
+        { kind: 'out', proto: 'tcp', dport: 443, mark: 0 },
+      ],
+    },
+    kernel: [
+      { verdict: 'accept', decidedBy: null, mark: '0x00002000' },
+      { verdict: 'accept', decidedBy: null, mark: '0x00000001' },
+    ],
+  },
+  {
     name: 'nft-negated-state-set',
     fact: 'ct state != { a, b } is a negated membership (nft 1.0.6 compiles `ct state != a,b` to cmp neq (a|b), true for every packet: the generator writes the set form)',
     case: {

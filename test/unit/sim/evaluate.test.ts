@@ -193,18 +193,20 @@ test('ct state: before conntrack (raw) every packet is INVALID; established pack
   assert.ok(e.steps.some((s) => s.verdict === 'skip' && /established/.test(s.note ?? '')));
 });
 
-test('interfaces: iif/oif per hook, + wildcards, and an empty name where the hook has no device', () => {
+test('interfaces: iif/oif per hook, + wildcards; POSTROUTING keeps the input device of forwarded packets only', () => {
   const rs = ruleset(
     iptTable('mangle', {
       FORWARD: [rule('-i eth+ -o cni0 -j MARK 0x1', m.iif('eth+'), m.oif('cni0'), a.xmark(0x1, 0x1))],
       POSTROUTING: [rule('-j U', a.jump('U'))],
-      U: [rule('! -i lo -j MARK 0x10', m.iif('lo', true), a.xmark(0x10, 0x10))],
+      U: [rule('! -i eth1 -j MARK 0x10', m.iif('eth1', true), a.xmark(0x10, 0x10)), rule('-i eth1 -j MARK 0x100', m.iif('eth1'), a.xmark(0x100, 0x100))],
     }),
   );
-  const r = trace(rs, 'tcp 10.0.0.1:1 > 10.244.0.5:80', { in: 'eth0', out: 'cni0' });
-  assert.equal(r.mark, 0x11);
-  const viaRoute = new Simulator(rs, { routes: [parseRoute('10.244.0.0/16@cni0'), parseRoute('default@eth9')] }).trace({ packet: parsePacketSpec('tcp 10.0.0.1:1 > 10.244.0.5:80'), in: 'eth1' });
-  assert.equal(viaRoute.mark, 0x11, 'the route picks cni0');
+  const fwd = trace(rs, 'tcp 10.0.0.1:1 > 10.244.0.5:80', { in: 'eth1', out: 'cni0' });
+  assert.equal(fwd.mark, 0x101, 'forwarded: eth1 is still the input device in POSTROUTING');
+  const viaRoute = new Simulator(rs, { routes: [parseRoute('10.244.0.0/16@cni0'), parseRoute('default@eth9')] }).trace({ packet: parsePacketSpec('tcp 10.0.0.1:1 > 10.244.0.5:80'), in: 'eth0' });
+  assert.equal(viaRoute.mark, 0x11, 'the route picks cni0; eth0 is not eth1');
+  const local = trace(rs, 'tcp 10.0.0.2:1 > 10.244.0.5:80', {}, { locals: [parseLocalAddress('10.0.0.2')] });
+  assert.equal(local.mark, 0x10, 'locally generated: no input device, an empty name, so ! -i eth1 matches');
 });
 
 test('locality: 127.0.0.0/8 and ::1 always local, --local addresses too; a local source starts at OUTPUT', () => {
