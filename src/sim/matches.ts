@@ -52,10 +52,11 @@ export function testMatch(m: InlineMatch, s: PacketState): Tri {
     case K_PROTO:
       return (s.proto === m.a) !== m.inv ? YES : NO;
     case K_ADDR4: {
-      if (m.src ? s.saddrUnknown : s.daddrUnknown) return UNKNOWN;
       const a = m.src ? s.saddr : s.daddr;
-      const hit = a.v === 4 && ((a.n & m.b) >>> 0) === m.a;
-      return hit !== m.inv ? YES : NO;
+      // An IPv4 address match implies IPv4 (nft's `meta nfproto ipv4` dependency): no match, inverted or not.
+      if (a.v !== 4) return NO;
+      if (m.src ? s.saddrUnknown : s.daddrUnknown) return UNKNOWN;
+      return (((a.n & m.b) >>> 0) === m.a) !== m.inv ? YES : NO;
     }
     case K_PORT: {
       if ((m.c >= 0 && m.c !== s.proto) || !hasPorts(s.proto)) return NO;
@@ -203,10 +204,14 @@ function parseFieldValue(field: SetField, text: string): FieldValue | undefined 
   return lo === undefined || hi === undefined ? undefined : { kind: 'num', lo, hi };
 }
 
+/** A set lookup that cannot happen for this packet: no match, inverted or not. */
+const NO_LOOKUP = 3 as const;
+
 /** A membership test for a set whose key type and elements the simulator reads; undefined otherwise. */
-function compileSetLookup(set: NamedSet, dirs: Array<'src' | 'dst'>): ((s: PacketState) => Tri) | undefined {
+function compileSetLookup(set: NamedSet, dirs: Array<'src' | 'dst'>): ((s: PacketState) => Tri | typeof NO_LOOKUP) | undefined {
   if (!set.elements) return undefined;
   const types = set.keyType.split('.').map((x) => x.trim());
+  const addrVersion = types.includes('ipv4_addr') ? 4 : types.includes('ipv6_addr') ? 6 : 0;
   const fields: SetField[] = [];
   for (let i = 0; i < types.length; i++) {
     const dir = dirs[i] ?? dirs[dirs.length - 1] ?? 'dst';
@@ -242,6 +247,8 @@ function compileSetLookup(set: NamedSet, dirs: Array<'src' | 'dst'>): ((s: Packe
   }
   return (s) => {
     let unknown = false;
+    // A lookup keyed by the other IP version's addresses does not happen (nfproto dependency).
+    if (addrVersion && (s.family === 'ip' ? 4 : 6) !== addrVersion) return NO_LOOKUP;
     for (const vals of elems) {
       let all: Tri = YES;
       for (let i = 0; i < fields.length && all !== NO; i++) {
@@ -313,8 +320,10 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
       return cm(
         m,
         (s) => {
-          if (src ? s.saddrUnknown : s.daddrUnknown) return UNKNOWN;
           const a = src ? s.saddr : s.daddr;
+          // Prefixes of the other IP version only: the match implies that version (nft's nfproto dependency).
+          if (bad.length === 0 && !prefixes.some((p) => p.v === a.v)) return NO;
+          if (src ? s.saddrUnknown : s.daddrUnknown) return UNKNOWN;
           for (const p of prefixes) if (inPrefix(a, p)) return inv(YES, m.invert);
           return bad.length ? UNKNOWN : inv(NO, m.invert);
         },
@@ -439,7 +448,14 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
         const why = set ? `the simulator cannot read the elements of set "${m.name}" (type ${set.keyType})` : `the contents of set "${m.name}" are not in the ruleset (an ipset?)`;
         return cm(m, () => UNKNOWN, fixed(why));
       }
-      return cm(m, (s) => inv(lookup(s), m.invert), fixed(`an address of set "${m.name}" is not known after NAT`));
+      return cm(
+        m,
+        (s) => {
+          const r = lookup(s);
+          return r === NO_LOOKUP ? NO : inv(r, m.invert);
+        },
+        fixed(`an address of set "${m.name}" is not known after NAT`),
+      );
     }
     case 'other': {
       const what = !m.text ? m.module : m.text.includes(m.module) ? m.text : `${m.module} ${m.text}`;

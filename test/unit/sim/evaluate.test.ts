@@ -228,6 +228,23 @@ test('families: ip tables see IPv4 only, ip6 tables IPv6 only, inet both', () =>
   assert.equal(trace(rs, 'udp [::1]:1 > [::1]:53').mark, 0x6);
 });
 
+test('an address match of the other IP version does not match, inverted or not (nft nfproto dependency)', () => {
+  // Checked on the kernel: test/kernel/sim/trace-kernel.test.ts replays this ruleset with an IPv6 packet.
+  const rs = ruleset(
+    nftTable('inet', 't', [
+      nftChain('c', { hook: 'input', priority: 0 }, [
+        rule('ip saddr != 10.0.0.0/24 meta mark set mark or 0x1', m.saddr('10.0.0.0/24', true), a.xmark(0x1, 0x1)),
+        rule('ip6 saddr != fd00::/64 meta mark set mark or 0x2', m.saddr('fd00::/64', true), a.xmark(0x2, 0x2)),
+        rule('ip6 saddr fd00::/64 meta mark set mark or 0x4', m.saddr('fd00::/64'), a.xmark(0x4, 0x4)),
+        rule('ip daddr @v4 meta mark set mark or 0x8', m.set('v4', ['dst'], true), a.xmark(0x8, 0x8)),
+      ]),
+    ], [{ name: 'v4', keyType: 'ipv4_addr', elements: [{ key: '10.0.0.2' }] }]),
+  );
+  const sim = new Simulator(rs, { locals: [parseLocalAddress('fd00::2@eth0'), parseLocalAddress('10.0.0.2@eth0')] });
+  assert.equal(sim.trace({ packet: parsePacketSpec('udp [fd00::1]:3000 > [fd00::2]:53') }).mark, 0x4);
+  assert.equal(sim.trace({ packet: parsePacketSpec('udp 10.0.9.1:3000 > 10.0.0.2:53') }).mark, 0x1);
+});
+
 test('tri-state: an uninterpreted match makes the verdict undetermined, names the rule, and shows both outcomes', () => {
   const rs = ruleset(
     iptTable('filter', {
