@@ -35,7 +35,7 @@ try {
       res = await runCase(lab, c, from);
     } catch (e) {
       loadErrors++;
-      console.log(`LOAD ERROR: ${e.message.slice(0, 600)}\n${emitIptables(c)}${emitNft(c)}`);
+      console.log(`LOAD ERROR: ${e.message.slice(0, 600)}\n${emitIptables(c, 'ip')}${emitIptables(c, 'ip6')}${emitNft(c)}`);
       continue;
     }
     for (const r of res) {

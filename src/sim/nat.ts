@@ -47,7 +47,7 @@ export function parseNatTo(text: string | undefined, kind: string): NatTo {
   if (br) {
     addrText = br[1];
     portText = br[2];
-  } else if (t.startsWith(':')) {
+  } else if (t.startsWith(':') && !t.startsWith('::')) {
     addrText = '';
     portText = t.slice(1);
   } else if (t.split(':').length === 2) {

@@ -898,8 +898,9 @@ export class Runner {
         break;
     }
     if (addr && addr.v !== (st.family === 'ip' ? 4 : 6)) {
-      addr = undefined;
-      why = 'address of the other IP version ignored';
+      // An inet table's `dnat ip to` does nothing to an IPv6 packet, and the rule goes on
+      // (nft_nat_inet_eval evaluates only the NAT of the packet's family).
+      return R_NEXT;
     }
     const port = a.kind === 'netmap' || st.sport < 0 ? undefined : to.port;
     let changed: boolean;

@@ -17,7 +17,14 @@ export interface PacketResult {
   differences: string[];
 }
 
-export const PLAN_ROUTES = [parseRoute('10.0.0.0/24@eth0'), parseRoute('10.1.0.0/24@eth1')];
+export const PLAN_ROUTES = [parseRoute('10.0.0.0/24@eth0'), parseRoute('10.1.0.0/24@eth1'), parseRoute('fd00::/64@eth0'), parseRoute('fd00:1::/64@eth1')];
+
+/** The packet spec of a generated packet. */
+export function specText(p: GPacket, sport: number): string {
+  const ends = packetEnds(p.kind, p.v6);
+  const ep = (a: string, port: number): string => (p.v6 ? `[${a}]:${port}` : `${a}:${port}`);
+  return `${p.proto} ${ep(ends.saddr, sport)} > ${ep(ends.daddr, p.dport)}`;
+}
 
 export function answersOf(c: GCase): QueueAnswers | undefined {
   return c.queue5 === undefined ? undefined : addQueueVerdict({ byQueue: new Map() }, `5:${c.queue5}`);
@@ -29,8 +36,8 @@ export function simulatorFor(c: GCase): Simulator {
 
 /** The simulator's answer for one packet of a case (sport fixed by the caller). */
 export function simulate(sim: Simulator, c: GCase, p: GPacket, sport: number): TraceResult {
-  const ends = packetEnds(p.kind);
-  const spec = parsePacketSpec(`${p.proto} ${ends.saddr}:${sport} > ${ends.daddr}:${p.dport}`);
+  const ends = packetEnds(p.kind, p.v6);
+  const spec = parsePacketSpec(specText(p, sport));
   return sim.trace({ packet: spec, mark: p.mark, start: ends.start, ...(ends.inLink ? { in: ends.inLink } : {}), queueAnswers: answersOf(c) });
 }
 
@@ -43,7 +50,7 @@ export type ModelSource = 'generator' | 'parsers';
 export async function runCase(lab: TraceLab, c: GCase, from: ModelSource = 'generator'): Promise<PacketResult[]> {
   let model = toModel(c);
   const answers = answersOf(c);
-  await lab.load({ iptables: emitIptables(c) || undefined, nft: emitNft(c) || undefined }, [], answers, queueNums(c));
+  await lab.load({ iptables: emitIptables(c, 'ip') || undefined, ip6tables: emitIptables(c, 'ip6') || undefined, nft: emitNft(c) || undefined }, [], answers, queueNums(c));
   let sim = simulatorFor(c);
   if (from === 'parsers') {
     const live = await readLiveRuleset({ netns: lab.main.name });
@@ -56,12 +63,12 @@ export async function runCase(lab: TraceLab, c: GCase, from: ModelSource = 'gene
   const out: PacketResult[] = [];
   for (const p of c.packets) {
     const sport = lab.nextSport();
-    const ends = packetEnds(p.kind);
+    const ends = packetEnds(p.kind, p.v6);
     const simRes = simulate(sim, c, p, sport);
     const events = await lab.trace(simRes.packet, { start: ends.start, mark: p.mark, ...(ends.inLink ? { inLink: ends.inLink } : {}) });
     const k = kernelOutcome(events, view);
     const { differences } = compareTrace(simRes, k, formatMark, view.chains);
-    out.push({ packet: `${p.proto} ${ends.saddr}:${sport} > ${ends.daddr}:${p.dport}${p.mark ? ` mark 0x${p.mark.toString(16)}` : ''}`, gpacket: p, sim: simRes, kernel: k, differences });
+    out.push({ packet: `${specText(p, sport)}${p.mark ? ` mark 0x${p.mark.toString(16)}` : ''}`, gpacket: p, sim: simRes, kernel: k, differences });
   }
   return out;
 }
@@ -76,7 +83,9 @@ export function describeFailure(c: GCase, r: PacketResult): string {
     `packet: ${r.packet}${c.queue5 ? `  (queue 5 consumer: ${c.queue5})` : ''}`,
     ...r.differences.map((d) => `  DIFF ${d}`),
     '  iptables-restore:',
-    emitIptables(c).replace(/^/gm, '    '),
+    emitIptables(c, 'ip').replace(/^/gm, '    '),
+    '  ip6tables-restore:',
+    emitIptables(c, 'ip6').replace(/^/gm, '    '),
     '  nft:',
     emitNft(c).replace(/^/gm, '    '),
     `  simulator: ${r.sim.verdict} mark ${formatMark(r.sim.mark, r.sim.markKnown)}`,

@@ -40,7 +40,7 @@ export interface GChain {
 
 export interface GTable {
   kind: 'ipt' | 'nft';
-  family: 'ip' | 'inet';
+  family: 'ip' | 'ip6' | 'inet';
   name: string;
   chains: GChain[];
 }
@@ -49,6 +49,8 @@ export type PacketKind = 'in' | 'fwd' | 'out' | 'lo' | 'local' | 'in1';
 
 export interface GPacket {
   kind: PacketKind;
+  /** IPv6 addresses of the same plan (fd00::/64 on eth0, fd00:1::/64 on eth1, ::1). */
+  v6?: boolean;
   proto: 'tcp' | 'udp';
   dport: number;
   mark: number;
@@ -69,18 +71,29 @@ export const PLAN_TEXT = {
   eth0Local: '10.0.0.2',
   eth1Remote: '10.1.0.1',
   eth1Local: '10.1.0.2',
+  lo: '127.0.0.1',
+};
+
+export const PLAN_TEXT6: typeof PLAN_TEXT = {
+  eth0Remote: 'fd00::1',
+  eth0Local: 'fd00::2',
+  eth1Remote: 'fd00:1::1',
+  eth1Local: 'fd00:1::2',
+  lo: '::1',
 };
 
 export function labPlan(): LabPlan {
   const a = (s: string) => parseAddr(s) as NonNullable<ReturnType<typeof parseAddr>>;
   return {
     links: [
-      { name: 'eth0', remotes: [a(PLAN_TEXT.eth0Remote)] },
-      { name: 'eth1', remotes: [a(PLAN_TEXT.eth1Remote)] },
+      { name: 'eth0', remotes: [a(PLAN_TEXT.eth0Remote), a(PLAN_TEXT6.eth0Remote)] },
+      { name: 'eth1', remotes: [a(PLAN_TEXT.eth1Remote), a(PLAN_TEXT6.eth1Remote)] },
     ],
     locals: [
       { addr: a(PLAN_TEXT.eth0Local), iface: 'eth0' },
       { addr: a(PLAN_TEXT.eth1Local), iface: 'eth1' },
+      { addr: a(PLAN_TEXT6.eth0Local), iface: 'eth0' },
+      { addr: a(PLAN_TEXT6.eth1Local), iface: 'eth1' },
     ],
   };
 }
@@ -90,8 +103,8 @@ export function planLocals(): LocalAddress[] {
 }
 
 /** Source, destination, where it starts, and the interface it comes in on. */
-export function packetEnds(kind: PacketKind): { saddr: string; daddr: string; start: 'prerouting' | 'output'; inLink?: string } {
-  const p = PLAN_TEXT;
+export function packetEnds(kind: PacketKind, v6 = false): { saddr: string; daddr: string; start: 'prerouting' | 'output'; inLink?: string } {
+  const p = v6 ? PLAN_TEXT6 : PLAN_TEXT;
   switch (kind) {
     case 'in':
       return { saddr: p.eth0Remote, daddr: p.eth0Local, start: 'prerouting', inLink: 'eth0' };
@@ -102,7 +115,7 @@ export function packetEnds(kind: PacketKind): { saddr: string; daddr: string; st
     case 'out':
       return { saddr: p.eth0Local, daddr: p.eth1Remote, start: 'output' };
     case 'lo':
-      return { saddr: '127.0.0.1', daddr: '127.0.0.1', start: 'output' };
+      return { saddr: p.lo, daddr: p.lo, start: 'output' };
     case 'local':
       return { saddr: p.eth1Local, daddr: p.eth0Local, start: 'output' };
   }
@@ -191,7 +204,7 @@ export function iptRuleText(r: GRule): string {
   return parts.join(' ');
 }
 
-export function nftRuleText(r: GRule, family: 'ip' | 'inet'): string {
+export function nftRuleText(r: GRule, family: 'ip' | 'ip6' | 'inet'): string {
   const parts: string[] = [];
   for (const m of r.matches) {
     const ne = m.inv ? '!= ' : '';
@@ -218,15 +231,13 @@ export function nftRuleText(r: GRule, family: 'ip' | 'inet'): string {
         parts.push(`oifname ${ne}"${m.name.replace(/\+$/, '*')}"`);
         break;
       case 'saddr':
-        parts.push(`ip saddr ${ne}${m.cidr}`);
-        break;
       case 'daddr':
-        parts.push(`ip daddr ${ne}${m.cidr}`);
+        parts.push(`${m.cidr.includes(':') ? 'ip6' : 'ip'} ${m.k} ${ne}${m.cidr}`);
         break;
     }
   }
   const a = r.action;
-  const ipTo = family === 'inet' ? 'ip to' : 'to';
+  const ipTo = (to: string): string => (family !== 'inet' ? 'to' : to.includes(':') && !/^[0-9.]+:\d+$/.test(to) ? 'ip6 to' : 'ip to');
   switch (a.k) {
     case 'accept':
     case 'drop':
@@ -256,17 +267,17 @@ export function nftRuleText(r: GRule, family: 'ip' | 'inet'): string {
       break;
     case 'dnat':
     case 'snat':
-      parts.push(`${a.k} ${ipTo} ${a.to}`);
+      parts.push(`${a.k} ${ipTo(a.to)} ${a.to}`);
       break;
   }
   return parts.join(' ');
 }
 
-/** iptables-restore text for the case's iptables tables ('' when none). */
-export function emitIptables(c: GCase): string {
+/** iptables-restore (ip6tables-restore for 'ip6') text for the case's iptables tables ('' when none). */
+export function emitIptables(c: GCase, family: 'ip' | 'ip6' = 'ip'): string {
   let out = '';
   for (const t of c.tables) {
-    if (t.kind !== 'ipt') continue;
+    if (t.kind !== 'ipt' || t.family !== family) continue;
     out += `*${t.name}\n`;
     for (const ch of t.chains) out += `:${ch.name} ${ch.base ? ch.base.policy.toUpperCase() : '-'} [0:0]\n`;
     for (const ch of t.chains) for (const r of ch.rules) out += `-A ${ch.name} ${iptRuleText(r)}\n`;
@@ -390,14 +401,16 @@ const maskedArb = fc.tuple(bitsArb(1, 3), fc.nat()).map(([m, r]) => {
 /** A mask and any value (for --set-xmark: bits outside the mask are flipped). */
 const xmarkArb = fc.record({ m: bitsArb(1, 3), v: bitsArb(0, 2) });
 
-const CIDRS = ['10.0.0.0/24', '10.0.0.1/32', '10.0.0.2/32', '10.1.0.0/24', '10.1.0.1/32', '127.0.0.0/8', '10.0.0.0/8'];
+const CIDRS4 = ['10.0.0.0/24', '10.0.0.1/32', '10.0.0.2/32', '10.1.0.0/24', '10.1.0.1/32', '127.0.0.0/8', '10.0.0.0/8'];
+const CIDRS6 = ['fd00::/64', 'fd00::1/128', 'fd00::2/128', 'fd00:1::/64', 'fd00:1::1/128', '::1/128', 'fd00::/16'];
+const cidrsOf = (f: GTable['family']): string[] => (f === 'ip' ? CIDRS4 : f === 'ip6' ? CIDRS6 : [...CIDRS4, ...CIDRS6]);
 const IFACES = ['eth0', 'eth1', 'lo', 'eth+'];
 
-function matchArb(hasIn: boolean, hasOut: boolean, ct: boolean): fc.Arbitrary<GMatch> {
+function matchArb(family: GTable['family'], hasIn: boolean, hasOut: boolean, ct: boolean): fc.Arbitrary<GMatch> {
   const opts: Array<fc.Arbitrary<GMatch>> = [
     fc.record({ k: fc.constant('l4' as const), p: fc.constantFrom('tcp' as const, 'udp' as const), dport: fc.option(fc.constantFrom(22, 80, 443), { nil: undefined }), inv: fc.boolean() }),
     fc.tuple(maskedArb, fc.boolean()).map(([x, inv]) => ({ k: 'mark' as const, v: x.v, m: x.m, inv })),
-    fc.tuple(fc.constantFrom('saddr' as const, 'daddr' as const), fc.constantFrom(...CIDRS), fc.boolean()).map(([k, cidr, inv]) => ({ k, cidr, inv })),
+    fc.tuple(fc.constantFrom('saddr' as const, 'daddr' as const), fc.constantFrom(...cidrsOf(family)), fc.boolean()).map(([k, cidr, inv]) => ({ k, cidr, inv })),
   ];
   if (ct) {
     opts.push(fc.tuple(maskedArb, fc.boolean()).map(([x, inv]) => ({ k: 'ctmark' as const, v: x.v, m: x.m, inv })));
@@ -410,6 +423,7 @@ function matchArb(hasIn: boolean, hasOut: boolean, ct: boolean): fc.Arbitrary<GM
 
 interface ChainCtx {
   kind: 'ipt' | 'nft';
+  family: GTable['family'];
   table: string;
   hook?: Hook;
   natChain: boolean;
@@ -430,11 +444,16 @@ function actionArb(ctx: ChainCtx): fc.Arbitrary<GAction> {
   ];
   if (ctx.targets.length) opts.push({ weight: 4, arbitrary: fc.tuple(fc.constantFrom('jump' as const, 'goto' as const), fc.constantFrom(...ctx.targets)).map(([k, chain]) => ({ k, chain })) });
   if (ctx.queue) opts.push({ weight: 2, arbitrary: fc.record({ k: fc.constant('queue' as const), num: fc.constantFrom(5, 6), bypass: fc.boolean() }) });
+  // NAT targets of the table's family (inet: either; the other family's does nothing to a packet).
+  const dnat4 = ['10.0.0.2', '10.1.0.1', '127.0.0.1', '10.0.0.2:8080'];
+  const dnat6 = ['fd00::2', 'fd00:1::1', '::1', '[fd00::2]:8080'];
+  const dnatTo = ctx.family === 'ip' ? dnat4 : ctx.family === 'ip6' ? dnat6 : [...dnat4, ...dnat6];
+  const snatTo = ctx.family === 'ip' ? ['10.1.0.2'] : ctx.family === 'ip6' ? ['fd00:1::2'] : ['10.1.0.2', 'fd00:1::2'];
   if (ctx.natChain && (ctx.hook === 'prerouting' || ctx.hook === 'output')) {
-    opts.push({ weight: 3, arbitrary: fc.constantFrom('10.0.0.2', '10.1.0.1', '127.0.0.1', '10.0.0.2:8080').map((to) => ({ k: 'dnat' as const, to })) });
+    opts.push({ weight: 3, arbitrary: fc.constantFrom(...dnatTo).map((to) => ({ k: 'dnat' as const, to })) });
   }
   if (ctx.natChain && ctx.hook === 'postrouting') {
-    opts.push({ weight: 3, arbitrary: fc.constantFrom({ k: 'snat' as const, to: '10.1.0.2' }, { k: 'masquerade' as const }) });
+    opts.push({ weight: 3, arbitrary: fc.oneof(fc.constantFrom(...snatTo).map((to) => ({ k: 'snat' as const, to })), fc.constant({ k: 'masquerade' as const })) });
   }
   if (ctx.table === 'raw' || (ctx.kind === 'nft' && (ctx.hook === 'prerouting' || ctx.hook === 'output') && !ctx.natChain)) opts.push({ weight: 1, arbitrary: fc.constant({ k: 'notrack' as const }) });
   return fc.oneof(...opts);
@@ -444,16 +463,23 @@ function rulesArb(ctx: ChainCtx, max: number): fc.Arbitrary<GRule[]> {
   const hasIn = ctx.hook === undefined || ctx.hook === 'prerouting' || ctx.hook === 'input' || ctx.hook === 'forward';
   const hasOut = ctx.hook === undefined || ctx.hook === 'output' || ctx.hook === 'postrouting' || ctx.hook === 'forward';
   const rule = fc
-    .record({ matches: fc.array(matchArb(hasIn, hasOut, true), { maxLength: 3 }), action: actionArb(ctx) })
+    .record({ matches: fc.array(matchArb(ctx.family, hasIn, hasOut, true), { maxLength: 3 }), action: actionArb(ctx) })
     .map((r) => {
       // At most one match of each kind (iptables takes one -p, -s, -d, -i, -o per rule).
       const seen = new Set<string>();
       const unique = r.matches.filter((m) => (seen.has(m.k) ? false : (seen.add(m.k), true)));
+      // nft refuses an ip6 match with an `ip` NAT (and the reverse) in one rule of an inet table.
+      const a = r.action;
+      const natV6 = (a.k === 'dnat' || a.k === 'snat') && ctx.family === 'inet' ? a.to.includes(':') && !/^[0-9.]+:\d+$/.test(a.to) : undefined;
+      // ... and a rule matching both ip and ip6 addresses: the first address match sets the family.
+      const firstAddr = unique.find((m): m is Extract<GMatch, { k: 'saddr' | 'daddr' }> => m.k === 'saddr' || m.k === 'daddr');
+      const v6 = natV6 ?? (firstAddr ? firstAddr.cidr.includes(':') : undefined);
+      const fits = (m: GMatch): boolean => v6 === undefined || !(m.k === 'saddr' || m.k === 'daddr') || m.cidr.includes(':') === v6;
       const l4 = unique.filter((m) => m.k === 'l4');
-      const rest = unique.filter((m) => m.k !== 'l4');
+      const rest = unique.filter((m) => m.k !== 'l4' && fits(m));
       const matches = l4.length ? [l4[0], ...rest] : rest;
       // NAT needs a protocol for a port.
-      if ((r.action.k === 'dnat' || r.action.k === 'snat') && r.action.to.includes(':') && !l4.length) {
+      if ((r.action.k === 'dnat' || r.action.k === 'snat') && /(^[0-9.]+:\d+$)|\]:/.test(r.action.to) && !l4.length) {
         return { matches: [{ k: 'l4' as const, p: 'tcp' as const, inv: false }, ...rest], action: r.action };
       }
       return { matches, action: r.action };
@@ -471,7 +497,7 @@ const IPT_TABLE_CHAINS: Record<string, Hook[]> = {
 
 const HOOK_CHAIN: Record<string, string> = { prerouting: 'PREROUTING', input: 'INPUT', forward: 'FORWARD', output: 'OUTPUT', postrouting: 'POSTROUTING' };
 
-function iptTableArb(name: string): fc.Arbitrary<GTable> {
+function iptTableArb(name: string, family: 'ip' | 'ip6'): fc.Arbitrary<GTable> {
   const hooks = IPT_TABLE_CHAINS[name];
   const nat = name === 'nat';
   return fc.record({ hooks: fc.subarray(hooks, { minLength: 1 }), users: fc.integer({ min: 0, max: nat ? 1 : 3 }) }).chain(({ hooks: hs, users }) => {
@@ -479,12 +505,12 @@ function iptTableArb(name: string): fc.Arbitrary<GTable> {
     const base = hs.map((h) =>
       fc.record({
         policy: nat ? fc.constant('accept' as const) : fc.constantFrom('accept' as const, 'accept' as const, 'drop' as const),
-        rules: rulesArb({ kind: 'ipt', table: name, hook: h, natChain: nat, targets: userNames, queue: !nat }, 4),
+        rules: rulesArb({ kind: 'ipt', family, table: name, hook: h, natChain: nat, targets: userNames, queue: !nat }, 4),
       }).map(({ policy, rules }) => ({ name: HOOK_CHAIN[h], base: { hook: h, priority: IPTABLES_TABLE_HOOKS[name][h] as number, policy, type: nat ? ('nat' as const) : ('filter' as const) }, rules })),
     );
     // NAT targets only in nat base chains (the kernel checks which hooks reach a target).
-    const user = userNames.map((u, i) => rulesArb({ kind: 'ipt', table: name, natChain: false, targets: userNames.slice(i + 1), queue: !nat }, 3).map((rules) => ({ name: u, rules })));
-    return fc.tuple(fc.tuple(...base), user.length ? fc.tuple(...user) : fc.constant([] as GChain[])).map(([b, u]) => ({ kind: 'ipt' as const, family: 'ip' as const, name, chains: [...b, ...u] }));
+    const user = userNames.map((u, i) => rulesArb({ kind: 'ipt', family, table: name, natChain: false, targets: userNames.slice(i + 1), queue: !nat }, 3).map((rules) => ({ name: u, rules })));
+    return fc.tuple(fc.tuple(...base), user.length ? fc.tuple(...user) : fc.constant([] as GChain[])).map(([b, u]) => ({ kind: 'ipt' as const, family, name, chains: [...b, ...u] }));
   });
 }
 
@@ -497,24 +523,25 @@ function nftTableArb(name: string): fc.Arbitrary<GTable> {
     policy: fc.constantFrom('accept' as const, 'accept' as const, 'drop' as const),
     nat: fc.boolean(),
   });
-  return fc.record({ family: fc.constantFrom('ip' as const, 'inet' as const), bases: fc.array(baseArb, { minLength: 1, maxLength: 3 }), users: fc.integer({ min: 0, max: 2 }) }).chain(({ family, bases, users }) => {
+  return fc.record({ family: fc.constantFrom('ip' as const, 'ip6' as const, 'inet' as const, 'inet' as const), bases: fc.array(baseArb, { minLength: 1, maxLength: 3 }), users: fc.integer({ min: 0, max: 2 }) }).chain(({ family, bases, users }) => {
     const userNames = Array.from({ length: users }, (_, i) => `u${i}`);
     const base = bases.map((b, i) => {
       // The kernel refuses NAT chains at or below conntrack's priority (-200).
       const nat = b.nat && b.hook !== 'forward' && b.priority > -200;
-      return rulesArb({ kind: 'nft', table: name, hook: b.hook, natChain: nat, targets: userNames, queue: false }, 4).map((rules) => ({
+      return rulesArb({ kind: 'nft', family, table: name, hook: b.hook, natChain: nat, targets: userNames, queue: false }, 4).map((rules) => ({
         name: `b${i}`,
         base: { hook: b.hook, priority: b.priority, policy: nat ? ('accept' as const) : b.policy, type: nat ? ('nat' as const) : ('filter' as const) },
         rules,
       }));
     });
-    const user = userNames.map((u, i) => rulesArb({ kind: 'nft', table: name, natChain: false, targets: userNames.slice(i + 1), queue: false }, 3).map((rules) => ({ name: u, rules })));
+    const user = userNames.map((u, i) => rulesArb({ kind: 'nft', family, table: name, natChain: false, targets: userNames.slice(i + 1), queue: false }, 3).map((rules) => ({ name: u, rules })));
     return fc.tuple(fc.tuple(...base), user.length ? fc.tuple(...user) : fc.constant([] as GChain[])).map(([b, u]) => ({ kind: 'nft' as const, family, name, chains: [...b, ...u] }));
   });
 }
 
 export const packetArb: fc.Arbitrary<GPacket> = fc.record({
   kind: fc.constantFrom<PacketKind>('in', 'fwd', 'out', 'lo', 'local', 'in1'),
+  v6: fc.boolean(),
   proto: fc.constantFrom('tcp' as const, 'udp' as const),
   dport: fc.constantFrom(22, 80, 443),
   mark: fc.oneof(fc.constant(0), fc.constant(0), bitsArb(1, 2)),
@@ -522,7 +549,8 @@ export const packetArb: fc.Arbitrary<GPacket> = fc.record({
 
 export const caseArb: fc.Arbitrary<GCase> = fc
   .record({
-    ipt: fc.subarray(['raw', 'mangle', 'nat', 'filter']),
+    // ip tables first, then ip6 (iptables-restore, then ip6tables-restore): the order they register in.
+    ipt: fc.subarray(['ip raw', 'ip mangle', 'ip nat', 'ip filter', 'ip6 raw', 'ip6 mangle', 'ip6 nat', 'ip6 filter'], { maxLength: 4 }),
     nft: fc.integer({ min: 0, max: 2 }),
     packets: fc.array(packetArb, { minLength: 1, maxLength: 4 }),
     queue5: fc.option(fc.constantFrom('accept', 'accept,mark=0x8000', 'accept,mark=0x100/0x100', 'accept,mark=0x0', 'drop'), { nil: undefined }),
@@ -530,7 +558,13 @@ export const caseArb: fc.Arbitrary<GCase> = fc
   .filter((c) => c.ipt.length + c.nft > 0)
   .chain((c) =>
     fc
-      .tuple(...c.ipt.map(iptTableArb), ...Array.from({ length: c.nft }, (_, i) => nftTableArb(`t${i}`)))
+      .tuple(
+        ...c.ipt.map((x) => {
+          const [family, name] = x.split(' ') as ['ip' | 'ip6', string];
+          return iptTableArb(name, family);
+        }),
+        ...Array.from({ length: c.nft }, (_, i) => nftTableArb(`t${i}`)),
+      )
       .map((tables) => ({ tables, packets: c.packets, ...(c.queue5 !== undefined ? { queue5: c.queue5 } : {}) })),
   );
 

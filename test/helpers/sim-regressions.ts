@@ -240,6 +240,25 @@ export const REGRESSIONS: RegressionCase[] = [
     ],
   },
   {
+    name: 'dnat-to-ipv6-loopback',
+    fact: 'a DNAT target "::1" is an address (not ":PORT"); a packet from outside DNATed to ::1 is then dropped by routing, as 127/8 is for IPv4',
+    case: {
+      tables: [
+        {
+          kind: 'ipt',
+          family: 'ip6',
+          name: 'nat',
+          chains: [
+            { name: 'PREROUTING', base: { hook: 'prerouting', priority: -100, policy: 'accept', type: 'nat' }, rules: [{ matches: [{ k: 'iif', name: 'eth1', inv: true }], action: { k: 'dnat', to: '::1' } }] },
+            { name: 'INPUT', base: { hook: 'input', priority: 100, policy: 'accept', type: 'nat' }, rules: [{ matches: [], action: { k: 'mark', v: 0x8000, m: 0x18010 } }] },
+          ],
+        },
+      ],
+      packets: [{ kind: 'in', v6: true, proto: 'tcp', dport: 443, mark: 0 }],
+    },
+    kernel: [{ verdict: 'drop', decidedBy: null, mark: '0x00000000' }],
+  },
+  {
     name: 'nft-negated-state-set',
     fact: 'ct state != { a, b } is a negated membership (nft 1.0.6 compiles `ct state != a,b` to cmp neq (a|b), true for every packet: the generator writes the set form)',
     case: {

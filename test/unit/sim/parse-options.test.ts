@@ -124,6 +124,8 @@ test('NAT targets: address, port, ranges, IPv6, redirect ports', () => {
   assert.equal(formatAddr(parseNatTo('[fd00::5]:80', 'dnat').addr!), 'fd00::5');
   assert.equal(parseNatTo('ip to 10.0.0.9', 'snat').addr && formatAddr(parseNatTo('ip to 10.0.0.9', 'snat').addr!), '10.0.0.9');
   assert.equal(parseNatTo(':15001', 'redirect').port, 15001);
+  assert.equal(formatAddr(parseNatTo('::1', 'dnat').addr!), '::1', 'an address that starts with :: is not a port');
+  assert.equal(parseNatTo(':8080', 'dnat').port, 8080);
   assert.equal(parseNatTo('8000-8010', 'redirect').portRange, true);
   assert.equal(parseNatTo('10.1.0.0/16', 'netmap').prefix?.len, 16);
   assert.equal(parseNatTo('somewhere', 'dnat').unreadable, 'somewhere');
