@@ -278,7 +278,7 @@ export class Runner {
     if (start === 'output') {
       this.oif = this.isLocal(st.daddr, false) ? 'lo' : this.outDev(st.daddr, this.outIf);
       if (this.oif === 'lo' && this.outIf !== undefined && this.outIf !== 'lo') this.note_(`--out ${this.outIf} ignored: a packet to a local address leaves through lo`);
-      if (this.oif !== 'lo' && isLoopback(st.saddr)) return this.routingDrop(`a packet from ${formatAddr(st.saddr)} cannot leave through ${this.oif}: routing refuses it`);
+      if (this.oif !== 'lo' && st.family === 'ip' && isLoopback(st.saddr)) return this.routingDrop(`a packet from ${formatAddr(st.saddr)} cannot leave through ${this.oif}: routing refuses it`);
     } else {
       this.iif = inIf ?? (isLoopback(st.saddr) ? 'lo' : DEFAULT_IN);
     }
@@ -398,7 +398,8 @@ export class Runner {
           if (r === V_ACCEPT && hook === 'output' && (!addrEquals(before, this.st.daddr) || this.st.daddrUnknown)) {
             const st = this.st;
             this.oif = this.isLocal(st.daddr, st.daddrUnknown) ? 'lo' : this.outDev(st.daddr, this.outIf);
-            if (this.oif !== 'lo' && !st.saddrUnknown && isLoopback(st.saddr)) {
+            // IPv4 refuses a 127/8 source out of another interface; IPv6 lets ::1 go (checked on the kernel).
+            if (this.oif !== 'lo' && st.family === 'ip' && !st.saddrUnknown && isLoopback(st.saddr)) {
               this.note_(`after DNAT a packet from ${formatAddr(st.saddr)} would leave through ${this.oif}: the reroute fails and the NAT hook drops it`);
               this.decided = null;
               return V_DROP;

@@ -54,6 +54,28 @@ export const REGRESSIONS: RegressionCase[] = [
     kernel: [{ verdict: 'drop', decidedBy: null, mark: '0x00000001' }],
   },
   {
+    name: 'dnat-ipv6-loopback-source-out',
+    fact: 'unlike IPv4, an IPv6 packet from ::1 DNATed in OUTPUT to a remote address is routed out of eth1 (ip6_route_me_harder does not refuse it)',
+    case: {
+      tables: [
+        {
+          kind: 'ipt',
+          family: 'ip6',
+          name: 'nat',
+          chains: [{ name: 'OUTPUT', base: { hook: 'output', priority: -100, policy: 'accept', type: 'nat' }, rules: [{ matches: [], action: { k: 'dnat', to: 'fd00:1::1' } }] }],
+        },
+        {
+          kind: 'nft',
+          family: 'inet',
+          name: 't0',
+          chains: [{ name: 'b0', base: { hook: 'postrouting', priority: -301, policy: 'accept', type: 'filter' }, rules: [{ matches: [{ k: 'oif', name: 'eth+', inv: false }], action: { k: 'mark', v: 0x10, m: 0x10 } }] }],
+        },
+      ],
+      packets: [{ kind: 'lo', v6: true, proto: 'tcp', dport: 22, mark: 0 }],
+    },
+    kernel: [{ verdict: 'accept', decidedBy: 'ip6 nat OUTPUT rule 1', mark: '0x00000010' }],
+  },
+  {
     name: 'nat-chain-without-conntrack',
     fact: 'a NAT chain alone does not make conntrack run in a namespace; with no rule using conntrack there is no entry and the NAT chains are never traversed',
     case: {
