@@ -49,12 +49,14 @@ interface Config {
   queue: number;
   pin: boolean;
   nice: number;
+  /** SCHED_FIFO priority for the round trips (consumer, echo server, client); 0: normal scheduling. */
+  rtPriority: number;
   json: boolean;
 }
 
 const USAGE = `usage: npm run bench:queue -- [options]   (or: node dist/bench/queue/run.js [options]; needs root)
 
-  --runs N        repetitions of every measurement; medians are reported (default 5)
+  --runs N        repetitions of every measurement; medians are reported (default 7)
   --seconds S     length of each measured flood window (default 1)
   --segments N    UDP datagrams per GSO send of the flood, 1 for plain sends (default 16)
   --payload B     bytes of payload per datagram (default 64)
@@ -62,6 +64,8 @@ const USAGE = `usage: npm run bench:queue -- [options]   (or: node dist/bench/qu
   --queue N       queue number (default 7)
   --no-pin        do not pin the flood to CPU 0 and the consumer to CPU 1
   --nice N        run every measured program at this nice value (default -10; 0 to leave them be)
+  --rt-priority P SCHED_FIFO priority of the consumer, echo server and client while measuring round trips
+                  (default 10; 0 for normal scheduling, where other sessions' load dominates the p99)
   --json          print the results as JSON
 `;
 
@@ -69,7 +73,7 @@ function parseConfig(argv: string[]): Config {
   const { values } = parseArgs({
     args: argv,
     options: {
-      runs: { type: 'string', default: '5' },
+      runs: { type: 'string', default: '7' },
       seconds: { type: 'string', default: '1' },
       segments: { type: 'string', default: '16' },
       payload: { type: 'string', default: '64' },
@@ -77,6 +81,7 @@ function parseConfig(argv: string[]): Config {
       queue: { type: 'string', default: '7' },
       'no-pin': { type: 'boolean', default: false },
       nice: { type: 'string', default: '-10' },
+      'rt-priority': { type: 'string', default: '10' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -100,6 +105,7 @@ function parseConfig(argv: string[]): Config {
     queue: Math.round(num('queue', values.queue, 0, 65535)),
     pin: !values['no-pin'] && cpus().length >= 2,
     nice: Math.round(num('nice', values.nice, -20, 19)),
+    rtPriority: Math.round(num('rt-priority', values['rt-priority'], 0, 99)),
     json: values.json,
   };
 }
@@ -138,10 +144,14 @@ interface Proc {
 
 let niceness = 0;
 
-/** Runs argv in the namespace (pinned to `cpu` unless null, at the configured nice value). */
-function start(ns: Netns, cpu: number | null, argv: string[]): Proc {
-  // nice and taskset exec the program, as ip netns exec does: the child's pid is the program's.
-  const full = [...(niceness !== 0 ? ['nice', '-n', String(niceness)] : []), ...(cpu === null ? [] : ['taskset', '-c', String(cpu)]), ...argv];
+/**
+ * Runs argv in the namespace, pinned to `cpu` unless null, at the configured nice value, or with
+ * SCHED_FIFO priority `rt` when given. nice, chrt and taskset exec the program, as ip netns exec
+ * does: the child's pid is the program's.
+ */
+function start(ns: Netns, cpu: number | null, argv: string[], rt = 0): Proc {
+  const sched = rt > 0 ? ['chrt', '-f', String(rt)] : niceness !== 0 ? ['nice', '-n', String(niceness)] : [];
+  const full = [...sched, ...(cpu === null ? [] : ['taskset', '-c', String(cpu)]), ...argv];
   const child = ns.spawn(full[0], full.slice(1));
   const p: Proc = { child, lines: [], stderr: '', exited: new Promise((r) => child.once('close', (code) => r(code))) };
   // Ctrl-C: end every program at once, so that nothing waits on it (the namespace goes next).
@@ -323,7 +333,7 @@ async function checkCounts(ctx: Ctx): Promise<{ procVerdicts: number; dropRule: 
 
 async function ping(ctx: Ctx, mode: Mode, run: number): Promise<PingResult> {
   const warmup = Math.min(500, Math.ceil(ctx.cfg.pings / 10));
-  const p = start(ctx.ns, ctx.cfg.pin ? 0 : null, [ctx.tool, 'ping', String(ECHO_PORT), String(ctx.cfg.pings), String(warmup), '1000']);
+  const p = start(ctx.ns, ctx.cfg.pin ? 0 : null, [ctx.tool, 'ping', String(ECHO_PORT), String(ctx.cfg.pings), String(warmup), '1000'], ctx.cfg.rtPriority);
   const code = await p.exited;
   const line = p.lines.find((l) => l.startsWith('{'));
   if (code !== 0 || line === undefined) throw new Error(`ping failed (exit ${code}): ${p.stderr.trim()}`);
@@ -357,6 +367,9 @@ async function measureMode(ctx: Ctx, mode: Mode, run: number): Promise<{ flood: 
     await waitFor(`${mode}: queue ${ctx.cfg.queue} bound`, 10_000, () => ctx.counters.queueRow() !== null, consumer);
     const f = await flood(ctx, mode, run, consumer);
     f.check = await checkCounts(ctx);
+    // The flood ran under the ordinary scheduler (a real-time flood would starve the machine's other
+    // users); the round trips run with every program real-time, so that others' load does not set the tail.
+    if (ctx.cfg.rtPriority > 0) await ctx.ns.execOk('chrt', ['-a', '-f', '-p', String(ctx.cfg.rtPriority), String(consumer.child.pid)]);
     const p = await ping(ctx, mode, run);
     return { flood: f, ping: p };
   } finally {
@@ -460,7 +473,8 @@ function render(cfg: Config, machine: Record<string, unknown>, s: ModeSummary[],
   const verdictTarget = r.throughput >= 2 ? 'met, 2x aim reached' : r.throughput >= 1.5 ? 'met' : 'NOT met';
   return (
     `queue benchmark: medians of ${cfg.runs} runs; flood of ${flood}, ${cfg.seconds} s windows; ${cfg.pings} pings per run` +
-    `${cfg.pin ? '; flood on CPU 0, consumer on CPU 1' : ''}\n` +
+    `${cfg.pin ? '; flood on CPU 0, consumer on CPU 1' : ''}${cfg.nice !== 0 ? `; nice ${cfg.nice}` : ''}` +
+    `${cfg.rtPriority > 0 ? `; round trips at SCHED_FIFO ${cfg.rtPriority}` : ''}\n` +
     `machine: ${machine.nproc} CPUs, kernel ${machine.kernel}, node ${machine.node}; load average ${machine.loadBefore} before, ${machine.loadAfter} after\n\n` +
     table(
       ['', 'verdicted/s', 'sent/s', 'user_dropped/s', 'queue_dropped/s', 'CPU us/pkt', 'RTT p50 us', 'RTT p99 us', 'added p50', 'added p99', 'counts check'],
@@ -537,7 +551,8 @@ async function main(): Promise<number> {
   const pings: PingResult[] = [];
   try {
     await ns.iptablesRestore(`*mangle\n-A PREROUTING -p udp --dport ${FLOOD_PORT} -j DROP\nCOMMIT\n`);
-    const echo = start(ns, cfg.pin ? 0 : null, [tool, 'echo', String(ECHO_PORT)]);
+    // Real-time only while it answers pings: the flood goes to another port and never reaches it.
+    const echo = start(ns, cfg.pin ? 0 : null, [tool, 'echo', String(ECHO_PORT)], cfg.rtPriority);
     await waitFor('echo server', 5000, () => echo.lines.includes('ready'), echo);
     const ctx: Ctx = { cfg, ns, counters: new Counters(echo.child.pid as number, cfg.queue), tool, baseline, clkTck };
     for (let run = 1; run <= cfg.runs; run++) {
