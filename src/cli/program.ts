@@ -11,13 +11,20 @@ export interface CommandContext {
 
 const EXAMPLES = `
 Examples:
-  $ nfqguard lab                          reproduce the seed's outage and nfqguard's fix in a namespace
-  $ nfqguard lab --json                   the same, as JSON for scripts
+  $ nfqguard lab                          reproduce the seed's outage and nfqguard's fix in namespaces
+  $ nfqguard doctor --live --mask 0x00f00000
+                                          who owns each mark bit here; would this inspector mask conflict?
+  $ nfqguard trace --iptables-save node.rules --packet "tcp 10.0.0.1:40240 > 127.0.0.1:80" \\
+      --queue-verdict accept,mark=0x8000  follow a packet through hooks, tables and chains
+  $ nfqguard parse node.rules --json      a ruleset as the typed model, with problems at line:column
   $ nfqguard queue --num 80 --mask 0x00f00000 --set-mark 0x00100000 --json-log
                                           consume queue 80, setting only owned mark bits
+  $ nfqguard run --config deploy/nfqguard.yaml
+                                          the inspection daemon (steering rules always with bypass)
 
-Exit codes: 0 success, 1 findings (a failed lab scenario, problems in input), 2 usage or environment error.
-Every command takes --help; commands that report take --json.`;
+Exit codes: 0 success, 1 findings (a failed lab scenario, conflicts, problems in input), 2 usage or
+environment error (not root, queue already bound, missing kernel support). Every command takes --help;
+commands that report take --json.`;
 
 export async function buildProgram(ctx: CommandContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('nfqguard')

@@ -23,6 +23,9 @@ import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 
 const ENOBUFS = 105;
 const EPERM = 1;
+// After an overrun, receive every POKE_MS on a timer until POKE_WINDOW_MS pass without another one.
+const POKE_MS = 50;
+const POKE_WINDOW_MS = 2000;
 
 export type PacketHandler = (packet: PacketView) => Decision | Readonly<Decision> | undefined | void;
 
@@ -166,6 +169,8 @@ export class NfQueue {
   private readonly pending = new Map<number, Pending>();
   private readonly requestTimeoutMs: number;
   private watcher: Watch | null = null;
+  private pokeTimer: ReturnType<typeof setInterval> | null = null;
+  private lastOverrunAt = 0;
   private seq = 1;
   private closed = false;
   // The current run of plain verdicts (same code, no mark change) not yet encoded.
@@ -310,6 +315,7 @@ export class NfQueue {
 
   private shutdownSocket(): void {
     this.closed = true;
+    this.stopPoking();
     this.watcher?.stop();
     this.watcher = null;
     for (const [seq, p] of this.pending) {
@@ -342,6 +348,28 @@ export class NfQueue {
     }
   }
 
+  /**
+   * An overrun can leave the socket silent for good: under UDP floods on Linux 6.18 (about one 1-second
+   * flood in 50 here) the kernel's congestion flag (NETLINK_S_CONGESTED, set on an overrun) stayed set
+   * with nothing queued and no error pending, so the socket never became readable again while the
+   * kernel dropped every new packet (user_dropped). Only a receive on the empty socket clears the flag,
+   * so after an overrun the queue also receives on a timer until overruns stop.
+   */
+  private noteOverrun(): void {
+    this.lastOverrunAt = Date.now();
+    if (this.pokeTimer !== null || this.closed) return;
+    this.pokeTimer = setInterval(() => {
+      if (this.closed || Date.now() - this.lastOverrunAt > POKE_WINDOW_MS) this.stopPoking();
+      else if (this.watcher !== null) this.drain(1); // not while paused
+    }, POKE_MS);
+    this.pokeTimer.unref();
+  }
+
+  private stopPoking(): void {
+    if (this.pokeTimer !== null) clearInterval(this.pokeTimer);
+    this.pokeTimer = null;
+  }
+
   private emit(e: QueueEvent): void {
     try {
       this.onEvent(e);
@@ -359,6 +387,7 @@ export class NfQueue {
         if (-n === ENOBUFS) {
           this.stats.enobufs++;
           this.emit({ type: 'enobufs' });
+          this.noteOverrun();
           continue; // the error is reported once; the next receive reads on
         }
         this.stats.recvErrors++;

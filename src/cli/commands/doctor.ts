@@ -1,6 +1,7 @@
 // `nfqguard doctor`: who owns each bit of the packet mark and of the connection mark on this node,
 // what conflicts, and which bits are safe for an inspector. Reads rulesets (files or the live node),
 // runs the analysis of src/marks, and renders it as text, JSON or a self-contained HTML page.
+import { simulatorTracer } from '../../marks/sample-tracer.js';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -79,7 +80,7 @@ Examples:
 }
 
 async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[], opts: DoctorOptions): Promise<void> {
-  const report = analyze(ruleset, { mask: opts.mask, need: opts.need });
+  const report = analyze(ruleset, { mask: opts.mask, need: opts.need, tracer: opts.mask === undefined ? undefined : simulatorTracer(ruleset) });
   const problems: Problem[] = ruleset.problems;
   if (opts.html) {
     const path = resolve(ctx.io.cwd, opts.html);

@@ -15,4 +15,5 @@ export const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
   run: async () => (await import('./run.js')).registerRun,
   rules: async () => (await import('./rules.js')).registerRules,
   doctor: async () => (await import('./doctor.js')).registerDoctor,
+  trace: async () => (await import('./trace.js')).registerTrace,
 };

@@ -45,6 +45,7 @@ Examples:
     );
   cmd
     .command('install')
+    .addHelpText('after', '\nExamples:\n  $ sudo nfqguard rules install --config deploy/nfqguard.yaml\n  $ sudo nfqguard rules install --config deploy/nfqguard.yaml --json')
     .description('install or replace the steering rules of the config (no-op when already in place)')
     .requiredOption('--config <file>', 'YAML config')
     .option('--json', 'print {"backend","notes","changed"}')
@@ -62,6 +63,7 @@ Examples:
     );
   cmd
     .command('uninstall')
+    .addHelpText('after', '\nExamples:\n  $ sudo nfqguard rules uninstall --config deploy/nfqguard.yaml')
     .description('remove every rule and chain tagged with the config\'s instance name, in every backend')
     .requiredOption('--config <file>', 'YAML config')
     .option('--json', 'print {"removed": [...]}')
@@ -77,6 +79,7 @@ Examples:
     );
   cmd
     .command('status')
+    .addHelpText('after', '\nExamples:\n  $ sudo nfqguard rules status --config deploy/nfqguard.yaml\n  $ sudo nfqguard rules status --config deploy/nfqguard.yaml --json | jq .missing')
     .description('compare the node\'s rules with the config: missing, unexpected, and rules shadowed by the queue')
     .requiredOption('--config <file>', 'YAML config')
     .option('--json', 'print {"backend","inSync","missing","unexpected","shadowed"}')

@@ -5,16 +5,16 @@ import { cli } from '../../helpers/cli.js';
 test('--help lists the commands and examples, exit 0', async () => {
   const r = await cli(['--help']);
   assert.equal(r.code, 0);
-  for (const cmd of ['lab', 'queue']) assert.match(r.stdout, new RegExp(`^\\s+${cmd}\\b`, 'm'), cmd);
+  for (const cmd of ['lab', 'queue', 'parse', 'gen', 'run', 'rules', 'doctor', 'trace']) assert.match(r.stdout, new RegExp(`^\\s+${cmd}\\b`, 'm'), cmd);
   assert.match(r.stdout, /Examples:/);
   assert.match(r.stdout, /Exit codes/);
 });
 
 test('each command has --help with examples', async () => {
-  for (const cmd of ['lab', 'queue']) {
-    const r = await cli([cmd, '--help']);
+  for (const cmd of ['lab', 'queue', 'parse', 'gen kube-proxy', 'run', 'rules install', 'doctor', 'trace']) {
+    const r = await cli([...cmd.split(' '), '--help']);
     assert.equal(r.code, 0, cmd);
-    assert.match(r.stdout, /Examples:\n\s+\$ nfqguard/, cmd);
+    assert.match(r.stdout, /Examples:\n(?:.*\n)*?\s+\$ .*nfqguard /, cmd);
   }
 });
 

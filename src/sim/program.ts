@@ -1,0 +1,471 @@
+// The ruleset compiled for tracing: for each family (ip, ip6) and hook, the list of hook entries in the
+// order the kernel calls them, and every chain's rules as compiled matches and resolved actions.
+//
+// Kernel facts this follows (net/netfilter/core.c, nf_nat_core.c):
+// - Entries run by ascending priority. At equal priority the entry registered LAST runs first
+//   (nf_hook_entries_grow inserts a new entry before the first one whose priority is >= its own).
+//   Registration order is taken as the ruleset's order of tables and chains; declared hooks (--hook)
+//   come after it; conntrack (-200 in PREROUTING/OUTPUT) is taken as registered last of all.
+// - All NAT chains of a hook run inside ONE hook entry of the NAT core, at NF_IP_PRI_NAT_DST (-100,
+//   PREROUTING/OUTPUT) or NF_IP_PRI_NAT_SRC (100, INPUT/POSTROUTING), whatever their declared priority;
+//   that priority only orders the NAT chains among themselves. The NAT core registers its entries when
+//   the first NAT chain of the family is created.
+// - inet tables register for both IPv4 and IPv6.
+import type { Action, BaseChain, Chain, Family, Hook, NamedSet, Rule, Ruleset, Table } from '../ruleset/model.js';
+import { isMatch } from '../ruleset/model.js';
+import { NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC } from '../ruleset/priorities.js';
+import { addrKey, inPrefix, isLoopback, parsePrefix, type Addr } from './addr.js';
+import { K_FN, compileMatch, type CompiledMatch, type NodeView } from './matches.js';
+import { parseNatTo, type NatTo } from './nat.js';
+import type { ExtraHook, LocalAddress, RouteSpec } from './options.js';
+
+export type SimFamily = 'ip' | 'ip6';
+export const SIM_HOOKS: readonly Hook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
+
+/** A rule (or a policy, rule null) as the trace names it. */
+export interface RuleRef {
+  family: string;
+  table: string;
+  chain: string;
+  /** 1-based index in the chain; null for a policy, a declared hook or a queue consumer. */
+  rule: number | null;
+  text: string;
+}
+
+// Action codes: the runner switches on a number, and the values it needs sit in the action itself.
+export const A_ACCEPT = 1;
+export const A_DROP = 2;
+export const A_REJECT = 3;
+export const A_CONTINUE = 4;
+export const A_RETURN = 5;
+export const A_JUMP = 6;
+export const A_GOTO = 7;
+export const A_QUEUE = 8;
+export const A_MARK = 9;
+export const A_CTMARK = 10;
+export const A_SAVE = 11;
+export const A_RESTORE = 12;
+export const A_NOTRACK = 13;
+export const A_NAT = 14;
+export const A_TPROXY = 15;
+export const A_OTHER = 16;
+
+export interface CompiledAction {
+  isMatch: false;
+  op: number;
+  /** A_MARK / A_CTMARK: (x & and) ^ xor. A_SAVE / A_RESTORE: nfmask in `and`, ctmask in `xor`. */
+  and: number;
+  xor: number;
+  /** jump/goto: the chain, undefined when the table does not declare it. */
+  target: CompiledChain | undefined;
+  action: Action;
+  nat: NatTo | undefined;
+  /** An uninterpreted statement that looks like it writes the mark / ctmark. */
+  writesMark: boolean;
+  writesCtmark: boolean;
+}
+
+/** One expression of a rule, in order: matches (all must hold) and actions. */
+export type Instr = CompiledMatch | CompiledAction;
+
+export interface CompiledRule {
+  index: number;
+  /** The rule's expressions, flat: no arrays or objects between the rule and them. */
+  code: Instr[];
+  ref: RuleRef;
+  table: CompiledTable;
+  // The first match's inline fields (see CompiledMatch), when it has an inline kind (k !== K_FN): most
+  // rules fail their first match, and then only this object is read.
+  k: number;
+  inv: boolean;
+  a: number;
+  b: number;
+  c: number;
+  src: boolean;
+  name: string;
+}
+
+export interface DispatchIndex {
+  /** What the keys are: destination addresses (kube-proxy's KUBE-SERVICES) or ports (KUBE-NODEPORTS). */
+  field: 'daddr' | 'dport';
+  /** Positions (0-based) of rules that may match any key. */
+  wild: Int32Array;
+  /** Positions of rules that match only these keys. */
+  byKey: Map<string | number, Int32Array>;
+}
+
+export interface CompiledChain {
+  name: string;
+  table: CompiledTable;
+  base?: BaseChain;
+  rules: CompiledRule[];
+  /** For long chains: the rules to look at for a given destination address. */
+  index?: DispatchIndex;
+  policyRef?: RuleRef;
+  /** Implicit return at the end of a regular chain. */
+  endRef: RuleRef;
+}
+
+export interface CompiledTable {
+  family: Family;
+  name: string;
+  /** Native nft rules stop (NFT_BREAK) where they read a ct mark the packet does not have. */
+  nftExprs: boolean;
+  chains: Map<string, CompiledChain>;
+}
+
+export type Entry =
+  | { kind: 'chain'; priority: number; reg: number; chain: CompiledChain }
+  | { kind: 'nat'; priority: number; reg: number; manip: 'dst' | 'src'; chains: CompiledChain[] }
+  | { kind: 'conntrack'; priority: number; reg: number }
+  | { kind: 'extra'; priority: number; reg: number; hook: ExtraHook; ref: RuleRef };
+
+export interface Program {
+  entries: Record<SimFamily, Record<Hook, Entry[]>>;
+  tables: CompiledTable[];
+  node: NodeView;
+  /** Whether conntrack runs for the family (something holds a reference on it). */
+  conntrack: Record<SimFamily, boolean>;
+  /** Things the trace should say about the ruleset as a whole (skipped tables, ties...). */
+  notes: string[];
+}
+
+/**
+ * Conntrack runs in a network namespace only while something takes a reference on it
+ * (nf_ct_netns_get): ct expressions and conntrack/state/connmark matches, CONNMARK/CT targets, NAT
+ * targets and statements. A NAT chain alone does not. 'auto' decides from the ruleset.
+ */
+export type ConntrackMode = 'auto' | 'on' | 'off';
+
+function usesConntrack(rule: Rule): boolean {
+  for (const e of rule.exprs) {
+    if (e.type === 'match') {
+      if (e.key === 'ctmark' || e.key === 'ctstate' || e.key === 'ctdir') return true;
+      if (e.key === 'other' && /conntrack|\bstate\b|connmark|\bct\b|connlimit|helper|conntrack/i.test(`${e.module} ${e.text}`)) return true;
+    } else {
+      switch (e.kind) {
+        case 'ctmark':
+        case 'connmark-save':
+        case 'connmark-restore':
+        case 'snat':
+        case 'dnat':
+        case 'masquerade':
+        case 'redirect':
+        case 'netmap':
+          return true;
+        case 'notrack':
+          return false;
+        case 'other':
+          if (/\bCT\b|CONNMARK|\bct\b|conntrack|helper|NOTRACK|CONNSECMARK/.test(`${e.name} ${e.text}`)) return true;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  return false;
+}
+
+const INDEX_MIN_RULES = 16;
+/** Whether an uninterpreted statement looks like it writes the packet mark (MARK, meta mark set, restore). */
+function writesMark(text: string): boolean {
+  return /(^|[^\w-])MARK\b/.test(text) || /(^|[^\w.])(meta\s+)?mark\s+set\b/i.test(text.replace(/ct\s+mark\s+set/gi, '')) || /restore-mark/i.test(text);
+}
+
+function writesCtmark(text: string): boolean {
+  return (/CONNMARK/.test(text) && !/restore-mark/i.test(text)) || /ct\s+mark\s+set/i.test(text);
+}
+
+export function nodeView(locals: readonly LocalAddress[], routes: readonly RouteSpec[] = []): NodeView {
+  const byLen = [...routes].sort((x, y) => y.prefix.len - x.prefix.len);
+  const byKey = new Map<string | number, string | undefined>();
+  const bcast = new Set<string | number>();
+  for (const l of locals) {
+    const k = addrKey(l.addr);
+    if (!byKey.has(k) || byKey.get(k) === undefined) byKey.set(k, l.iface);
+    if (l.broadcast) bcast.add(addrKey(l.broadcast));
+  }
+  return {
+    isLocal: (a: Addr) => isLoopback(a) || byKey.has(addrKey(a)),
+    localIface: (a: Addr) => {
+      const k = addrKey(a);
+      if (byKey.has(k)) return byKey.get(k) ?? (isLoopback(a) ? 'lo' : undefined);
+      return isLoopback(a) ? 'lo' : null;
+    },
+    isSubnetBroadcast: (a: Addr) => bcast.has(addrKey(a)),
+    primaryOn: (iface: string, v: 4 | 6) => {
+      const on = locals.find((l) => l.iface === iface && l.addr.v === v && !isLoopback(l.addr))?.addr;
+      if (on || iface !== 'lo') return on;
+      // inet_select_addr on lo: 127.0.0.1 has host scope and is never chosen; the kernel takes the first
+      // global address of the node in device order (the order `ip addr` lists, and --local's order).
+      return locals.find((l) => l.addr.v === v && !isLoopback(l.addr) && !(l.addr.v === 6 && l.addr.w[0] >>> 22 === 0x3fa))?.addr;
+    },
+    routeDev: (a: Addr) => byLen.find((r) => inPrefix(a, r.prefix))?.dev,
+  };
+}
+
+const ACTION_CODES: Record<Action['kind'], number> = {
+  accept: A_ACCEPT,
+  drop: A_DROP,
+  reject: A_REJECT,
+  continue: A_CONTINUE,
+  return: A_RETURN,
+  jump: A_JUMP,
+  goto: A_GOTO,
+  queue: A_QUEUE,
+  mark: A_MARK,
+  ctmark: A_CTMARK,
+  'connmark-save': A_SAVE,
+  'connmark-restore': A_RESTORE,
+  notrack: A_NOTRACK,
+  snat: A_NAT,
+  dnat: A_NAT,
+  masquerade: A_NAT,
+  redirect: A_NAT,
+  netmap: A_NAT,
+  tproxy: A_TPROXY,
+  other: A_OTHER,
+};
+
+function compileAction(action: Action, table: CompiledTable): CompiledAction {
+  let a = action;
+  // `-j CT --notrack` may come as an uninterpreted CT target: it is notrack all the same.
+  if (a.kind === 'other' && /^(CT|NOTRACK)$/i.test(a.name) && (/--notrack/.test(a.text) || /^NOTRACK$/i.test(a.name))) a = { type: 'action', kind: 'notrack' };
+  const out: CompiledAction = { isMatch: false, op: ACTION_CODES[a.kind], and: 0, xor: 0, target: undefined, action: a, nat: undefined, writesMark: false, writesCtmark: false };
+  switch (a.kind) {
+    case 'mark':
+    case 'ctmark':
+      out.and = a.and >>> 0;
+      out.xor = a.xor >>> 0;
+      break;
+    case 'connmark-save':
+    case 'connmark-restore':
+      out.and = a.nfmask >>> 0;
+      out.xor = a.ctmask >>> 0;
+      break;
+    case 'jump':
+    case 'goto':
+      out.target = a.chain ? table.chains.get(a.chain) : undefined;
+      break;
+    case 'snat':
+    case 'dnat':
+    case 'masquerade':
+    case 'redirect':
+    case 'netmap':
+      out.nat = parseNatTo(a.to, a.kind);
+      break;
+    case 'other':
+      if (a.terminal !== true) {
+        out.writesMark = writesMark(`${a.name} ${a.text}`);
+        out.writesCtmark = writesCtmark(`${a.name} ${a.text}`);
+      }
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+/**
+ * The destination addresses (or ports) a rule is limited to before any of its statements run, or
+ * undefined: a rule can only match a packet whose key is among these.
+ */
+function dispatchKeys(rule: CompiledRule, field: DispatchIndex['field']): Array<string | number> | undefined {
+  // Only matches before the rule's first action count (statements before a failing match still run).
+  for (const cm of rule.code) {
+    if (!cm.isMatch) return undefined;
+    const m = cm.expr;
+    if (m.key !== field || m.invert) continue;
+    const keys: Array<string | number> = [];
+    if (m.key === 'daddr') {
+      if (m.cidrs.length === 0) continue;
+      for (const c of m.cidrs) {
+        const p = parsePrefix(c);
+        if (!p || p.len !== (p.v === 4 ? 32 : 128)) return undefined;
+        keys.push(addrKey(p.v === 4 ? { v: 4, n: p.net } : { v: 6, w: [p.net[0], p.net[1], p.net[2], p.net[3]] }));
+      }
+    } else if (m.key === 'dport') {
+      if (m.ranges.length === 0) continue;
+      for (const [lo, hi] of m.ranges) {
+        if (hi - lo > 16) return undefined;
+        for (let p = lo; p <= hi; p++) keys.push(p);
+      }
+    }
+    return keys;
+  }
+  return undefined;
+}
+
+function buildIndex(chain: CompiledChain): void {
+  if (chain.rules.length < INDEX_MIN_RULES) return;
+  for (const field of ['daddr', 'dport'] as const) {
+    const wild: number[] = [];
+    const byKey = new Map<string | number, number[]>();
+    chain.rules.forEach((r, i) => {
+      const keys = dispatchKeys(r, field);
+      if (!keys) {
+        wild.push(i);
+        return;
+      }
+      for (const k of new Set(keys)) {
+        const list = byKey.get(k);
+        if (list) list.push(i);
+        else byKey.set(k, [i]);
+      }
+    });
+    // Worth it only when most rules are keyed.
+    if (wild.length * 2 > chain.rules.length) continue;
+    const index: DispatchIndex = { field, wild: Int32Array.from(wild), byKey: new Map() };
+    for (const [k, v] of byKey) index.byKey.set(k, Int32Array.from(v));
+    chain.index = index;
+    return;
+  }
+}
+
+function compileTable(t: Table, node: NodeView): CompiledTable {
+  const table: CompiledTable = { family: t.family, name: t.name, nftExprs: t.origin === 'nft', chains: new Map() };
+  const sets = new Map<string, NamedSet>(t.sets.map((s) => [s.name, s]));
+  for (const c of t.chains) {
+    table.chains.set(c.name, {
+      name: c.name,
+      table,
+      base: c.base,
+      rules: [],
+      endRef: { family: t.family, table: t.name, chain: c.name, rule: null, text: 'end of chain: return' },
+      policyRef: c.base ? { family: t.family, table: t.name, chain: c.name, rule: null, text: `policy ${c.base.policy}` } : undefined,
+    });
+  }
+  for (const c of t.chains) {
+    const chain = table.chains.get(c.name) as CompiledChain;
+    chain.rules = c.rules.map((r: Rule, i: number) => compileRule(r, i + 1, chain, sets, node));
+    buildIndex(chain);
+  }
+  return table;
+}
+
+function compileRule(r: Rule, index: number, chain: CompiledChain, sets: Map<string, NamedSet>, node: NodeView): CompiledRule {
+  const code: Instr[] = r.exprs.map((e) => (isMatch(e) ? compileMatch(e, node, sets) : compileAction(e, chain.table)));
+  const f = code[0]?.isMatch ? code[0] : undefined;
+  return {
+    index,
+    code,
+    table: chain.table,
+    ref: { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: index, text: r.text },
+    k: f ? f.k : K_FN,
+    inv: f ? f.inv : false,
+    a: f ? f.a : 0,
+    b: f ? f.b : 0,
+    c: f ? f.c : -1,
+    src: f ? f.src : false,
+    name: f ? f.name : '',
+  };
+}
+
+function pfsOf(f: Family): SimFamily[] {
+  return f === 'ip' ? ['ip'] : f === 'ip6' ? ['ip6'] : f === 'inet' ? ['ip', 'ip6'] : [];
+}
+
+function sortEntries(list: Entry[]): void {
+  list.sort((a, b) => a.priority - b.priority || b.reg - a.reg);
+}
+
+function emptyHooks(): Record<Hook, Entry[]> {
+  return { prerouting: [], input: [], forward: [], output: [], postrouting: [], ingress: [], egress: [] };
+}
+
+/** Compiles a ruleset with the declared hooks and local addresses. */
+export function compileProgram(
+  ruleset: Ruleset,
+  extra: readonly ExtraHook[] = [],
+  locals: readonly LocalAddress[] = [],
+  routes: readonly RouteSpec[] = [],
+  conntrackMode: ConntrackMode = 'auto',
+): Program {
+  const node = nodeView(locals, routes);
+  const notes: string[] = [];
+  const conntrack: Record<SimFamily, boolean> = { ip: conntrackMode === 'on', ip6: conntrackMode === 'on' };
+  if (conntrackMode === 'auto') {
+    for (const t of ruleset.tables) {
+      if (!t.chains.some((c) => c.rules.some(usesConntrack))) continue;
+      for (const pf of pfsOf(t.family)) conntrack[pf] = true;
+    }
+    for (const pf of ['ip', 'ip6'] as SimFamily[]) {
+      const natChains = ruleset.tables.some((t) => pfsOf(t.family).includes(pf) && t.chains.some((c) => c.base?.type === 'nat'));
+      if (!conntrack[pf] && natChains) {
+        notes.push(`no ${pf === 'ip' ? 'IPv4' : 'IPv6'} rule uses conntrack, so it does not run (no entry, NAT chains skipped); add --conntrack on if something else on the node uses it`);
+      }
+    }
+  }
+  const entries: Record<SimFamily, Record<Hook, Entry[]>> = { ip: emptyHooks(), ip6: emptyHooks() };
+  const nat: Record<SimFamily, { reg: number; byHook: Map<Hook, Array<{ chain: CompiledChain; priority: number; reg: number }>> } | undefined> = { ip: undefined, ip6: undefined };
+  const tables: CompiledTable[] = [];
+  let reg = 0;
+  const skippedFamilies = new Set<string>();
+  for (const t of ruleset.tables) {
+    const pfs = pfsOf(t.family);
+    if (pfs.length === 0) {
+      skippedFamilies.add(t.family);
+      continue;
+    }
+    const table = compileTable(t, node);
+    tables.push(table);
+    for (const c of t.chains as Chain[]) {
+      if (!c.base) continue;
+      reg++;
+      const chain = table.chains.get(c.name) as CompiledChain;
+      if (!SIM_HOOKS.includes(c.base.hook)) {
+        notes.push(`${t.family} ${t.name} ${c.name}: hook ${c.base.hook} is not on the path the simulator follows; skipped`);
+        continue;
+      }
+      for (const pf of pfs) {
+        if (c.base.type === 'nat') {
+          let n = nat[pf];
+          if (!n) n = nat[pf] = { reg, byHook: new Map() };
+          const list = n.byHook.get(c.base.hook) ?? [];
+          list.push({ chain, priority: c.base.priority, reg });
+          n.byHook.set(c.base.hook, list);
+        } else {
+          entries[pf][c.base.hook].push({ kind: 'chain', priority: c.base.priority, reg, chain });
+          if (c.base.priority === NF_IP_PRI_CONNTRACK && (c.base.hook === 'prerouting' || c.base.hook === 'output')) {
+            notes.push(`${t.family} ${t.name} ${c.name} has priority -200, the same as conntrack; the simulator runs conntrack first (which runs first at a tie depends on which was registered last)`);
+          }
+        }
+      }
+    }
+  }
+  for (const f of skippedFamilies) notes.push(`tables of family ${f} are not simulated (only ip, ip6 and inet)`);
+  if (ruleset.tables.length === 0) notes.push('the ruleset is empty: nothing filters, every packet is accepted');
+  for (const pf of ['ip', 'ip6'] as SimFamily[]) {
+    const n = nat[pf];
+    if (n) {
+      // The NAT core registers all four NAT hooks with the family's first NAT chain: a hook without
+      // NAT chains still sets up the null binding (which is why loopback skips PREROUTING NAT).
+      for (const h of ['prerouting', 'input', 'output', 'postrouting'] as Hook[]) if (!n.byHook.has(h)) n.byHook.set(h, []);
+      for (const [hook, list] of n.byHook) {
+        list.sort((a, b) => a.priority - b.priority || b.reg - a.reg);
+        const manip = hook === 'prerouting' || hook === 'output' ? 'dst' : 'src';
+        const priority = manip === 'dst' ? NF_IP_PRI_NAT_DST : NF_IP_PRI_NAT_SRC;
+        if (hook === 'forward') {
+          notes.push(`${pf}: nat chains on the forward hook are not valid and were skipped`);
+          continue;
+        }
+        entries[pf][hook].push({ kind: 'nat', priority, reg: n.reg, manip, chains: list.map((x) => x.chain) });
+      }
+    }
+    entries[pf].prerouting.push({ kind: 'conntrack', priority: NF_IP_PRI_CONNTRACK, reg: 2e9 });
+    entries[pf].output.push({ kind: 'conntrack', priority: NF_IP_PRI_CONNTRACK, reg: 2e9 });
+  }
+  extra.forEach((h, i) => {
+    for (const pf of pfsOf(h.family)) {
+      entries[pf][h.hook].push({
+        kind: 'extra',
+        priority: h.priority,
+        reg: 1e9 + i,
+        hook: h,
+        ref: { family: h.family, table: '(hook)', chain: `${h.hook}:${h.priorityText}`, rule: null, text: h.text },
+      });
+    }
+  });
+  for (const pf of ['ip', 'ip6'] as SimFamily[]) for (const h of SIM_HOOKS) sortEntries(entries[pf][h]);
+  return { entries, tables, node, notes, conntrack };
+}

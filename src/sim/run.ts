@@ -1,0 +1,938 @@
+// One walk of one packet through the hooks of a compiled program. Where the simulator cannot decide
+// (an unknown match, a verdict it cannot know), the walk asks `choose`, which answers from a vector of
+// choices; trace.ts replays the walk with every vector to show every outcome (see enumerate()).
+import type { Action, CtState, Hook } from '../ruleset/model.js';
+import { addrEquals, formatAddr, isLoopback, type Addr } from './addr.js';
+import { K_FN, NO, UNKNOWN, YES, testMatch } from './matches.js';
+import { netmapAddr } from './nat.js';
+import { answerFor, type QueueAnswers } from './options.js';
+import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
+import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef } from './program.js';
+import { formatMark, type CtPhase, type PacketState } from './state.js';
+
+export const DEFAULT_IN = 'eth0';
+export const DEFAULT_OUT = 'eth0';
+/** nft's jump stack is 16 deep (NFT_JUMP_STACK_SIZE); a model deeper than this is malformed. */
+const MAX_DEPTH = 64;
+const MAX_RULE_VISITS = 1_000_000;
+
+export interface TraceInput {
+  packet: PacketSpec;
+  in?: string;
+  out?: string;
+  mark?: number;
+  ctmark?: number;
+  ctState?: CtState;
+  /** Where the packet enters; default: OUTPUT when its source is local, else PREROUTING. */
+  start?: 'prerouting' | 'output';
+  queueAnswers?: QueueAnswers;
+}
+
+export interface Step {
+  hook: Hook;
+  priority: number;
+  family: string;
+  table: string;
+  chain: string;
+  rule: number | null;
+  text: string;
+  markBefore: string;
+  markAfter: string;
+  verdict: string;
+  /** What else happened: NAT rewrites, a consumer's answer, why chains were skipped. */
+  note?: string;
+}
+
+export interface Assumption {
+  at: RuleRef;
+  hook: Hook;
+  reason: string;
+  assumed: string;
+}
+
+export type Verdict = 'accept' | 'drop' | 'queue' | 'undetermined';
+
+export interface Leg {
+  hook: Hook;
+  iif?: string;
+  oif?: string;
+}
+
+export interface Outcome {
+  verdict: Verdict;
+  decidedBy: RuleRef | null;
+  /** How the packet's journey ended. */
+  end: 'delivered' | 'forwarded' | 'sent' | 'dropped' | 'queued' | 'stopped';
+  mark: number;
+  markKnown: number;
+  ctmark: number;
+  ctmarkKnown: number;
+  ct: CtPhase;
+  path: Leg[];
+  steps: Step[];
+  assumptions: Assumption[];
+  /** The packet's addresses at the end (after NAT); finalText() writes them out. */
+  final: FinalAddrs;
+  notes: string[];
+  error?: string;
+}
+
+export interface FinalAddrs {
+  saddr: Addr;
+  daddr: Addr;
+  /** After MASQUERADE/REDIRECT: one of the node's addresses, not known which. */
+  saddrLocal: boolean;
+  daddrLocal: boolean;
+  /** -1 for protocols without ports. */
+  sport: number;
+  dport: number;
+}
+
+/** The final addresses as text. */
+export function finalText(f: FinalAddrs): { saddr: string; daddr: string; sport?: number; dport?: number } {
+  return {
+    saddr: f.saddrLocal ? '(a local address)' : formatAddr(f.saddr),
+    daddr: f.daddrLocal ? '(a local address)' : formatAddr(f.daddr),
+    ...(f.sport >= 0 ? { sport: f.sport, dport: f.dport } : {}),
+  };
+}
+
+const NONE: never[] = [];
+const LOCALHOST4: Addr = { v: 4, n: 0x7f000001 };
+const LOCALHOST6: Addr = { v: 6, w: [0, 0, 0, 1] };
+
+// Results of a hook entry.
+const V_DROP = 0;
+const V_ACCEPT = 1;
+const V_QUEUE = 3;
+const V_STOP = 9;
+// Results of a rule / an action.
+const R_NOMATCH = 0;
+const R_CONT = 1;
+const R_NEXT = 2;
+const R_ACCEPT = 3;
+const R_DROP = 4;
+const R_QUEUE = 5;
+const R_JUMP = 6;
+const R_GOTO = 7;
+const R_RETURN = 8;
+const R_STOP = 9;
+/** The rule stops like a failed match (nft NFT_BREAK); statements before it have run. */
+const R_BREAK = 10;
+
+type QueueSpec = { num: number; numTo?: number; bypass: boolean };
+
+interface Frame {
+  chain: CompiledChain;
+  pos: number;
+  wild: Int32Array | null;
+  wi: number;
+  keyed: Int32Array | null;
+  ki: number;
+}
+
+const EMPTY = new Int32Array(0);
+
+export class Runner {
+  // Choice replay (see trace.ts enumerate).
+  choices: number[] = [];
+  used: number[] = [];
+  arities: number[] = [];
+
+  private st!: PacketState;
+  private steps: Step[] = [];
+  private assumptions: Assumption[] = [];
+  private notes: string[] = [];
+  private path: Leg[] = [];
+  private lastAccept: RuleRef | null = null;
+  private decided: RuleRef | null = null;
+  private error: string | undefined;
+  private priority = 0;
+  private label = '';
+  private note: string | undefined;
+  private jTarget: CompiledChain | undefined;
+  private qSpec: QueueSpec | undefined;
+  private qRef: RuleRef | undefined;
+  private visits = 0;
+  /** --out (or the packet's out): where a non-local destination leaves. */
+  private outIf: string | undefined;
+  /** The devices of the current leg. */
+  private iif: string | undefined;
+  private oif: string | undefined;
+
+  /** Frames of the jump stack, reused from walk to walk (batch mode allocates little). */
+  private readonly pool: Frame[] = [];
+  private depth = 0;
+
+  constructor(
+    private readonly prog: Program,
+    /** The packet and its circumstances; a Runner is reused for the next packet by setting these. */
+    public input: TraceInput,
+    public record: boolean,
+  ) {}
+
+  private choose(labels: string[], at: RuleRef, reason: string): number {
+    const k = this.used.length;
+    const c = k < this.choices.length ? this.choices[k] : 0;
+    this.used.push(c);
+    this.arities.push(labels.length);
+    if (this.assumptions === NONE) this.assumptions = [];
+    this.assumptions.push({ at, hook: this.st.hook, reason, assumed: labels[c] });
+    return c;
+  }
+
+  /** The walk's packet state: one object per runner, reset for each walk (outcomes copy what they keep). */
+  private readonly state: PacketState = {
+    family: 'ip',
+    proto: 0,
+    saddr: { v: 4, n: 0 },
+    daddr: { v: 4, n: 0 },
+    saddrUnknown: false,
+    daddrUnknown: false,
+    sport: -1,
+    dport: -1,
+    tcpFlags: 0,
+    icmpType: -1,
+    icmpCode: -1,
+    mark: 0,
+    markKnown: 0xffffffff,
+    ctmark: 0,
+    ctmarkKnown: 0xffffffff,
+    ct: 'none',
+    ctInput: 'new',
+    natDst: false,
+    natSrc: false,
+    dnatApplied: false,
+    snatApplied: false,
+    hook: 'prerouting',
+    iif: undefined,
+    oif: undefined,
+  };
+
+  private initState(): PacketState {
+    const p = this.input.packet;
+    const st = this.state;
+    const ctInput = p.ctState ?? this.input.ctState ?? 'new';
+    let flags = p.tcpFlags;
+    if (flags === undefined) flags = ctInput === 'new' ? TCP_FLAGS.syn : TCP_FLAGS.ack;
+    const ports = PORT_PROTOS.has(p.proto);
+    st.family = p.family;
+    st.proto = p.proto;
+    st.saddr = p.saddr;
+    st.daddr = p.daddr;
+    st.saddrUnknown = false;
+    st.daddrUnknown = false;
+    st.sport = ports ? (p.sport ?? 0) : -1;
+    st.dport = ports ? (p.dport ?? 0) : -1;
+    st.tcpFlags = p.proto === IPPROTO_TCP ? flags : 0;
+    st.icmpType = p.icmpType ?? -1;
+    st.icmpCode = p.icmpCode ?? -1;
+    st.mark = (p.mark ?? this.input.mark ?? 0) >>> 0;
+    st.markKnown = 0xffffffff;
+    st.ctmark = 0;
+    st.ctmarkKnown = 0xffffffff;
+    st.ct = 'none';
+    st.ctInput = ctInput;
+    st.natDst = false;
+    st.natSrc = false;
+    st.dnatApplied = false;
+    st.snatApplied = false;
+    st.hook = 'prerouting';
+    st.iif = undefined;
+    st.oif = undefined;
+    return st;
+  }
+
+  /** The interface a non-local destination leaves by: --out, else the routes, else the default. */
+  private outDev(a: Addr, outIf: string | undefined): string {
+    return outIf ?? this.prog.node.routeDev(a) ?? DEFAULT_OUT;
+  }
+
+  private isLocal(a: Addr, unknownLocal: boolean): boolean {
+    return unknownLocal || this.prog.node.isLocal(a);
+  }
+
+  /** Walks the packet once with the given choice vector. */
+  run(choices: number[]): Outcome {
+    this.choices = choices;
+    // used/arities are read (copied) by enumerate() before the next walk; the rest go out with the outcome.
+    this.used.length = 0;
+    this.arities.length = 0;
+    this.steps = this.record ? [] : NONE;
+    this.assumptions = NONE;
+    this.notes = NONE;
+    this.path = this.record ? [] : NONE;
+    this.lastAccept = null;
+    this.decided = null;
+    this.error = undefined;
+    this.visits = 0;
+    this.depth = 0;
+    const st = (this.st = this.initState());
+    const p = this.input.packet;
+    const inIf = p.in ?? this.input.in;
+    this.outIf = p.out ?? this.input.out;
+    const start = this.input.start ?? (this.prog.node.isLocal(p.saddr) ? 'output' : 'prerouting');
+    let hook: Hook = start;
+    this.iif = undefined;
+    this.oif = undefined;
+    if (start === 'output') {
+      this.oif = this.isLocal(st.daddr, false) ? 'lo' : this.outDev(st.daddr, this.outIf);
+      if (this.oif === 'lo' && this.outIf !== undefined && this.outIf !== 'lo') this.note_(`--out ${this.outIf} ignored: a packet to a local address leaves through lo`);
+      if (this.oif !== 'lo' && st.family === 'ip' && isLoopback(st.saddr)) return this.routingDrop(`a packet from ${formatAddr(st.saddr)} cannot leave through ${this.oif}: routing refuses it`);
+    } else {
+      this.iif = inIf ?? (isLoopback(st.saddr) ? 'lo' : DEFAULT_IN);
+    }
+    let forwarded = false;
+    for (let legs = 0; legs < 8; legs++) {
+      st.hook = hook;
+      // ip_output() passes skb->dev as the input device of POSTROUTING: a forwarded packet still has its
+      // input interface there; a locally generated one has none.
+      if (hook === 'forward') forwarded = true;
+      st.iif = hook === 'output' || (hook === 'postrouting' && !forwarded) ? undefined : this.iif;
+      st.oif = hook === 'prerouting' || hook === 'input' ? undefined : this.oif;
+      if (this.record) {
+        const leg: Leg = { hook };
+        if (st.iif !== undefined) leg.iif = st.iif;
+        if (st.oif !== undefined) leg.oif = st.oif;
+        this.path.push(leg);
+      }
+      const r = this.runHook(hook);
+      if (r === V_DROP) return this.finish('drop', 'dropped');
+      if (r === V_QUEUE) return this.finish('queue', 'queued');
+      if (r === V_STOP) return this.finish('undetermined', 'stopped');
+      switch (hook) {
+        case 'prerouting':
+          if (this.iif !== 'lo' && (isLoopback(st.saddr) || (!st.daddrUnknown && isLoopback(st.daddr)))) {
+            return this.routingDrop(`a ${isLoopback(st.saddr) ? 'source' : 'destination'} in ${st.family === 'ip' ? '127.0.0.0/8' : '::1'} arriving on ${this.iif} is martian: routing drops it (route_localnet off)`);
+          }
+          if (this.isLocal(st.daddr, st.daddrUnknown)) hook = 'input';
+          else {
+            hook = 'forward';
+            this.oif = this.outDev(st.daddr, this.outIf);
+          }
+          break;
+        case 'input':
+          return this.finish('accept', 'delivered');
+        case 'forward':
+          hook = 'postrouting';
+          break;
+        case 'output':
+          hook = 'postrouting';
+          break;
+        case 'postrouting':
+          if (this.oif === 'lo' && this.isLocal(st.daddr, st.daddrUnknown)) {
+            // Loopback: the same skb comes back in through lo, mark and conntrack entry kept.
+            hook = 'prerouting';
+            this.iif = 'lo';
+            this.oif = undefined;
+          } else return this.finish('accept', start === 'output' ? 'sent' : 'forwarded');
+          break;
+        default:
+          return this.finish('accept', 'delivered');
+      }
+    }
+    this.error = 'the packet went round more than 8 hooks';
+    return this.finish('undetermined', 'stopped');
+  }
+
+  private note_(text: string): void {
+    if (this.notes === NONE) this.notes = [];
+    this.notes.push(text);
+  }
+
+  /** Dropped by the routing decision between hooks, not by a rule. */
+  private routingDrop(why: string): Outcome {
+    this.note_(why);
+    this.decided = null;
+    return this.finish('drop', 'dropped');
+  }
+
+  private finish(verdict: Verdict, end: Outcome['end']): Outcome {
+    const st = this.st;
+    let decidedBy: RuleRef | null;
+    if (verdict === 'drop') decidedBy = this.decided;
+    else if (verdict === 'queue') decidedBy = this.qRef ?? null;
+    else if (verdict === 'accept') decidedBy = this.lastAccept;
+    else decidedBy = this.decided;
+    return {
+      verdict,
+      decidedBy,
+      end,
+      mark: st.mark >>> 0,
+      markKnown: st.markKnown >>> 0,
+      ctmark: st.ctmark >>> 0,
+      ctmarkKnown: st.ctmarkKnown >>> 0,
+      ct: st.ct,
+      path: this.path,
+      steps: this.steps,
+      assumptions: this.assumptions,
+      final: { saddr: st.saddr, daddr: st.daddr, saddrLocal: st.saddrUnknown, daddrLocal: st.daddrUnknown, sport: st.sport, dport: st.dport },
+      notes: this.notes,
+      ...(this.error ? { error: this.error } : {}),
+    };
+  }
+
+  private runHook(hook: Hook): number {
+    const list: Entry[] = this.prog.entries[this.st.family][hook];
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      this.priority = e.priority;
+      let r: number;
+      switch (e.kind) {
+        case 'conntrack':
+          this.attachConntrack();
+          continue;
+        case 'extra':
+          r = this.runExtra(e);
+          break;
+        case 'chain':
+          r = this.runChain(e.chain);
+          break;
+        case 'nat': {
+          const before = this.st.daddr;
+          r = this.runNat(e);
+          // nf_nat_ipv4_local_fn: a changed destination is routed again right here; a packet that
+          // cannot be routed is dropped here, and later OUTPUT entries see the new device.
+          // Later OUTPUT entries still see the old device (the hook state's `out` is fixed for the
+          // whole hook); POSTROUTING sees the new one.
+          if (r === V_ACCEPT && hook === 'output' && (!addrEquals(before, this.st.daddr) || this.st.daddrUnknown)) {
+            const st = this.st;
+            this.oif = this.isLocal(st.daddr, st.daddrUnknown) ? 'lo' : this.outDev(st.daddr, this.outIf);
+            // IPv4 refuses a 127/8 source out of another interface; IPv6 lets ::1 go (checked on the kernel).
+            if (this.oif !== 'lo' && st.family === 'ip' && !st.saddrUnknown && isLoopback(st.saddr)) {
+              this.note_(`after DNAT a packet from ${formatAddr(st.saddr)} would leave through ${this.oif}: the reroute fails and the NAT hook drops it`);
+              this.decided = null;
+              return V_DROP;
+            }
+          }
+          break;
+        }
+      }
+      if (r === V_QUEUE) r = this.queueAnswer();
+      if (r === V_ACCEPT) continue;
+      return r;
+    }
+    return V_ACCEPT;
+  }
+
+  private attachConntrack(): void {
+    const st = this.st;
+    if (st.ct !== 'none' || !this.prog.conntrack[st.family]) return;
+    if (st.ctInput === 'invalid') st.ct = 'invalid';
+    else if (st.ctInput === 'untracked') st.ct = 'untracked';
+    else {
+      st.ct = 'tracked';
+      st.ctmark = (this.input.packet.ctmark ?? this.input.ctmark ?? 0) >>> 0;
+      st.ctmarkKnown = 0xffffffff;
+      const est = st.ctInput === 'established';
+      st.natDst = est;
+      st.natSrc = est;
+    }
+  }
+
+
+  /** Records a step (only when recording: batch mode formats nothing). */
+  private pushStep(ref: RuleRef, markBefore: number, knownBefore: number, verdict: string, note?: string): void {
+    if (!this.record) return;
+    const s: Step = {
+      hook: this.st.hook,
+      priority: this.priority,
+      family: ref.family,
+      table: ref.table,
+      chain: ref.chain,
+      rule: ref.rule,
+      text: ref.text,
+      markBefore: formatMark(markBefore, knownBefore),
+      markAfter: formatMark(this.st.mark, this.st.markKnown),
+      verdict,
+    };
+    if (note) s.note = note;
+    this.steps.push(s);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Declared hooks, NAT, queues.
+
+  private runExtra(e: Extract<Entry, { kind: 'extra' }>): number {
+    const st = this.st;
+    const before = st.mark;
+    const known = st.markKnown;
+    for (const a of e.hook.actions) {
+      switch (a.kind) {
+        case 'mark':
+          st.mark = ((st.mark & ~a.mask) | (a.value & a.mask)) >>> 0;
+          st.markKnown = (st.markKnown | a.mask) >>> 0;
+          break;
+        case 'queue':
+          this.pushStep(e.ref, before, known, `queue ${a.num}${a.bypass ? ' bypass' : ''}`);
+          this.qSpec = { num: a.num, bypass: a.bypass };
+          this.qRef = e.ref;
+          return V_QUEUE;
+        case 'accept':
+          this.pushStep(e.ref, before, known, 'accept');
+          this.lastAccept = e.ref;
+          return V_ACCEPT;
+        case 'drop':
+          this.pushStep(e.ref, before, known, 'drop');
+          this.decided = e.ref;
+          return V_DROP;
+      }
+    }
+    this.pushStep(e.ref, before, known, 'accept');
+    return V_ACCEPT;
+  }
+
+  private runNat(e: Extract<Entry, { kind: 'nat' }>): number {
+    const st = this.st;
+    if (e.chains.length === 0) {
+      // A NAT hook without chains: the kernel only sets up the null binding.
+      if (st.ct === 'tracked') {
+        if (e.manip === 'dst') st.natDst = true;
+        else st.natSrc = true;
+      }
+      return V_ACCEPT;
+    }
+    const skipRef = (): RuleRef => ({ family: e.chains[0].table.family, table: e.chains.map((c) => c.table.name).filter((n, i, a) => a.indexOf(n) === i).join(','), chain: e.chains.map((c) => c.name).join(','), rule: null, text: 'nat chains not traversed' });
+    if (st.ct !== 'tracked') {
+      if (this.record) this.pushStep(skipRef(), st.mark, st.markKnown, 'skip', `no conntrack entry (${st.ct === 'none' ? 'none yet' : st.ct}): NAT chains do not run`);
+      return V_ACCEPT;
+    }
+    const done = e.manip === 'dst' ? st.natDst : st.natSrc;
+    if (done) {
+      if (this.record)
+        this.pushStep(
+        skipRef(),
+        st.mark,
+        st.markKnown,
+        'skip',
+        st.ctInput === 'established' ? 'established connection: NAT chains see only the first packet of a connection' : "the connection's NAT binding was set up before (on the way out, for loopback)",
+      );
+      return V_ACCEPT;
+    }
+    for (const chain of e.chains) {
+      const r = this.runChain(chain);
+      if (r !== V_ACCEPT) return r;
+      if (e.manip === 'dst' ? st.natDst : st.natSrc) break;
+    }
+    // No rule set up a binding: the kernel sets up a null binding, later NAT chains of this manip skip.
+    if (e.manip === 'dst') st.natDst = true;
+    else st.natSrc = true;
+    return V_ACCEPT;
+  }
+
+  private queueAnswer(): number {
+    const spec = this.qSpec as QueueSpec;
+    const ref = this.qRef as RuleRef;
+    const answers = this.input.queueAnswers;
+    let q = spec.num;
+    if (spec.numTo !== undefined && spec.numTo > spec.num) {
+      const distinct: Array<{ q: number; ans: ReturnType<typeof answerFor> }> = [];
+      for (let n = spec.num; n <= Math.min(spec.numTo, spec.num + 1024); n++) {
+        const ans = answerFor(answers, n);
+        if (!distinct.some((d) => d.ans === ans)) distinct.push({ q: n, ans });
+      }
+      if (distinct.length > 1) {
+        const c = this.choose(
+          distinct.map((d) => `queue ${d.q}`),
+          ref,
+          `queues ${spec.num}-${spec.numTo} are balanced by a hash of the flow and their consumers answer differently`,
+        );
+        q = distinct[c].q;
+      }
+    }
+    const ans = answerFor(answers, q);
+    const st = this.st;
+    const before = st.mark;
+    const known = st.markKnown;
+    const consumer: RuleRef = { family: ref.family, table: `(queue ${q})`, chain: 'consumer', rule: null, text: '' };
+    if (!ans) {
+      if (spec.bypass) {
+        consumer.text = `no consumer on queue ${q}; bypass: the packet goes on`;
+        this.pushStep(consumer, before, known, 'accept');
+        this.lastAccept = ref;
+        return V_ACCEPT;
+      }
+      consumer.text = `no consumer on queue ${q} and no bypass: the kernel drops the packet`;
+      this.pushStep(consumer, before, known, 'drop');
+      this.decided = ref;
+      return V_DROP;
+    }
+    consumer.text = `consumer answers ${ans.text}`;
+    if (ans.verdict === 'drop') {
+      this.pushStep(consumer, before, known, 'drop');
+      this.decided = ref;
+      return V_DROP;
+    }
+    if (ans.verdict === 'hold') {
+      this.pushStep(consumer, before, known, 'queue', 'the packet waits in the queue');
+      return V_QUEUE;
+    }
+    if (ans.mark) {
+      const { value, mask } = ans.mark;
+      st.mark = ((st.mark & ~mask) | (value & mask)) >>> 0;
+      st.markKnown = (st.markKnown | mask) >>> 0;
+    }
+    if (ans.ctmark && st.ct === 'tracked') {
+      const { value, mask } = ans.ctmark;
+      st.ctmark = ((st.ctmark & ~mask) ^ value) >>> 0;
+      st.ctmarkKnown = (st.ctmarkKnown | mask) >>> 0;
+    }
+    this.pushStep(consumer, before, known, 'accept', 'NF_ACCEPT: the packet continues with the next hook entry; later rules of the queueing chain do not run');
+    this.lastAccept = ref;
+    return V_ACCEPT;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Chains and rules.
+
+  /** The next frame of the pool, set to the start of a chain. */
+  private frame(chain: CompiledChain): Frame {
+    let f = this.pool[this.depth];
+    if (!f) this.pool[this.depth] = f = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0 };
+    this.depth++;
+    f.chain = chain;
+    f.pos = 0;
+    f.wild = null;
+    f.wi = 0;
+    f.keyed = null;
+    f.ki = 0;
+    const idx = chain.index;
+    if (idx) {
+      const st = this.st;
+      if (idx.field === 'dport') {
+        f.wild = idx.wild;
+        f.keyed = idx.byKey.get(st.dport) ?? EMPTY;
+      } else if (!st.daddrUnknown) {
+        const d = st.daddr;
+        f.wild = idx.wild;
+        f.keyed = idx.byKey.get(d.v === 4 ? d.n : `${d.w[0]}:${d.w[1]}:${d.w[2]}:${d.w[3]}`) ?? EMPTY;
+      }
+    }
+    return f;
+  }
+
+  /** The next rule position of a frame, or -1 at the end. */
+  private next(f: Frame): number {
+    if (f.wild === null) return f.pos < f.chain.rules.length ? f.pos++ : -1;
+    const keyed = f.keyed as Int32Array;
+    const a = f.wi < f.wild.length ? f.wild[f.wi] : 0x7fffffff;
+    const b = f.ki < keyed.length ? keyed[f.ki] : 0x7fffffff;
+    if (a === 0x7fffffff && b === 0x7fffffff) return -1;
+    if (a < b) {
+      f.wi++;
+      return a;
+    }
+    f.ki++;
+    return b;
+  }
+
+  private runChain(base: CompiledChain): number {
+    // The jump stack is the frame pool from `bottom` to `depth - 1`; the top frame is the current chain.
+    const bottom = this.depth;
+    let f = this.frame(base);
+    try {
+      for (;;) {
+        const pos = this.next(f);
+        let r: number;
+        let rule: CompiledRule | undefined;
+        if (pos < 0) r = R_RETURN;
+        else {
+          rule = f.chain.rules[pos];
+          if (++this.visits > MAX_RULE_VISITS) {
+            this.error = `more than ${MAX_RULE_VISITS} rule evaluations: a loop in the ruleset?`;
+            this.decided = rule.ref;
+            return V_STOP;
+          }
+          r = this.evalRule(rule);
+        }
+        switch (r) {
+          case R_NOMATCH:
+          case R_CONT:
+            continue;
+          case R_ACCEPT:
+            this.lastAccept = (rule as CompiledRule).ref;
+            return V_ACCEPT;
+          case R_DROP:
+            this.decided = (rule as CompiledRule).ref;
+            return V_DROP;
+          case R_QUEUE:
+            this.qRef = (rule as CompiledRule).ref;
+            return V_QUEUE;
+          case R_JUMP:
+            if (this.depth - bottom >= MAX_DEPTH) {
+              this.error = `jumps nest deeper than ${MAX_DEPTH} chains`;
+              this.decided = (rule as CompiledRule).ref;
+              return V_STOP;
+            }
+            f = this.frame(this.jTarget as CompiledChain);
+            continue;
+          case R_GOTO:
+            // The current frame is replaced: the goto'd chain returns to the caller's caller.
+            this.depth--;
+            f = this.frame(this.jTarget as CompiledChain);
+            continue;
+          case R_RETURN: {
+            if (this.depth - 1 > bottom) {
+              if (pos < 0) this.pushStep(f.chain.endRef, this.st.mark, this.st.markKnown, 'return');
+              this.depth--;
+              f = this.pool[this.depth - 1];
+              continue;
+            }
+            // Back at the base chain's level: its policy decides.
+            const pref = base.policyRef as RuleRef;
+            const policy = base.base?.policy ?? 'accept';
+            this.pushStep(pref, this.st.mark, this.st.markKnown, policy);
+            if (policy === 'drop') {
+              this.decided = pref;
+              return V_DROP;
+            }
+            return V_ACCEPT;
+          }
+          case R_STOP:
+            this.decided = (rule as CompiledRule).ref;
+            return V_STOP;
+        }
+      }
+    } finally {
+      this.depth = bottom;
+    }
+  }
+
+  private evalRule(rule: CompiledRule): number {
+    const st = this.st;
+    const markBefore = st.mark;
+    const knownBefore = st.markKnown;
+    const code = rule.code;
+    const n = code.length;
+    let i = 0;
+    if (rule.k !== K_FN) {
+      // The first match, from the rule's own copy of it: most rules end here.
+      const t = testMatch(rule, st);
+      if (t === NO) return R_NOMATCH;
+      if (t === YES) i = 1;
+    }
+    while (i < n) {
+      const x = code[i];
+      if (x.isMatch) {
+        const t = testMatch(x, st);
+        if (t === YES) {
+          i++;
+          continue;
+        }
+        let no = t === NO;
+        let j = i + 1;
+        if (!no) {
+          // Unknown: a later match of the same run may still rule the rule out; else follow both ways.
+          const reasons = [x.why(st)];
+          for (; j < n; j++) {
+            const y = code[j];
+            if (!y.isMatch) break;
+            const t2 = testMatch(y, st);
+            if (t2 === NO) {
+              no = true;
+              break;
+            }
+            if (t2 === UNKNOWN) reasons.push(y.why(st));
+          }
+          if (!no) no = this.choose(['matches', 'does not match'], rule.ref, reasons.join('; ')) === 1;
+        }
+        if (no) {
+          if (this.record && (st.mark !== markBefore || st.markKnown !== knownBefore)) {
+            this.pushStep(rule.ref, markBefore, knownBefore, 'no match', 'statements before the failing match ran');
+          }
+          return R_NOMATCH;
+        }
+        i = j;
+        continue;
+      }
+      this.note = undefined;
+      const r = this.applyAction(x, rule);
+      i++;
+      if (r === R_NEXT) continue;
+      if (r === R_BREAK) {
+        if (this.record && (st.mark !== markBefore || st.markKnown !== knownBefore)) {
+          this.pushStep(rule.ref, markBefore, knownBefore, 'no match', 'the rule stopped reading a ct mark the packet has no entry for');
+        }
+        return R_NOMATCH;
+      }
+      this.pushStep(rule.ref, markBefore, knownBefore, this.label, this.note);
+      return r;
+    }
+    this.pushStep(rule.ref, markBefore, knownBefore, 'continue');
+    return R_CONT;
+  }
+
+  /** A verdict the simulator cannot know: follow each possibility. */
+  private unknownVerdict(rule: CompiledRule, options: Array<'continue' | 'accept' | 'drop'>, reason: string): number {
+    const c = options[this.choose(options.map((o) => (o === 'continue' ? 'goes on (not terminal)' : o)), rule.ref, reason)];
+    this.label = c;
+    this.note = `assumed: ${c}`;
+    return c === 'continue' ? R_CONT : c === 'accept' ? R_ACCEPT : R_DROP;
+  }
+
+  private applyAction(ca: CompiledAction, rule: CompiledRule): number {
+    const st = this.st;
+    switch (ca.op) {
+      case A_MARK:
+        st.mark = ((st.mark & ca.and) ^ ca.xor) >>> 0;
+        st.markKnown = (~ca.and | st.markKnown) >>> 0;
+        return R_NEXT;
+      case A_ACCEPT:
+        this.label = 'accept';
+        return R_ACCEPT;
+      case A_DROP:
+        this.label = 'drop';
+        return R_DROP;
+      case A_REJECT:
+        this.label = 'reject';
+        return R_DROP;
+      case A_CONTINUE:
+        this.label = 'continue';
+        return R_CONT;
+      case A_RETURN:
+        this.label = 'return';
+        return R_RETURN;
+      case A_JUMP:
+      case A_GOTO: {
+        const a = ca.action as Extract<Action, { kind: 'jump' | 'goto' }>;
+        if (!ca.target) return this.unknownVerdict(rule, ['continue', 'accept', 'drop'], `chain "${a.chain}" is not declared in table ${rule.ref.table}`);
+        this.jTarget = ca.target;
+        if (this.record) this.label = `${a.kind} ${a.chain}`;
+        return ca.op === A_JUMP ? R_JUMP : R_GOTO;
+      }
+      case A_QUEUE: {
+        const a = ca.action as Extract<Action, { kind: 'queue' }>;
+        this.qSpec = { num: a.num, numTo: a.numTo, bypass: a.bypass };
+        this.label = `queue ${a.num}${a.numTo !== undefined && a.numTo !== a.num ? `-${a.numTo}` : ''}${a.bypass ? ' bypass' : ''}`;
+        return R_QUEUE;
+      }
+      case A_CTMARK:
+        // nft reads the ct mark first (unless it sets it whole); without an entry the rule stops there.
+        if (st.ct !== 'tracked' && ca.and !== 0 && rule.table.nftExprs) return R_BREAK;
+        if (st.ct === 'tracked') {
+          st.ctmark = ((st.ctmark & ca.and) ^ ca.xor) >>> 0;
+          st.ctmarkKnown = (~ca.and | st.ctmarkKnown) >>> 0;
+        }
+        return R_NEXT;
+      case A_SAVE:
+        if (st.ct === 'tracked') {
+          // ct = (ct & ~ctmask) ^ (mark & nfmask)
+          st.ctmark = ((st.ctmark & ~ca.xor) ^ (st.mark & ca.and)) >>> 0;
+          st.ctmarkKnown = ((ca.xor | st.ctmarkKnown) & (~ca.and | st.markKnown)) >>> 0;
+        }
+        return R_NEXT;
+      case A_RESTORE:
+        if (st.ct !== 'tracked' && rule.table.nftExprs) return R_BREAK;
+        if (st.ct === 'tracked') {
+          // mark = (mark & ~nfmask) ^ (ct & ctmask)
+          st.mark = ((st.mark & ~ca.and) ^ (st.ctmark & ca.xor)) >>> 0;
+          st.markKnown = ((ca.and | st.markKnown) & (~ca.xor | st.ctmarkKnown)) >>> 0;
+        }
+        return R_NEXT;
+      case A_NOTRACK:
+        if (st.ct === 'none') st.ct = 'untracked';
+        return R_NEXT;
+      case A_NAT:
+        return this.applyNat(ca);
+      case A_TPROXY: {
+        const a = ca.action as Extract<Action, { kind: 'tproxy' }>;
+        const c = this.choose(['a transparent socket takes it', 'no transparent socket: dropped'], rule.ref, `TPROXY accepts only if a transparent socket listens${a.port !== undefined ? ` on port ${a.port}` : ''}`);
+        if (c === 1) {
+          this.label = 'drop';
+          return R_DROP;
+        }
+        if (a.mark) {
+          st.mark = ((st.mark & ~a.mark.mask) ^ a.mark.value) >>> 0;
+          st.markKnown = (st.markKnown | a.mark.mask) >>> 0;
+        }
+        this.label = 'accept';
+        return R_ACCEPT;
+      }
+      default: {
+        const a = ca.action as Extract<Action, { kind: 'other' }>;
+        if (a.terminal === false) {
+          if (ca.writesMark) st.markKnown = 0;
+          if (ca.writesCtmark && st.ct === 'tracked') st.ctmarkKnown = 0;
+          return R_NEXT;
+        }
+        return this.unknownVerdict(rule, a.terminal === true ? ['accept', 'drop'] : ['continue', 'accept', 'drop'], `the simulator does not know the verdict of "${a.text || a.name}"`);
+      }
+    }
+  }
+
+  private localOf(iface: string | undefined): Addr | undefined {
+    return iface === undefined ? undefined : this.prog.node.primaryOn(iface, this.st.family === 'ip' ? 4 : 6);
+  }
+
+  private applyNat(ca: CompiledAction): number {
+    const st = this.st;
+    const a = ca.action as Extract<Action, { kind: 'snat' | 'dnat' | 'masquerade' | 'redirect' | 'netmap' }>;
+    const to = ca.nat ?? { addrRange: false, portRange: false };
+    const dst = st.hook === 'prerouting' || st.hook === 'output';
+    const before = this.record ? this.natEnd(dst) : '';
+    let why: string | undefined;
+    // The new address (undefined: keep it), whether it becomes "a local address, not known which", the new port.
+    let addr: Addr | undefined;
+    let unknown = false;
+    switch (a.kind) {
+      case 'dnat':
+      case 'snat':
+        if (to.addr) addr = to.addr;
+        else if (to.unreadable) unknown = true;
+        break;
+      case 'redirect':
+        if (st.hook === 'output') addr = st.family === 'ip' ? LOCALHOST4 : LOCALHOST6;
+        else if (!(addr = this.localOf(st.iif))) {
+          unknown = true;
+          why = `the primary address of ${st.iif ?? 'the input interface'}`;
+        }
+        break;
+      case 'masquerade':
+        if (!(addr = this.localOf(st.oif))) {
+          unknown = true;
+          why = `the primary address of ${st.oif ?? 'the output interface'}`;
+        }
+        break;
+      case 'netmap':
+        if (to.prefix) addr = netmapAddr(dst ? st.daddr : st.saddr, to.prefix);
+        else unknown = true;
+        break;
+    }
+    if (addr && addr.v !== (st.family === 'ip' ? 4 : 6)) {
+      // An inet table's `dnat ip to` does nothing to an IPv6 packet, and the rule goes on
+      // (nft_nat_inet_eval evaluates only the NAT of the packet's family).
+      return R_NEXT;
+    }
+    const port = a.kind === 'netmap' || st.sport < 0 ? undefined : to.port;
+    let changed: boolean;
+    if (dst) {
+      changed = unknown || (addr !== undefined && !addrEquals(addr, st.daddr)) || (port !== undefined && port !== st.dport);
+      if (addr) st.daddr = addr;
+      st.daddrUnknown = unknown || (st.daddrUnknown && !addr);
+      if (port !== undefined) st.dport = port;
+      st.natDst = true;
+      if (changed) st.dnatApplied = true;
+    } else {
+      changed = unknown || (addr !== undefined && !addrEquals(addr, st.saddr)) || (port !== undefined && port !== st.sport);
+      if (addr) st.saddr = addr;
+      st.saddrUnknown = unknown || (st.saddrUnknown && !addr);
+      if (port !== undefined) st.sport = port;
+      st.natSrc = true;
+      if (changed) st.snatApplied = true;
+    }
+    this.label = 'accept';
+    if (this.record) {
+      const notes = [why, to.addrRange || to.portRange ? 'a range: the kernel picks one by hash, the simulator takes the first' : undefined, to.unreadable ? `could not read "${to.unreadable}"` : undefined].filter(Boolean);
+      this.note = `${a.kind}: ${dst ? 'destination' : 'source'} ${before} -> ${this.natEnd(dst)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+    }
+    return R_ACCEPT;
+  }
+
+  /** One side of the packet's addresses, as text (for NAT notes). */
+  private natEnd(dst: boolean): string {
+    const st = this.st;
+    const unknown = dst ? st.daddrUnknown : st.saddrUnknown;
+    const port = dst ? st.dport : st.sport;
+    return `${unknown ? '(local)' : formatAddr(dst ? st.daddr : st.saddr)}${st.sport >= 0 ? `:${port}` : ''}`;
+}
+}

@@ -1,0 +1,181 @@
+// The simulator's public face: compile a ruleset once, trace packets through it. A trace follows every
+// outcome the simulator cannot rule out (tri-state): when all of them agree, the verdict is theirs;
+// when they differ, the verdict is "undetermined" and names the rule that made it so.
+import type { Hook, Ruleset } from '../ruleset/model.js';
+import type { ExtraHook, LocalAddress, RouteSpec } from './options.js';
+import { formatPacketSpec, type PacketSpec } from './packet.js';
+import { compileProgram, type ConntrackMode, type Program, type RuleRef } from './program.js';
+import { Runner, finalText, type Assumption, type Outcome, type Step, type TraceInput, type Verdict } from './run.js';
+import { formatMark } from './state.js';
+
+export type { Assumption, Outcome, Step, TraceInput, Verdict } from './run.js';
+export { finalText } from './run.js';
+export type { RuleRef } from './program.js';
+
+export interface SimulatorOptions {
+  /** Hooks registered by something outside the ruleset (--hook). */
+  hooks?: readonly ExtraHook[];
+  /** The node's own addresses (127.0.0.0/8 and ::1 are always local). */
+  locals?: readonly LocalAddress[];
+  /** Which interface destinations leave by (default: --out, else eth0). */
+  routes?: readonly RouteSpec[];
+  /** Whether conntrack runs: 'auto' (default) when a rule uses it. */
+  conntrack?: ConntrackMode;
+}
+
+export interface TraceOptions {
+  /** At most this many outcomes are followed (default 64); more make the result truncated. */
+  maxOutcomes?: number;
+  /** Record the steps (default true); batch mode turns it off for speed. */
+  recordSteps?: boolean;
+}
+
+export interface TraceResult {
+  packet: PacketSpec;
+  verdict: Verdict;
+  /** The rule that decided; for "undetermined" the first rule the simulator could not decide. */
+  decidedBy: RuleRef | null;
+  mark: number;
+  markKnown: number;
+  /** The steps of the first outcome. */
+  steps: Step[];
+  outcomes: Outcome[];
+  /** More outcomes exist than were followed. */
+  truncated: boolean;
+  /** Each point the simulator could not decide, once. */
+  undeterminedBy: Array<{ at: RuleRef; reason: string }>;
+  notes: string[];
+}
+
+function sameRef(a: RuleRef | null, b: RuleRef | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.family === b.family && a.table === b.table && a.chain === b.chain && a.rule === b.rule && a.text === b.text;
+}
+
+function sameOutcome(a: Outcome, b: Outcome): boolean {
+  return a.verdict === b.verdict && sameRef(a.decidedBy, b.decidedBy) && a.mark === b.mark && a.markKnown === b.markKnown;
+}
+
+/** Replays the walk with every choice vector (depth first), up to `max` outcomes. */
+function enumerate(runner: Runner, max: number): { outcomes: Outcome[]; truncated: boolean } {
+  const outcomes: Outcome[] = [];
+  let choices: number[] = [];
+  for (;;) {
+    outcomes.push(runner.run(choices));
+    const used = runner.used;
+    const ar = runner.arities;
+    let k = used.length - 1;
+    while (k >= 0 && used[k] >= ar[k] - 1) k--;
+    if (k < 0) return { outcomes, truncated: false };
+    if (outcomes.length >= max) return { outcomes, truncated: true };
+    choices = used.slice(0, k);
+    choices.push(used[k] + 1);
+  }
+}
+
+export class Simulator {
+  readonly program: Program;
+
+  constructor(ruleset: Ruleset, opts: SimulatorOptions = {}) {
+    this.program = compileProgram(ruleset, opts.hooks ?? [], opts.locals ?? [], opts.routes ?? [], opts.conntrack ?? 'auto');
+  }
+
+  private runner: Runner | undefined;
+
+  trace(input: TraceInput, opts: TraceOptions = {}): TraceResult {
+    const record = opts.recordSteps !== false;
+    const runner = this.runner ?? (this.runner = new Runner(this.program, input, record));
+    runner.input = input;
+    runner.record = record;
+    const { outcomes, truncated } = enumerate(runner, Math.max(1, opts.maxOutcomes ?? 64));
+    const first = outcomes[0];
+    if (outcomes.length === 1 && first.verdict !== 'undetermined') {
+      // The common case: nothing to combine.
+      return {
+        packet: input.packet,
+        verdict: first.verdict,
+        decidedBy: first.decidedBy,
+        mark: first.mark,
+        markKnown: first.markKnown,
+        steps: first.steps,
+        outcomes,
+        truncated: false,
+        undeterminedBy: [],
+        notes: first.notes.length ? [...this.program.notes, ...first.notes] : this.program.notes,
+      };
+    }
+    const agree = !truncated && first.verdict !== 'undetermined' && outcomes.every((o) => sameOutcome(o, first));
+    const undeterminedBy: TraceResult['undeterminedBy'] = [];
+    for (const o of outcomes) {
+      for (const a of o.assumptions) {
+        if (!undeterminedBy.some((u) => sameRef(u.at, a.at) && u.reason === a.reason)) undeterminedBy.push({ at: a.at, reason: a.reason });
+      }
+    }
+    let markKnown = first.markKnown;
+    for (const o of outcomes) markKnown &= o.markKnown & ~(o.mark ^ first.mark);
+    const notes = [...this.program.notes];
+    for (const o of outcomes) for (const n of o.notes) if (!notes.includes(n)) notes.push(n);
+    if (truncated) notes.push(`more than ${outcomes.length} outcomes; only the first ${outcomes.length} were followed`);
+    return {
+      packet: input.packet,
+      verdict: agree ? first.verdict : 'undetermined',
+      decidedBy: agree ? first.decidedBy : (undeterminedBy[0]?.at ?? first.decidedBy),
+      mark: first.mark,
+      markKnown: markKnown >>> 0,
+      steps: first.steps,
+      outcomes,
+      truncated,
+      undeterminedBy,
+      notes,
+    };
+  }
+}
+
+/** Where the walk starts for this packet (for display). */
+export function startHook(r: TraceResult): Hook {
+  return r.outcomes[0].path[0]?.hook ?? 'prerouting';
+}
+
+/** The --json shape: the issue's fields first, then what explains undetermined results. */
+export function traceJson(r: TraceResult): Record<string, unknown> {
+  const ref = (x: RuleRef | null) => (x === null ? null : { family: x.family, table: x.table, chain: x.chain, rule: x.rule, text: x.text });
+  const steps = (s: Step[]) =>
+    s.map((x) => ({
+      hook: x.hook,
+      priority: x.priority,
+      table: x.table,
+      chain: x.chain,
+      rule: x.rule,
+      text: x.text,
+      markBefore: x.markBefore,
+      markAfter: x.markAfter,
+      verdict: x.verdict,
+      family: x.family,
+      ...(x.note ? { note: x.note } : {}),
+    }));
+  const out: Record<string, unknown> = {
+    verdict: r.verdict,
+    decidedBy: ref(r.decidedBy),
+    mark: formatMark(r.mark, r.markKnown),
+    steps: steps(r.steps),
+    packet: formatPacketSpec(r.packet),
+    path: r.outcomes[0].path,
+    ctmark: formatMark(r.outcomes[0].ctmark, r.outcomes[0].ctmarkKnown),
+    final: finalText(r.outcomes[0].final),
+    notes: r.notes,
+  };
+  if (r.outcomes.length > 1 || r.verdict === 'undetermined') {
+    out.undeterminedBy = r.undeterminedBy.map((u) => ({ ...ref(u.at), reason: u.reason }));
+    out.outcomes = r.outcomes.map((o) => ({
+      verdict: o.verdict,
+      decidedBy: ref(o.decidedBy),
+      mark: formatMark(o.mark, o.markKnown),
+      assumptions: o.assumptions.map((a) => ({ ...ref(a.at), hook: a.hook, reason: a.reason, assumed: a.assumed })),
+      path: o.path,
+      ...(o.error ? { error: o.error } : {}),
+      steps: steps(o.steps),
+    }));
+    out.truncated = r.truncated;
+  }
+  return out;
+}

@@ -1,0 +1,91 @@
+// `nfqguard trace --kernel`: the command's own replay (topology from the packet, consumers from
+// --queue-verdict) agrees with the simulator on the seed's story, over IPv4 loopback and IPv6 forwarding.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { liveNamespaces } from '../../../src/lab/netns.js';
+import { compareTrace } from '../../../src/sim/compare.js';
+import { replayInKernel } from '../../../src/sim/kernel-replay.js';
+import { parseLocalAddress } from '../../../src/sim/options.js';
+import { parsePacketSpec } from '../../../src/sim/packet.js';
+import { formatMark } from '../../../src/sim/state.js';
+import { Simulator } from '../../../src/sim/trace.js';
+import { a, m, nftChain, nftTable, rule, ruleset } from '../../helpers/sim-model.js';
+import { cli } from '../../helpers/cli.js';
+import { kernelSkipReason } from '../../helpers/kernel.js';
+
+const skip = kernelSkipReason() ?? false;
+const dir = mkdtempSync(join(tmpdir(), 'nfqg-tracek-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const SEED = `*mangle
+:INPUT ACCEPT [0:0]
+-A INPUT -p tcp -m tcp --dport 80 -j NFQUEUE --queue-num 80
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:KUBE-FIREWALL - [0:0]
+-A INPUT -p tcp -m tcp --dport 80 -j KUBE-FIREWALL
+-A KUBE-FIREWALL -m mark --mark 0x8000/0x8000 -j DROP
+COMMIT
+`;
+
+test("--kernel: the seed's whole-mark verdict is dropped by the kernel too; owned bits pass; no consumer drops", { skip, timeout: 60_000 }, async () => {
+  const f = join(dir, 'seed.rules');
+  writeFileSync(f, SEED);
+  const expect: Array<[string, string, string]> = [
+    ['accept,mark=0x8000', 'drop', '0x00008000'],
+    ['accept,mark=0x100000/0xf00000', 'accept', '0x00104000'],
+    ['none', 'drop', '0x00004000'],
+  ];
+  for (const [qv, verdict, mark] of expect) {
+    const r = await cli(['trace', '--iptables-save', f, '--packet', 'tcp 127.0.0.1:40240 > 127.0.0.1:80 mark 0x4000', '--queue-verdict', qv, '--kernel', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual([j.verdict, j.mark], [verdict, mark], qv);
+    assert.deepEqual([j.kernel.verdict, j.kernel.mark, j.kernel.differences], [verdict, mark, []], qv);
+  }
+  assert.deepEqual(liveNamespaces(), []);
+});
+
+test('--kernel: IPv6 forwarding through an interface named as the trace names it', { skip, timeout: 60_000 }, async () => {
+  const f = join(dir, 'v6.rules');
+  writeFileSync(
+    f,
+    '*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -i eth0 -p udp -m udp --dport 53 -j MARK --set-xmark 0x4000/0x4000\nCOMMIT\n*filter\n:FORWARD DROP [0:0]\n-A FORWARD -o cni0 -m mark --mark 0x4000/0x4000 -j ACCEPT\nCOMMIT\n',
+  );
+  const r = await cli(['trace', '--ip6tables-save', f, '--packet', 'udp [fd00::1]:5353 > [fd00:10:244::5]:53', '--in', 'eth0', '--route', 'fd00:10:244::/64@cni0', '--kernel']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /verdict: accept, decided by ip6 filter FORWARD rule 1/);
+  assert.match(r.stdout, /interfaces: in eth0 -> out cni0/);
+  assert.match(r.stdout, /the kernel agrees with the simulator/);
+});
+
+test('an IPv6 packet in an inet chain: `ip saddr != X` does not match it (the kernel and the simulator agree)', { skip, timeout: 60_000 }, async () => {
+  const script = `table inet t {
+  chain c {
+    type filter hook input priority 0; policy accept;
+    ip saddr != 10.0.0.0/24 meta mark set meta mark or 0x1
+    ip6 saddr != fd00::/64 meta mark set meta mark or 0x2
+    ip6 saddr fd00::/64 meta mark set meta mark or 0x4
+  }
+}
+`;
+  const model = ruleset(
+    nftTable('inet', 't', [
+      nftChain('c', { hook: 'input', priority: 0 }, [
+        rule('ip saddr != 10.0.0.0/24 meta mark set meta mark or 0x1', m.saddr('10.0.0.0/24', true), a.xmark(0x1, 0x1)),
+        rule('ip6 saddr != fd00::/64 meta mark set meta mark or 0x2', m.saddr('fd00::/64', true), a.xmark(0x2, 0x2)),
+        rule('ip6 saddr fd00::/64 meta mark set meta mark or 0x4', m.saddr('fd00::/64'), a.xmark(0x4, 0x4)),
+      ]),
+    ]),
+  );
+  const locals = [parseLocalAddress('fd00::2@eth0')];
+  const packet = parsePacketSpec('udp [fd00::1]:3000 > [fd00::2]:53');
+  const sim = new Simulator(model, { locals }).trace({ packet });
+  const replay = await replayInKernel({ source: { nft: script }, model, packet, hooks: [], locals });
+  assert.equal(replay.outcome.mark, '0x00000004');
+  assert.deepEqual(compareTrace(sim, replay.outcome, formatMark, replay.chains).differences, []);
+});

@@ -1,0 +1,117 @@
+// `nfqguard trace` in-process: the seed's story end to end from iptables-save text, the --json shape
+// the issue specifies, batch mode, and usage errors (exit 2 with the fix).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { cli } from '../../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nfqg-trace-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const SEED = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-FIREWALL - [0:0]
+-A INPUT -p tcp -m tcp --dport 80 -j KUBE-FIREWALL
+-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP
+COMMIT
+`;
+const seedFile = join(dir, 'seed.rules');
+writeFileSync(seedFile, SEED);
+const PKT = 'tcp 127.0.0.1:40240 > 127.0.0.1:80';
+
+test("trace: the seed's outage, read from iptables-save text", async () => {
+  const r = await cli(['trace', '--iptables-save', seedFile, '--packet', PKT, '--hook', 'input:FIRST:queue=80', '--queue-verdict', 'accept,mark=0x8000']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^packet: tcp 127\.0\.0\.1:40240 > 127\.0\.0\.1:80 \[syn\], ct new/);
+  assert.match(r.stdout, /path: +output \(out lo\) -> postrouting \(out lo\) -> prerouting \(in lo\) -> input \(in lo\)/);
+  assert.match(r.stdout, /0x00000000 -> 0x00008000 +accept +consumer answers accept,mark=0x8000/);
+  assert.match(r.stdout, /verdict: drop, decided by ip filter KUBE-FIREWALL rule 1: .*-m mark --mark 0x8000\/0x8000 -j DROP/);
+  assert.match(r.stdout, /final mark: 0x00008000/);
+});
+
+test('trace --json: the fields of the issue, exactly', async () => {
+  const r = await cli(['trace', '--iptables-save', '-', '--packet', PKT, '--hook', 'input:FIRST:queue=80', '--hook', 'input:FIRST+1:clear-mark', '--queue-verdict', 'accept,mark=0x8000', '--json'], { stdin: SEED });
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.equal(j.verdict, 'accept');
+  assert.equal(j.mark, '0x00000000');
+  assert.deepEqual(j.decidedBy, { family: 'inet', table: '(hook)', chain: 'input:FIRST', rule: null, text: 'input:FIRST:queue=80' });
+  for (const s of j.steps) for (const k of ['hook', 'priority', 'table', 'chain', 'rule', 'text', 'markBefore', 'markAfter', 'verdict']) assert.ok(k in s, `step field ${k}`);
+  const clear = j.steps.find((s: { chain: string }) => s.chain === 'input:FIRST+1');
+  assert.deepEqual([clear.priority, clear.markBefore, clear.markAfter], [-2147483647, '0x00008000', '0x00000000']);
+  const jump = j.steps.find((s: { rule: number | null; chain: string }) => s.chain === 'INPUT' && s.rule === 1);
+  assert.deepEqual([jump.hook, jump.table, jump.verdict, jump.text], ['input', 'filter', 'jump KUBE-FIREWALL', '-p tcp -m tcp --dport 80 -j KUBE-FIREWALL']);
+});
+
+test('trace: an uninterpreted match makes the result undetermined, with the rule and both outcomes', async () => {
+  const f = join(dir, 'stat.rules');
+  writeFileSync(f, '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m statistic --mode random --probability 0.5 -j DROP\nCOMMIT\n');
+  const r = await cli(['trace', '--iptables-save', f, '--packet', PKT]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /verdict: UNDETERMINED \(2 outcomes\)/);
+  assert.match(r.stdout, /cannot decide ip filter INPUT rule 1: -m statistic/);
+  assert.match(r.stdout, /outcome 1: drop .*\(if INPUT #1 matches\)/);
+  assert.match(r.stdout, /outcome 2: accept, mark 0x00000000 +\(if INPUT #1 does not match\)/);
+  assert.match(r.stdout, /because the simulator does not interpret "statistic --mode random/);
+  const j = JSON.parse((await cli(['trace', '--iptables-save', f, '--packet', PKT, '--json'])).stdout);
+  assert.equal(j.verdict, 'undetermined');
+  assert.equal(j.decidedBy.rule, 1);
+  assert.equal(j.outcomes.length, 2);
+});
+
+test('trace --packets: one line per packet, bad lines reported with line and column, exit 2 after the rest', async () => {
+  const f = join(dir, 'packets.txt');
+  writeFileSync(f, `# the seed's client\n${PKT} mark 0x8000\n\ntcp 127.0.0.1:1 > 127.0.0.1:81\ntcp 127.0.0.1 > 127.0.0.1:80\n`);
+  const r = await cli(['trace', '--iptables-save', seedFile, '--packets', f]);
+  assert.equal(r.code, 2);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], /^2\ttcp\tdrop\t0x00008000\tip filter KUBE-FIREWALL #1$/);
+  assert.match(lines[1], /^4\ttcp\taccept\t0x00000000\t\(policies\)/);
+  assert.match(r.stderr, new RegExp(`${f.replace(/[.]/g, '\\.')}:5:5: "127\\.0\\.0\\.1" needs a port`));
+  const j = await cli(['trace', '--iptables-save', seedFile, '--packets', f, '--json']);
+  const objs = j.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(objs.map((o) => [o.line, o.verdict, o.mark]), [
+    [2, 'drop', '0x00008000'],
+    [4, 'accept', '0x00000000'],
+  ]);
+});
+
+test('trace: an nft JSON ruleset', async () => {
+  const r = await cli(['trace', '--nft-json', 'test/fixtures/parser/nft-mixed.json', '--packet', 'tcp 10.0.0.1:1234 > 10.0.0.2:22', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.ok(['accept', 'drop', 'undetermined'].includes(j.verdict));
+  assert.ok(j.steps.length > 0);
+});
+
+test('trace: usage errors exit 2 and say how to fix them', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['trace', '--packet', PKT], /no ruleset given/],
+    [['trace', '--iptables-save', seedFile], /exactly one of --packet/],
+    [['trace', '--iptables-save', seedFile, '--packet', 'tcp 1.2.3.4:1 <> 5.6.7.8:2'], /column 15: expected ">"/],
+    [['trace', '--iptables-save', seedFile, '--packet', PKT, '--hook', 'input:sometime:queue=80'], /is not a priority/],
+    [['trace', '--iptables-save', seedFile, '--packet', PKT, '--queue-verdict', 'perhaps'], /accept, drop, hold or none/],
+    [['trace', '--iptables-save', join(dir, 'missing.rules'), '--packet', PKT], /cannot read .*ENOENT/],
+    [['trace', '--iptables-save', seedFile, '--packet', PKT, '--ct-state', 'sleepy'], /--ct-state must be one of/],
+    [['trace', '--iptables-save', seedFile, '--packets', seedFile, '--kernel'], /--kernel traces one --packet/],
+  ];
+  for (const [argv, msg] of cases) {
+    const r = await cli(argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.stderr, msg, argv.join(' '));
+  }
+});
+
+test('trace: problems in the input go to stderr with line and column; the trace goes on', async () => {
+  const f = join(dir, 'odd.rules');
+  writeFileSync(f, `${SEED}*mangle\n:INPUT ACCEPT [0:0]\n-A INPUT -m frobnicate --level 3 -j MARK --set-xmark 0x1/0x1\nCOMMIT\n`);
+  const r = await cli(['trace', '--iptables-save', f, '--packet', PKT]);
+  assert.equal(r.code, 0);
+  assert.match(r.stderr, /odd\.rules:11:\d+/);
+  assert.match(r.stdout, /UNDETERMINED|verdict:/);
+});
