@@ -6,6 +6,7 @@
 //
 // Semantics: rules are tried in order; `log` rules report and go on; the first matching rule with
 // another action decides the verdict. No match: accept, mark untouched.
+import { table } from '../util/table.js';
 import { hex32 } from '../netlink/bytes.js';
 import { extractDnsQueryName } from '../packet/dns.js';
 import {
@@ -139,8 +140,8 @@ interface ContentItem {
   endLimit: number;
 }
 
-const PROTOCOLS: Record<string, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, icmp: IPPROTO_ICMP, icmpv6: IPPROTO_ICMPV6, sctp: IPPROTO_SCTP };
-const TCP_FLAG_BITS: Record<string, number> = {
+const PROTOCOLS: Readonly<Record<string, number>> = table({ tcp: IPPROTO_TCP, udp: IPPROTO_UDP, icmp: IPPROTO_ICMP, icmpv6: IPPROTO_ICMPV6, sctp: IPPROTO_SCTP });
+const TCP_FLAG_BITS: Readonly<Record<string, number>> = table({
   fin: TCP_FIN,
   syn: TCP_SYN,
   rst: TCP_RST,
@@ -149,7 +150,7 @@ const TCP_FLAG_BITS: Record<string, number> = {
   urg: TCP_URG,
   ece: TCP_ECE,
   cwr: TCP_CWR,
-};
+});
 
 export class Engine {
   readonly rules: CompiledRule[];

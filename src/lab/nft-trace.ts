@@ -27,7 +27,7 @@ const LINE = /^trace id ([0-9a-f]+) (\S+) (\S+) (\S+) (packet:|rule|policy|retur
 const FIELD_KEYS = ['iif', 'oif', 'ip saddr', 'ip daddr', 'ip6 saddr', 'ip6 daddr', 'ip protocol', 'tcp sport', 'tcp dport', 'udp sport', 'udp dport', 'tcp flags ==', 'meta mark'];
 
 function packetFields(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const key of FIELD_KEYS) {
     const at = text.indexOf(key + ' ');
     if (at < 0) continue;

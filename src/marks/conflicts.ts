@@ -4,6 +4,7 @@
 // - exact-reader: a whole-word comparison that any bit set by another owner breaks;
 // - queue: every NFQUEUE rule (its consumer's verdict replaces the whole mark);
 // - inspector: each owner, reader or whole-word writer that the planned inspector mask collides with.
+import { table } from '../util/table.js';
 import { ALL, bitsOf, describeBits, hex8 } from './bits.js';
 import type { Facts } from './facts.js';
 import { meaningOf, spaceMask, useNames, type OwnerInfo } from './owners.js';
@@ -180,7 +181,7 @@ export function exactReaderConflicts(ctx: Ctx): Conflict[] {
 
 // Hook order on the three packet paths (in: prerouting -> input; forward: prerouting -> forward ->
 // postrouting; out: output -> postrouting). The routing decision follows prerouting and output.
-const LATER: Record<string, string[]> = {
+const LATER: Readonly<Record<string, string[]>> = table({
   ingress: ['prerouting', 'input', 'forward', 'postrouting', 'routing'],
   prerouting: ['input', 'forward', 'postrouting', 'routing'],
   input: [],
@@ -188,7 +189,7 @@ const LATER: Record<string, string[]> = {
   output: ['postrouting', 'routing'],
   postrouting: ['egress'],
   egress: [],
-};
+});
 
 function familiesMeet(a: string, b: string): boolean {
   return a === b || a === 'inet' || b === 'inet' || b === 'routing';

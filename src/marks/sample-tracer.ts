@@ -2,6 +2,7 @@
 // inspector bits, traced through the node's own ruleset. The three samples stand for the three paths
 // through a node: to a local address (INPUT), through it (FORWARD), and from it (OUTPUT). The addresses
 // are documentation ranges (RFC 5737), so they match only rules that match any address.
+import { table } from '../util/table.js';
 import type { Ruleset } from '../ruleset/model.js';
 import { addQueueVerdict, parseLocalAddress } from '../sim/options.js';
 import { parsePacketSpec } from '../sim/packet.js';
@@ -9,11 +10,11 @@ import { Simulator, type Step } from '../sim/trace.js';
 import type { SampleTracer, TraceEvidence } from './types.js';
 
 const LOCAL = '198.51.100.1';
-const SAMPLES: Record<string, { spec: string; in?: string; out?: string }> = {
+const SAMPLES: Readonly<Record<string, { spec: string; in?: string; out?: string }>> = table({
   input: { spec: `tcp 192.0.2.10:40240 > ${LOCAL}:80`, in: 'eth0' },
   forward: { spec: 'tcp 192.0.2.10:40240 > 203.0.113.20:80', in: 'eth0', out: 'eth1' },
   output: { spec: `tcp ${LOCAL}:40240 > 203.0.113.20:80`, out: 'eth0' },
-};
+});
 
 function stepLine(s: Step): string {
   const rule = s.rule === null ? 'policy' : `rule ${s.rule}`;

@@ -1,5 +1,6 @@
 // Hook priorities: include/uapi/linux/netfilter_ipv4.h (enum nf_ip_hook_priorities; IPv6 uses the same
 // values) and nft's named priorities (nft(8), "CHAIN PRIORITIES"). Lower runs first.
+import { table } from '../util/table.js';
 import type { Family, Hook } from './model.js';
 
 export const NF_IP_PRI_FIRST = -2147483648;
@@ -19,7 +20,7 @@ export const NF_IP_PRI_CONNTRACK_CONFIRM = 2147483647;
 export const NF_IP_PRI_LAST = 2147483647;
 
 /** The hooks each iptables table registers, and at which priority (nat differs by hook). */
-export const IPTABLES_TABLE_HOOKS: Record<string, Partial<Record<Hook, number>>> = {
+export const IPTABLES_TABLE_HOOKS: Readonly<Record<string, Partial<Record<Hook, number>>>> = table({
   raw: { prerouting: NF_IP_PRI_RAW, output: NF_IP_PRI_RAW },
   mangle: {
     prerouting: NF_IP_PRI_MANGLE,
@@ -31,29 +32,29 @@ export const IPTABLES_TABLE_HOOKS: Record<string, Partial<Record<Hook, number>>>
   nat: { prerouting: NF_IP_PRI_NAT_DST, output: NF_IP_PRI_NAT_DST, input: NF_IP_PRI_NAT_SRC, postrouting: NF_IP_PRI_NAT_SRC },
   filter: { input: NF_IP_PRI_FILTER, forward: NF_IP_PRI_FILTER, output: NF_IP_PRI_FILTER },
   security: { input: NF_IP_PRI_SECURITY, forward: NF_IP_PRI_SECURITY, output: NF_IP_PRI_SECURITY },
-};
+});
 
 /** iptables built-in chain name -> hook. */
-export const IPTABLES_CHAIN_HOOK: Record<string, Hook> = {
+export const IPTABLES_CHAIN_HOOK: Readonly<Record<string, Hook>> = table({
   PREROUTING: 'prerouting',
   INPUT: 'input',
   FORWARD: 'forward',
   OUTPUT: 'output',
   POSTROUTING: 'postrouting',
-};
+});
 
 /** nft named priorities for the ip, ip6, inet, arp and netdev families. */
-const NFT_NAMED: Record<string, number> = {
+const NFT_NAMED: Readonly<Record<string, number>> = table({
   raw: NF_IP_PRI_RAW,
   mangle: NF_IP_PRI_MANGLE,
   dstnat: NF_IP_PRI_NAT_DST,
   filter: NF_IP_PRI_FILTER,
   security: NF_IP_PRI_SECURITY,
   srcnat: NF_IP_PRI_NAT_SRC,
-};
+});
 
 /** The bridge family has its own named priorities. */
-const NFT_NAMED_BRIDGE: Record<string, number> = { dstnat: -300, filter: -200, out: 100, srcnat: 300 };
+const NFT_NAMED_BRIDGE: Readonly<Record<string, number>> = table({ dstnat: -300, filter: -200, out: 100, srcnat: 300 });
 
 /**
  * Parses an nft priority as written ('mangle + 1', 'filter - 10', '-150', 'dstnat'); undefined if it is

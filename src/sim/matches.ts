@@ -1,6 +1,7 @@
 // Matches of the ruleset model, compiled into small tri-state tests: 0 no, 1 yes, 2 unknown. Unknown
 // is an answer, not a failure: an uninterpreted module, a set whose contents are not in the ruleset,
 // mark bits written by something the simulator does not read. The runner then follows both outcomes.
+import { table } from '../util/table.js';
 import type { Match, NamedSet } from '../ruleset/model.js';
 import { inPrefix, isLimitedBroadcast, isMulticast, isUnspecified, parseAddr, parsePrefix, type Addr, type Prefix } from './addr.js';
 import { PORT_PROTOS, PROTO_NUMBERS } from './packet.js';
@@ -111,7 +112,7 @@ function ifaceMatches(dev: string, names: string[]): boolean {
 }
 
 // addrtype: the RTN_* types as iptables names them.
-const ADDRTYPE_BITS: Record<string, number> = {
+const ADDRTYPE_BITS: Readonly<Record<string, number>> = table({
   UNSPEC: 1 << 0,
   UNICAST: 1 << 1,
   LOCAL: 1 << 2,
@@ -124,7 +125,7 @@ const ADDRTYPE_BITS: Record<string, number> = {
   THROW: 1 << 9,
   NAT: 1 << 10,
   XRESOLVE: 1 << 11,
-};
+});
 
 function typeMask(names: string[] | undefined): number {
   let m = 0;

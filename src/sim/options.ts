@@ -1,6 +1,7 @@
 // What a trace needs besides the ruleset and the packet, parsed from the command's option texts:
 // the queue consumer's answers, hooks declared by the user (a kernel module's nf_hook_ops), and the
 // node's local addresses. Parsers throw OptionError; the command turns it into a usage error.
+import { table } from '../util/table.js';
 import type { Hook } from '../ruleset/model.js';
 import {
   NF_IP_PRI_CONNTRACK,
@@ -132,7 +133,7 @@ export interface ExtraHook {
   text: string;
 }
 
-const NF_PRIORITIES: Record<string, number> = {
+const NF_PRIORITIES: Readonly<Record<string, number>> = table({
   first: NF_IP_PRI_FIRST,
   raw_before_defrag: NF_IP_PRI_RAW_BEFORE_DEFRAG,
   conntrack_defrag: NF_IP_PRI_CONNTRACK_DEFRAG,
@@ -148,7 +149,7 @@ const NF_PRIORITIES: Record<string, number> = {
   mangle: NF_IP_PRI_MANGLE,
   filter: NF_IP_PRI_FILTER,
   security: NF_IP_PRI_SECURITY,
-};
+});
 
 /** 'FIRST', 'FIRST+1', 'NF_IP_PRI_MANGLE-1', 'mangle + 1', 'dstnat', '-150'. */
 export function parseHookPriority(text: string): number | undefined {

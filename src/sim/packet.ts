@@ -5,6 +5,7 @@
 //   tcp 10.0.0.1:40240 > 10.96.0.10:443 syn,ack in eth0 mark 0x4000 ctmark 0x1 ct established
 // The words after the addresses are optional: TCP flags, ICMP type/code, and per-packet values that
 // otherwise come from the command's options (interfaces, marks, conntrack state).
+import { table } from '../util/table.js';
 import type { CtState } from '../ruleset/model.js';
 import { formatAddr, parseIPv4, parseIPv6, type Addr } from './addr.js';
 
@@ -13,7 +14,7 @@ export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_ICMPV6 = 58;
 
-export const PROTO_NUMBERS: Record<string, number> = {
+export const PROTO_NUMBERS: Readonly<Record<string, number>> = table({
   icmp: 1,
   igmp: 2,
   tcp: 6,
@@ -26,14 +27,14 @@ export const PROTO_NUMBERS: Record<string, number> = {
   sctp: 132,
   udplite: 136,
   dccp: 33,
-};
+});
 
 /** Protocols whose header starts with a 16-bit source and destination port. */
 export const PORT_PROTOS = new Set([6, 17, 33, 132, 136]);
 
-export const TCP_FLAGS: Record<string, number> = { fin: 0x01, syn: 0x02, rst: 0x04, psh: 0x08, ack: 0x10, urg: 0x20, ece: 0x40, cwr: 0x80 };
+export const TCP_FLAGS: Readonly<Record<string, number>> = table({ fin: 0x01, syn: 0x02, rst: 0x04, psh: 0x08, ack: 0x10, urg: 0x20, ece: 0x40, cwr: 0x80 });
 
-const ICMP_TYPES: Record<string, number> = {
+const ICMP_TYPES: Readonly<Record<string, number>> = table({
   'echo-reply': 0,
   'destination-unreachable': 3,
   'source-quench': 4,
@@ -45,9 +46,9 @@ const ICMP_TYPES: Record<string, number> = {
   'parameter-problem': 12,
   'timestamp-request': 13,
   'timestamp-reply': 14,
-};
+});
 
-const ICMPV6_TYPES: Record<string, number> = {
+const ICMPV6_TYPES: Readonly<Record<string, number>> = table({
   'destination-unreachable': 1,
   'packet-too-big': 2,
   'time-exceeded': 3,
@@ -58,7 +59,7 @@ const ICMPV6_TYPES: Record<string, number> = {
   'nd-router-advert': 134,
   'nd-neighbor-solicit': 135,
   'nd-neighbor-advert': 136,
-};
+});
 
 export const CT_STATES: readonly CtState[] = ['new', 'established', 'related', 'invalid', 'untracked'];
 

@@ -1,5 +1,6 @@
 // Which table a fragment without a *table header belongs to, from the built-in chains it uses, the targets
 // it jumps to and the names of its chains. Every conclusion says why, so the TABLE_INFERRED warning can.
+import { table } from '../../util/table.js';
 import { IPTABLES_TABLE_HOOKS, IPTABLES_CHAIN_HOOK } from '../priorities.js';
 
 export interface TableEvidence {
@@ -8,13 +9,13 @@ export interface TableEvidence {
   chains: Set<string>;
 }
 
-const TARGET_TABLE: Record<string, string> = {
+const TARGET_TABLE: Readonly<Record<string, string>> = table({
   DNAT: 'nat', SNAT: 'nat', MASQUERADE: 'nat', REDIRECT: 'nat', NETMAP: 'nat',
   TPROXY: 'mangle', TOS: 'mangle', DSCP: 'mangle', TTL: 'mangle', HL: 'mangle', CHECKSUM: 'mangle', CLASSIFY: 'mangle', ECN: 'mangle',
   CT: 'raw', NOTRACK: 'raw',
   SECMARK: 'security', CONNSECMARK: 'security',
   REJECT: 'filter',
-};
+});
 
 // Chain names whose owner and table are well known (kube-proxy iptables mode, kubelet).
 const CHAIN_TABLE: Array<[RegExp, string]> = [

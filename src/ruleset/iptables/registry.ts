@@ -1,4 +1,5 @@
 // Every iptables extension this parser understands, by the name written after -m / -j.
+import { table } from '../../util/table.js';
 import type { Extension } from './ext.js';
 import { addrtype } from './matches/addrtype.js';
 import { ah } from './matches/ah.js';
@@ -63,7 +64,7 @@ export const MATCHES = new Map<string, Extension<any>>(MATCH_LIST.map((e) => [e.
 export const TARGETS = new Map<string, Extension<any>>(TARGET_LIST.map((e) => [e.name, e]));
 
 /** Spellings that load another module (iptables aliases). */
-export const MATCH_ALIASES: Record<string, string> = { icmpv6: 'icmp6', 'ipv6-icmp': 'icmp6' };
+export const MATCH_ALIASES: Readonly<Record<string, string>> = table({ icmpv6: 'icmp6', 'ipv6-icmp': 'icmp6' });
 
 /** Built-in verdicts written with -j. */
 export const STANDARD_TARGETS = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);

@@ -1,3 +1,4 @@
+import { table } from '../../util/table.js';
 import { ipv4Text, ipv6Text, parseIpv4, parseIpv6 } from '../../util/ip.js';
 // Value syntax shared by iptables extensions: numbers as strtoul(..., 0) reads them, value/mask pairs,
 // IPv4/IPv6 addresses with masks printed as inet_ntop does, ports and service names, protocol names.
@@ -187,7 +188,7 @@ export function protoName(n: number, family: 'ip' | 'ip6' = 'ip'): string {
 // ---------------------------------------------------------------------------------------------------
 // Ports and services (getservbyname; the names seen in real rulesets, from netbase /etc/services).
 
-const SERVICES: Record<string, number> = {
+const SERVICES: Readonly<Record<string, number>> = table({
   ftp: 21, 'ftp-data': 20, ssh: 22, telnet: 23, smtp: 25, domain: 53, bootps: 67, bootpc: 68, tftp: 69, http: 80,
   www: 80, kerberos: 88, pop3: 110, sunrpc: 111, ntp: 123, 'netbios-ns': 137, 'netbios-dgm': 138,
   'netbios-ssn': 139, imap: 143, imap2: 143, snmp: 161, 'snmp-trap': 162, bgp: 179, ldap: 389, https: 443,
@@ -195,7 +196,7 @@ const SERVICES: Record<string, number> = {
   pop3s: 995, openvpn: 1194, 'ms-sql-s': 1433, 'ms-sql-m': 1434, l2tp: 1701, pptp: 1723, radius: 1812,
   nfs: 2049, mysql: 3306, 'ipsec-nat-t': 4500, sip: 5060, 'postgresql': 5432, 'x11': 6000, 'http-alt': 8080,
   webcache: 8080, 'xmpp-client': 5222, 'xmpp-server': 5269, 'mdns': 5353, 'redis': 6379, 'git': 9418,
-};
+});
 
 export function parsePort(text: string): number | undefined {
   const n = parseUint(text, 65535);

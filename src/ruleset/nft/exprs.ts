@@ -1,6 +1,7 @@
 // nft JSON expressions (libnftables-json(5)) to the model's semantics. Matches on payload, meta, ct, fib;
 // mark arithmetic normalised to (x & and) ^ xor whatever the operators; verdicts, queue, nat, tproxy.
 // What does not map is kept as `other` with its JSON, never dropped.
+import { table } from '../../util/table.js';
 import type { Action, CtState, Match } from '../model.js';
 import { parseProto, parseIpv4, parseIpv6, ipv4Text, ipv6Text } from '../iptables/values.js';
 
@@ -117,19 +118,19 @@ function mangleAction(dst: 'meta' | 'ct', value: J): Action | undefined {
 // ---------------------------------------------------------------------------------------------------
 // Matches
 
-const CT_STATES: Record<string, CtState> = { new: 'new', established: 'established', related: 'related', invalid: 'invalid', untracked: 'untracked' };
-const TCP_FLAGS: Record<string, number> = { fin: 1, syn: 2, rst: 4, psh: 8, ack: 16, urg: 32, ecn: 64, cwr: 128 };
-const ICMP_TYPES: Record<string, number> = {
+const CT_STATES: Readonly<Record<string, CtState>> = table({ new: 'new', established: 'established', related: 'related', invalid: 'invalid', untracked: 'untracked' });
+const TCP_FLAGS: Readonly<Record<string, number>> = table({ fin: 1, syn: 2, rst: 4, psh: 8, ack: 16, urg: 32, ecn: 64, cwr: 128 });
+const ICMP_TYPES: Readonly<Record<string, number>> = table({
   'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'router-advertisement': 9,
   'router-solicitation': 10, 'time-exceeded': 11, 'parameter-problem': 12, 'timestamp-request': 13, 'timestamp-reply': 14,
   'info-request': 15, 'info-reply': 16, 'address-mask-request': 17, 'address-mask-reply': 18,
-};
-const ICMPV6_TYPES: Record<string, number> = {
+});
+const ICMPV6_TYPES: Readonly<Record<string, number>> = table({
   'destination-unreachable': 1, 'packet-too-big': 2, 'time-exceeded': 3, 'parameter-problem': 4, 'echo-request': 128,
   'echo-reply': 129, 'mld-listener-query': 130, 'mld-listener-report': 131, 'mld-listener-done': 132, 'mld-listener-reduction': 132,
   'nd-router-solicit': 133, 'nd-router-advert': 134, 'nd-neighbor-solicit': 135, 'nd-neighbor-advert': 136, 'nd-redirect': 137,
   'router-renumbering': 138, 'ind-neighbor-solicit': 141, 'ind-neighbor-advert': 142, 'mld2-listener-report': 143,
-};
+});
 
 /** The right-hand side as a list of values (a literal, an anonymous set, an array). */
 function values(right: J): J[] {
@@ -174,7 +175,7 @@ function all<T>(vs: J[], f: (v: J) => T | undefined): T[] | undefined {
   return out;
 }
 
-const PORT_PROTOS: Record<string, number | undefined> = { tcp: 6, udp: 17, udplite: 136, sctp: 132, dccp: 33, th: undefined };
+const PORT_PROTOS: Readonly<Record<string, number | undefined>> = table({ tcp: 6, udp: 17, udplite: 136, sctp: 132, dccp: 33, th: undefined });
 
 /** One `match` statement as model matches (several when a list must be split), or undefined. */
 export function matchExprs(m: Obj, tableFamily: string): Match[] | undefined {

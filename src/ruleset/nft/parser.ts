@@ -1,6 +1,7 @@
 // `nft -j list ruleset` into the model: tables, base chains (type, hook, priority as a number or a name
 // such as 'mangle + 1', policy, device), named sets and maps, rules. Each rule keeps its JSON expression
 // list as syntax; its semantics come from exprs.ts. Problems are data, with the position of the object.
+import { table } from '../../util/table.js';
 import type { Action, BaseChain, Chain, Expr, Family, Hook, NamedSet, Rule, Ruleset, Table } from '../model.js';
 import { IPTABLES_CHAIN_HOOK, IPTABLES_TABLE_HOOKS, parseNftPriority } from '../priorities.js';
 import { Problems } from '../problems.js';
@@ -27,11 +28,11 @@ const IPT_TABLES = ['raw', 'mangle', 'nat', 'filter', 'security'];
 
 // xt targets iptables-nft leaves in a rule: whether they end the rule (MARK & co. change the packet in a way
 // the JSON does not show, but do not end it).
-const XT_TERMINAL: Record<string, boolean> = {
+const XT_TERMINAL: Readonly<Record<string, boolean>> = table({
   MARK: false, CONNMARK: false, LOG: false, NFLOG: false, CHECKSUM: false, TCPMSS: false, DSCP: false, TOS: false, TTL: false,
   HL: false, CLASSIFY: false, SET: false, AUDIT: false, CT: false, NOTRACK: false, TRACE: false, SECMARK: false, CONNSECMARK: false,
   REJECT: true, DNAT: true, SNAT: true, MASQUERADE: true, REDIRECT: true, NETMAP: true, TPROXY: true, NFQUEUE: true,
-};
+});
 
 export function parseNftJson(text: string, opts: NftParseOptions): Ruleset {
   const P = new Problems(opts.source);

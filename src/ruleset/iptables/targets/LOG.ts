@@ -1,9 +1,10 @@
 // -j LOG (libxt_LOG): kernel log line; prefix, level (4 = warning is the default and not printed), flags.
+import { table } from '../../../util/table.js';
 import { bad, noDuplicates, noInvert, type Extension } from '../ext.js';
 import { saveString } from '../lexer.js';
 import { parseUint } from '../values.js';
 
-const LEVELS: Record<string, number> = { emerg: 0, panic: 0, alert: 1, crit: 2, err: 3, error: 3, warning: 4, warn: 4, notice: 5, info: 6, debug: 7 };
+const LEVELS: Readonly<Record<string, number>> = table({ emerg: 0, panic: 0, alert: 1, crit: 2, err: 3, error: 3, warning: 4, warn: 4, notice: 5, info: 6, debug: 7 });
 const FLAGS = ['log-tcp-sequence', 'log-tcp-options', 'log-ip-options', 'log-uid', 'log-macdecode'];
 
 export interface LogData {
