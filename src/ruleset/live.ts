@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { run, type RunResult } from '../lab/exec.js';
 import { Netns } from '../lab/netns.js';
 import type { Problem, Ruleset } from './model.js';
-import { mergeRulesets } from './merge.js';
+import { dropFakeBuiltins, mergeRulesets } from './merge.js';
 import { parseIptablesSave } from './iptables/parser.js';
 import { parseNftJson } from './nft/parser.js';
 import { parseIpRules } from './iprule.js';
@@ -93,6 +93,8 @@ export async function readLiveRuleset(opts: ReadOpts = {}): Promise<LiveResult> 
   const nftText = await tool('nft', ['-j', 'list', 'ruleset']);
   if (nftText !== undefined && nftText.trim() !== '') {
     const r = parseNftJson(nftText, { source: 'live:nft -j list ruleset' });
+    // iptables-nft-save lists built-in chains nftables does not have: the listing says which exist.
+    for (const p of parts) dropFakeBuiltins(p, r);
     // iptables-nft's own tables are read above, with their options; keep only the native ones.
     const haveIptNft = parts.some((p) => p.tables.some((t) => t.origin === 'iptables-nft'));
     const native = { ...r, tables: r.tables.filter((t) => t.origin === 'nft' || !haveIptNft) };
@@ -133,10 +135,26 @@ export async function loadNftText(text: string, opts: { source: string; signal?:
       return { tables: [], ipRules: [], problems };
     }
     const listed = await ns.execOk('nft', ['-j', 'list', 'ruleset'], { timeoutMs: 30_000 });
-    return parseNftJson(listed, { source: `${opts.source} (listed back by nft -j)` });
+    const r = parseNftJson(listed, { source: `${opts.source} (listed back by nft -j)` });
+    // nft lists the xt matches and targets of an iptables-nft table as their nft translations, which are
+    // not always exact (`-m conntrack --ctstate NEW,DNAT` lists as `ct status dnat`): loaded back they
+    // are native rules that may mean something else.
+    for (const t of r.tables) {
+      if (t.origin !== 'iptables-nft') continue;
+      const at = tableLine(text, t.family, t.name);
+      r.problems.push({ code: 'TRANSLATED_TABLE', severity: 'warning', message: `table ${t.family} ${t.name} looks like iptables-nft's: nft's text shows its iptables matches and targets translated, not always exactly; read it with ${t.family === 'ip6' ? 'ip6tables' : 'iptables'}-nft-save instead`, source: opts.source, line: at, column: 1, token: `table ${t.family} ${t.name}` });
+    }
+    return r;
   } finally {
     await ns.destroy();
   }
+}
+
+/** The 1-based line of `table FAMILY NAME` in nft text, or 1. */
+function tableLine(text: string, family: string, name: string): number {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => l.trim().startsWith(`table ${family} ${name} `) || l.trim() === `table ${family} ${name}`);
+  return i < 0 ? 1 : i + 1;
 }
 
 /** Reads a file, or standard input for '-'. */

@@ -43,6 +43,7 @@ export const PROBLEM_CODES = {
   // live readers
   BACKEND_CONFLICT: 'both iptables-legacy and iptables-nft hold rules',
   READ_FAILED: 'a live reader command failed',
+  TRANSLATED_TABLE: "nft's text form of an iptables-nft table: its iptables rules appear translated, not always exactly",
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;

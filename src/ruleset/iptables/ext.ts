@@ -61,13 +61,15 @@ export function resolveOption(ext: Extension, name: string): string | undefined 
 const RESOLVED = new Map<Extension, Map<string, string | null>>();
 
 function resolveUncached(ext: Extension, name: string): string | undefined {
-  if (ext.options[name] !== undefined) return name;
-  const alias = ext.optionAliases?.[name];
-  if (alias !== undefined) return alias;
+  // Own properties only: the option tables are object literals, and `--constructor` or `--toString` must
+  // stay unknown options instead of resolving to Object.prototype's members.
+  if (Object.hasOwn(ext.options, name)) return name;
+  const aliases = ext.optionAliases;
+  if (aliases !== undefined && Object.hasOwn(aliases, name)) return aliases[name];
   let found: string | undefined;
-  for (const o of Object.keys(ext.options).concat(Object.keys(ext.optionAliases ?? {}))) {
+  for (const o of Object.keys(ext.options).concat(Object.keys(aliases ?? {}))) {
     if (o.startsWith(name)) {
-      const canon = ext.options[o] !== undefined ? o : ext.optionAliases![o];
+      const canon = Object.hasOwn(ext.options, o) ? o : aliases![o];
       if (found !== undefined && found !== canon) return undefined;
       found = canon;
     }

@@ -1387,8 +1387,11 @@ class IptablesParser {
     const builtins: Chain[] = [];
     const users: Chain[] = [];
     const hooks = IPTABLES_TABLE_HOOKS[t.name];
-    // Every built-in chain of a known table exists in the kernel, declared or not.
-    if (hooks) {
+    // A legacy table registers all its built-in chains, declared or not. iptables-nft makes only the base
+    // chains a restore declares or appends to: a hook without one has no chain of that table. (Its -save
+    // prints every built-in chain of a table anyway, so a dump cannot tell; see fakeBuiltins in merge.ts.)
+    // Unknown origin: as both save tools print it.
+    if (hooks && t.origin !== 'iptables-nft') {
       for (const name of HOOK_ORDER) {
         if (hooks[IPTABLES_CHAIN_HOOK[name]] !== undefined && !b.chains.has(name)) b.chains.set(name, new ChainSlot({ name, rules: [] }, -1));
       }

@@ -46,11 +46,17 @@ export function exprText(x: J): string {
     case '^':
     case '<<':
     case '>>':
-      return Array.isArray(v) ? `${exprText(v[0])} ${k} ${exprText(v[1])}` : '';
-    case 'match':
+      // A JSON array inside a bitwise expression is the OR of its flags.
+      return Array.isArray(v) ? `${exprText(v[0])} ${k} ${Array.isArray(v[1]) ? `(${v[1].map(exprText).join(' | ')})` : exprText(v[1])}` : '';
+    case 'match': {
       if (!isObj(v)) return '';
       // nft omits == except after a bitwise expression, where it is needed to read the rule.
-      return `${exprText(v.left)} ${(v.op === '==' || v.op === 'in') && !(isObj(v.left) && ('&' in v.left || '|' in v.left)) ? '' : `${v.op} `}${exprText(v.right)}`;
+      const op = (v.op === '==' || v.op === 'in') && !(isObj(v.left) && ('&' in v.left || '|' in v.left)) ? '' : `${v.op} `;
+      // A JSON array on the right is a list of flags, not a set: a flag test (`in`, `!`) as nft lists it
+      // (`ct state established,new`), or their OR compared as one value (`==`, `!=`).
+      const right = Array.isArray(v.right) ? v.right.map(exprText).join(v.op === 'in' || v.op === '!' ? ',' : ' | ') : exprText(v.right);
+      return `${exprText(v.left)} ${op}${right}`;
+    }
     case 'mangle':
       return isObj(v) ? `${exprText(v.key)} set ${exprText(v.value)}` : '';
     case 'accept':
@@ -118,7 +124,6 @@ function mangleAction(dst: 'meta' | 'ct', value: J): Action | undefined {
 // ---------------------------------------------------------------------------------------------------
 // Matches
 
-const CT_STATES: Readonly<Record<string, CtState>> = table({ new: 'new', established: 'established', related: 'related', invalid: 'invalid', untracked: 'untracked' });
 const TCP_FLAGS: Readonly<Record<string, number>> = table({ fin: 1, syn: 2, rst: 4, psh: 8, ack: 16, urg: 32, ecn: 64, cwr: 128 });
 const ICMP_TYPES: Readonly<Record<string, number>> = table({
   'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'router-advertisement': 9,
@@ -182,6 +187,9 @@ export function matchExprs(m: Obj, tableFamily: string): Match[] | undefined {
   const op = m.op;
   const left = m.left;
   const right = m.right;
+  // ct state and ct status are bitmasks: each operator has its own meaning there (see ctBitmaskMatch).
+  const ctb = ctBitmaskOf(left);
+  if (ctb) return ctBitmaskMatch(ctb.key, ctb.mask, op, right);
   let invert = false;
   if (op === '!=') invert = true;
   else if (op !== '==' && op !== 'in') return undefined;
@@ -264,10 +272,6 @@ export function matchExprs(m: Obj, tableFamily: string): Match[] | undefined {
   }
   if (isObj(left.ct) && left.ct.dir === undefined) {
     const key = left.ct.key;
-    if (key === 'state') {
-      const states = all(values(right), (v) => (typeof v === 'string' ? CT_STATES[v] : undefined));
-      return states ? [inv({ type: 'match', key: 'ctstate', states })] : undefined;
-    }
     if (key === 'direction') {
       const vs = values(right);
       if (vs.length !== 1 || (vs[0] !== 'original' && vs[0] !== 'reply')) return undefined;
@@ -292,6 +296,140 @@ export function matchExprs(m: Obj, tableFamily: string): Match[] | undefined {
     return [m2];
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// ct state and ct status. nft compiles each form differently (nft --debug=netlink, nft 1.0.6):
+//   ct state new,established     {"op": "in", right: [..]}          (state & 0xa) != 0    flag test
+//   ct state ! new,established   {"op": "!", ...}                   (state & 0xa) == 0
+//   ct state == new|established  {"op": "==", right: {"|": [..]}}   state == 0xa          exact value
+//   ct state != new,established  {"op": "!=", right: {"|": [..]}}   state != 0xa          exact value
+//   ct state != { new, est... }  {"op": "!=", right: {"set": [..]}} negated set lookup
+// (a JSON array with == or != is the OR of its flags too). The kernel's ct state always holds exactly
+// one bit (nft_ct_get_eval: the ctinfo bit, else untracked or invalid), so each form is a set of states:
+// evaluated here state by state. An exact value with two flags never equals it: `ct state != new,
+// established` holds for every packet, `== new|established` for none.
+
+const CT_STATE_BITS: ReadonlyArray<readonly [CtState, number]> = [['invalid', 1], ['established', 2], ['related', 4], ['new', 8], ['untracked', 64]];
+const CT_STATE_VALUES: Readonly<Record<string, number>> = table({ invalid: 1, established: 2, related: 4, new: 8, untracked: 64 });
+/** include/uapi/linux/netfilter/nf_conntrack_common.h, enum ip_conntrack_status, as nft names them. */
+const CT_STATUS_VALUES: Readonly<Record<string, number>> = table({ expected: 1, 'seen-reply': 2, assured: 4, confirmed: 8, snat: 16, dnat: 32, dying: 512 });
+const IPS_SRC_NAT = 16;
+const IPS_DST_NAT = 32;
+/** A conntrack entry is attached: the states nft and xt_conntrack give a packet that has one. */
+const TRACKED: CtState[] = ['established', 'related', 'new'];
+
+/** `ct state`, `ct status`, or either under `&`: the key and the mask (all ones without `&`). */
+function ctBitmaskOf(left: J): { key: 'state' | 'status'; mask: number } | undefined {
+  const keyOf = (x: J): 'state' | 'status' | undefined => (isObj(x) && isObj(x.ct) && x.ct.dir === undefined && (x.ct.key === 'state' || x.ct.key === 'status') ? x.ct.key : undefined);
+  const direct = keyOf(left);
+  if (direct) return { key: direct, mask: U32 };
+  if (!isObj(left) || !Array.isArray(left['&']) || left['&'].length !== 2) return undefined;
+  const key = keyOf(left['&'][0]);
+  if (!key) return undefined;
+  const mask = ctFlags(key, left['&'][1]);
+  // A mask nft does not write is still a mask: an unreadable one leaves the match uninterpreted.
+  return mask === undefined ? undefined : { key, mask };
+}
+
+/** A flag value: a name, a number, a list or an `|` of them (OR-ed), or undefined. */
+function ctFlags(key: 'state' | 'status', x: J): number | undefined {
+  if (typeof x === 'string') return (key === 'state' ? CT_STATE_VALUES : CT_STATUS_VALUES)[x];
+  const n = num(x);
+  if (n !== undefined) return n;
+  const list = Array.isArray(x) ? x : isObj(x) && Array.isArray(x['|']) ? x['|'] : undefined;
+  if (!list) return undefined;
+  let v = 0;
+  for (const e of list) {
+    const f = ctFlags(key, e);
+    if (f === undefined) return undefined;
+    v = (v | f) >>> 0;
+  }
+  return v;
+}
+
+/** Flag names in the order the rule lists them (for a stable, readable states list). */
+function ctNames(x: J): string[] {
+  if (typeof x === 'string') return [x];
+  const list = Array.isArray(x) ? x : isObj(x) && Array.isArray(x['|']) ? x['|'] : isObj(x) && Array.isArray(x.set) ? x.set : [];
+  return list.flatMap(ctNames);
+}
+
+/**
+ * The test a match applies to the (masked) value, before a negating operator: `!` and `!=` negate it.
+ * undefined: an operator or value this parser does not read.
+ */
+function ctTest(key: 'state' | 'status', op: J, right: J): { test: (x: number) => boolean; negate: boolean } | undefined {
+  if (isObj(right) && Array.isArray(right.set)) {
+    if (op !== '==' && op !== '!=' && op !== 'in') return undefined;
+    const elems = all(right.set, (e) => ctFlags(key, e));
+    return elems ? { test: (x) => elems.includes(x), negate: op === '!=' } : undefined;
+  }
+  const v = ctFlags(key, right);
+  if (v === undefined) return undefined;
+  switch (op) {
+    case 'in':
+    case '!':
+      return { test: (x) => (x & v) !== 0, negate: op === '!' };
+    case '==':
+    case '!=':
+      return { test: (x) => x >>> 0 === v, negate: op === '!=' };
+    default:
+      return undefined;
+  }
+}
+
+function ctBitmaskMatch(key: 'state' | 'status', mask: number, op: J, right: J): Match[] | undefined {
+  const t = ctTest(key, op, right);
+  if (!t) return undefined;
+  if (key === 'state') {
+    const hold = CT_STATE_BITS.filter(([, bit]) => t.test((bit & mask) >>> 0)).map(([s]) => s);
+    const listed = ctNames(right).filter((n): n is CtState => hold.includes(n as CtState));
+    const states = [...new Set([...listed, ...hold])];
+    return [t.negate ? { type: 'match', key: 'ctstate', states, invert: true } : { type: 'match', key: 'ctstate', states }];
+  }
+  // ct status: the model knows two of its bits (as xt_conntrack's SNAT and DNAT states). A test that
+  // reads other bits stays uninterpreted; nft's ct status needs an entry (without one the rule does not
+  // match, negated or not), which the model says with the tracked states.
+  if ((mask & ~(IPS_SRC_NAT | IPS_DST_NAT)) !== 0 && !(op === 'in' || op === '!')) return undefined;
+  const v = ctFlags(key, right);
+  if (op === 'in' || op === '!') {
+    if (v === undefined || ((v & mask) & ~(IPS_SRC_NAT | IPS_DST_NAT)) !== 0) return undefined;
+  }
+  // Truth over the four combinations of the two bits (the others are 0 after the mask, or not tested).
+  const f = (s: boolean, d: boolean): boolean => t.test(((s ? IPS_SRC_NAT : 0) | (d ? IPS_DST_NAT : 0)) & mask) !== t.negate;
+  const tt = [f(false, false), f(false, true), f(true, false), f(true, true)].map((b) => (b ? '1' : '0')).join('');
+  const tracked: Match = { type: 'match', key: 'ctstate', states: [...TRACKED] };
+  const nat = (ss: CtState[], invert = false): Match => (invert ? { type: 'match', key: 'ctstate', states: ss, invert: true } : { type: 'match', key: 'ctstate', states: ss });
+  // Index: (snat, dnat) = 00, 01, 10, 11.
+  switch (tt) {
+    case '0000':
+      return [nat([])];
+    case '1111':
+      return [tracked];
+    case '0111':
+      return [nat(ordered(right, ['snat', 'dnat']))];
+    case '0101':
+      return [nat(['dnat'])];
+    case '0011':
+      return [nat(['snat'])];
+    case '0001':
+      return [nat(['snat']), nat(['dnat'])];
+    case '1000':
+      return [tracked, nat(ordered(right, ['snat', 'dnat']), true)];
+    case '1010':
+      return [tracked, nat(['dnat'], true)];
+    case '1100':
+      return [tracked, nat(['snat'], true)];
+    default:
+      return undefined;
+  }
+}
+
+/** `names` in the order the rule lists them. */
+function ordered(right: J, names: CtState[]): CtState[] {
+  const listed = ctNames(right).filter((n): n is CtState => names.includes(n as CtState));
+  return [...new Set([...listed, ...names])];
 }
 
 function flagsOf(x: J): number | undefined {

@@ -30,6 +30,9 @@ test('TPROXY: port, address, and the mark it sets as value/mask; saved with defa
 
 test('CT --notrack and NOTRACK are notrack; other CT options stay other', () => {
   assert.deepEqual(exprs('raw', '-A PREROUTING -j CT --notrack'), [{ type: 'action', kind: 'notrack' }]);
+  // xt_CT ignores the other options when --notrack is given (checked in a namespace: the packet is UNTRACKED).
+  assert.deepEqual(exprs('raw', '-A PREROUTING -j CT --notrack --zone 5 --helper ftp'), [{ type: 'action', kind: 'notrack' }]);
+  assert.match(withoutComments(serializeIptablesSave(parse('raw', '-A PREROUTING -j CT --zone 5 --notrack'))), /^-A PREROUTING -j CT --notrack --zone 5$/m);
   assert.deepEqual(exprs('raw', '-A PREROUTING -j NOTRACK'), [{ type: 'action', kind: 'notrack' }]);
   assert.deepEqual(exprs('raw', '-A PREROUTING -j CT --zone 5 --helper ftp'), [{ type: 'action', kind: 'other', name: 'CT', text: '-j CT --helper ftp --zone 5', terminal: false }]);
 });

@@ -28,10 +28,11 @@ export const CT: Extension<CtData> = {
   },
   save: (d) => (d.notrack ? ' --notrack' : '') + d.rest.map((r) => ` --${r.name} ${r.value}`).join(''),
   exprs(d): Action[] {
-    const out: Action[] = [];
-    if (d.notrack) out.push({ type: 'action', kind: 'notrack' });
-    if (d.rest.length) out.push({ type: 'action', kind: 'other', name: 'CT', text: `-j CT${d.rest.map((r) => ` --${r.name} ${r.value}`).join('')}`, terminal: false });
-    return out;
+    // With --notrack the kernel ignores every other option (xt_ct_tg_check attaches no template; checked
+    // in a namespace: `-j CT --notrack --zone 5` leaves the packet UNTRACKED).
+    if (d.notrack) return [{ type: 'action', kind: 'notrack' }];
+    if (d.rest.length) return [{ type: 'action', kind: 'other', name: 'CT', text: `-j CT${d.rest.map((r) => ` --${r.name} ${r.value}`).join('')}`, terminal: false }];
+    return [];
   },
 };
 
