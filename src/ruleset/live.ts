@@ -5,7 +5,7 @@ import { run, type RunResult } from '../lab/exec.js';
 import { Netns } from '../lab/netns.js';
 import type { Problem, Ruleset } from './model.js';
 import { dropFakeBuiltins, mergeRulesets } from './merge.js';
-import { parseIptablesSave } from './iptables/parser.js';
+import { IPTABLES_TABLES, parseIptablesSave } from './iptables/parser.js';
 import { parseNftJson } from './nft/parser.js';
 import { parseIpRules } from './iprule.js';
 
@@ -140,9 +140,12 @@ export async function loadNftText(text: string, opts: { source: string; signal?:
     // not always exact (`-m conntrack --ctstate NEW,DNAT` lists as `ct status dnat`): loaded back they
     // are native rules that may mean something else.
     for (const t of r.tables) {
-      if (t.origin !== 'iptables-nft') continue;
+      // After the reload a table is native either way: recognised by name and built-in chains (one with
+      // only user chains, such as mangle with iptables' MARK rules alone, keeps no other trace).
+      const iptablesLike = t.origin === 'iptables-nft' || ((t.family === 'ip' || t.family === 'ip6') && IPTABLES_TABLES.includes(t.name) && t.chains.every((c) => !c.base));
+      if (!iptablesLike) continue;
       const at = tableLine(text, t.family, t.name);
-      r.problems.push({ code: 'TRANSLATED_TABLE', severity: 'warning', message: `table ${t.family} ${t.name} looks like iptables-nft's: nft's text shows its iptables matches and targets translated, not always exactly; read it with ${t.family === 'ip6' ? 'ip6tables' : 'iptables'}-nft-save instead`, source: opts.source, line: at, column: 1, token: `table ${t.family} ${t.name}` });
+      r.problems.push({ code: 'TRANSLATED_TABLE', severity: 'warning', message: `table ${t.family} ${t.name} looks like one of iptables-nft's: nft's text shows its iptables matches and targets translated, not always exactly; read it with ${t.family === 'ip6' ? 'ip6tables' : 'iptables'}-nft-save instead`, source: opts.source, line: at, column: 1, token: `table ${t.family} ${t.name}` });
     }
     return r;
   } finally {

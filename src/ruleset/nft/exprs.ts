@@ -51,7 +51,11 @@ export function exprText(x: J): string {
     case 'match': {
       if (!isObj(v)) return '';
       // nft omits == except after a bitwise expression, where it is needed to read the rule.
-      const op = (v.op === '==' || v.op === 'in') && !(isObj(v.left) && ('&' in v.left || '|' in v.left)) ? '' : `${v.op} `;
+      // On a bitmask (ct state, ct status, tcp flags) a bare value is a flag test, so nft writes `==` for an
+      // exact comparison with one value (`ct state == new`).
+      const bitmask = isObj(v.left) && ((isObj(v.left.ct) && (v.left.ct.key === 'state' || v.left.ct.key === 'status')) || (isObj(v.left.payload) && v.left.payload.field === 'flags'));
+      const exactOne = v.op === '==' && bitmask && (typeof v.right === 'string' || typeof v.right === 'number');
+      const op = (v.op === '==' || v.op === 'in') && !exactOne && !(isObj(v.left) && ('&' in v.left || '|' in v.left)) ? '' : `${v.op} `;
       // A JSON array on the right is a list of flags, not a set: a flag test (`in`, `!`) as nft lists it
       // (`ct state established,new`), or their OR compared as one value (`==`, `!=`).
       const right = Array.isArray(v.right) ? v.right.map(exprText).join(v.op === 'in' || v.op === '!' ? ',' : ' | ') : exprText(v.right);

@@ -3,11 +3,12 @@
 //  1. serialize(parse(dump)) equals the dump byte for byte (header comments aside);
 //  2. parsing the dump reports no problem;
 //  3. the hand-written input means the same as the kernel's dump (same semantics rule by rule) and
-//     serializes, chain by chain, to exactly what iptables-save printed (the serializer canonicalises).
+//     serializes, chain by chain, to exactly what iptables-save printed (the serializer canonicalises);
+//  4. with iptables-nft, the chains nft -j lists are those of the input read with origin iptables-nft.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseIptablesSave, serializeIptablesSave, type Ruleset } from '../../../src/ruleset/index.js';
+import { dropFakeBuiltins, parseIptablesSave, parseNftJson, serializeIptablesSave, type Ruleset } from '../../../src/ruleset/index.js';
 import { kernelTest } from '../../helpers/kernel.js';
 import { withoutComments } from '../../helpers/ruleset-fixtures.js';
 
@@ -28,6 +29,11 @@ function byChain(text: string): Map<string, string[]> {
     }
   }
   return out;
+}
+
+/** Every chain as "family table chain hook/priority/policy", sorted. */
+function chainSet(r: Ruleset): string[] {
+  return r.tables.flatMap((t) => t.chains.map((c) => `${t.family} ${t.name} ${c.name} ${c.base ? `${c.base.hook}/${c.base.priority}/${c.base.policy}` : '-'}`)).sort();
 }
 
 function semantics(r: Ruleset): Map<string, unknown> {
@@ -53,6 +59,16 @@ for (const file of inputs) {
       assert.deepEqual(fromInput.problems, [], 'the input parses without problems');
       assert.deepEqual(semantics({ ...fromInput, tables: fromInput.tables.map((t) => ({ ...t, family })) }), semantics(parsed), 'input and dump mean the same');
       assert.deepEqual(byChain(serializeIptablesSave(fromInput)), byChain(dump), 'the serializer canonicalises as iptables-save does');
+
+      if (backend === 'nft') {
+        // 4. The chains nftables really has (its -save also prints built-ins that do not exist): the input
+        // read as iptables-nft input, and the dump reconciled with the listing, have exactly those.
+        const listing = parseNftJson(await ns.execOk('nft', ['-j', 'list', 'ruleset'], { timeoutMs: 20_000 }), { source: 'nft -j' });
+        const asNft = parseIptablesSave(input, { source: file, family, origin: 'iptables-nft' });
+        assert.deepEqual(chainSet(asNft), chainSet(listing), 'iptables-nft makes the chains the input names');
+        dropFakeBuiltins(parsed, listing);
+        assert.deepEqual(chainSet(parsed), chainSet(listing), 'the dump without the chains nft does not list');
+      }
     }, { timeout: 60_000 });
   }
 }

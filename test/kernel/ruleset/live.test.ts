@@ -2,6 +2,7 @@
 // ip rules read; nft text loaded through a throwaway namespace.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { parseIptablesSave } from '../../../src/ruleset/index.js';
 import { readLiveRuleset, loadNftText } from '../../../src/ruleset/live.js';
 import { kernelTest } from '../../helpers/kernel.js';
 
@@ -34,4 +35,34 @@ kernelTest('loadNftText reads the nft text form through a throwaway namespace', 
   const bad = await loadNftText('table inet x {\n  chain c {\n    frobnicate\n  }\n}\n', { source: 'bad.nft' });
   assert.equal(bad.problems[0].line, 3);
   assert.equal(bad.problems[0].source, 'bad.nft');
+});
+
+kernelTest('readLiveRuleset keeps only the built-in chains nftables has, though iptables-nft-save prints them all', 'rsfake', async (ns) => {
+  const input = readFileSync('test/fixtures/parser/nft-builtins.rules', 'utf8');
+  await ns.execOk('iptables-nft-restore', [], { input, timeoutMs: 20_000 });
+  const dump = parseIptablesSave(await ns.execOk('iptables-nft-save', [], { timeoutMs: 20_000 }), { source: 'save' });
+  const chainsOf = (tables: typeof dump.tables, name: string) => tables.find((t) => t.family === 'ip' && t.name === name)!.chains.map((c) => c.name);
+  assert.deepEqual(chainsOf(dump.tables, 'raw'), ['PREROUTING', 'OUTPUT'], 'the dump lists raw OUTPUT, which does not exist');
+  // What exists, by nft itself (independent of the parsers).
+  const nft = JSON.parse(await ns.execOk('nft', ['-j', 'list', 'ruleset'], { timeoutMs: 20_000 })) as { nftables: Array<{ chain?: { table: string; name: string } }> };
+  const exist = (table: string) => nft.nftables.filter((x) => x.chain?.table === table).map((x) => x.chain!.name);
+  const live = await readLiveRuleset({ netns: ns.name });
+  for (const table of ['raw', 'mangle', 'nat', 'filter']) {
+    assert.deepEqual(chainsOf(live.ruleset.tables, table).sort(), exist(table).sort(), table);
+  }
+  assert.deepEqual(chainsOf(live.ruleset.tables, 'mangle'), ['NFQG-MARK']);
+  assert.equal(live.ruleset.tables.filter((t) => t.name === 'mangle').length, 1, 'read once');
+});
+
+kernelTest('loadNftText warns that the text form of an iptables-nft table is a translation', 'rsnftt', async (ns) => {
+  await ns.execOk('iptables-nft-restore', [], { input: readFileSync('test/fixtures/parser/nft-builtins.rules', 'utf8'), timeoutMs: 20_000 });
+  const text = await ns.execOk('nft', ['list', 'ruleset'], { timeoutMs: 20_000 });
+  // The translation loses a state: --ctstate NEW,DNAT is listed as `ct status dnat`.
+  assert.match(text, /ct status dnat .*accept/);
+  const r = await loadNftText(text, { source: 'listing.nft' });
+  const warned = r.problems.filter((p) => p.code === 'TRANSLATED_TABLE').map((p) => `${p.token} ${p.line}`);
+  const lines = text.split('\n');
+  const lineOf = (t: string) => lines.findIndex((l) => l.startsWith(`table ip ${t} `)) + 1;
+  assert.deepEqual(warned.sort(), ['raw', 'mangle', 'nat', 'filter'].map((t) => `table ip ${t} ${lineOf(t)}`).sort());
+  assert.ok(r.problems.every((p) => p.severity === 'warning'));
 });
