@@ -33,6 +33,18 @@ test('iptables-save: prototype names in every position are unknown words, report
   );
 });
 
+test('iptables-save: prototype names as option names are unknown options of every module', () => {
+  // Option tables are object literals: `--constructor` once resolved to Object.prototype.constructor
+  // (`-j CT --constructor` was accepted without a word).
+  for (const name of NAMES) {
+    for (const rule of [`-m mark --${name} 1 -j ACCEPT`, `-p tcp --${name} 5 -j ACCEPT`, `-m comment --${name} x`, `-j CT --${name}`, `-j MARK --${name} 1`, `-j NFQUEUE --${name}`]) {
+      const rs = parseIptablesSave(`*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING ${rule}\nCOMMIT\n`, { source: 'proto.rules' });
+      assertPlainData(rs);
+      assert.deepEqual(rs.problems.map((p) => [p.code, p.line, p.token]), [['UNKNOWN_OPTION', 3, `--${name}`]], rule);
+    }
+  }
+});
+
 test('nft JSON: prototype names as keys and values are unknown, reported, never functions', () => {
   for (const name of NAMES) {
     const doc = {
