@@ -4,7 +4,8 @@
 // of `nft -j list` predicts: all of the kind's packets when the rule holds for it, none otherwise.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseNftJson, type CtState, type Match, type Rule } from '../../../src/ruleset/index.js';
+import { parseNftJson } from '../../../src/ruleset/index.js';
+import { ctRuleHolds, type CtPacket } from '../../helpers/ctstate.js';
 import { kernelTest } from '../../helpers/kernel.js';
 
 const FORMS = readFileSync('test/fixtures/parser/ct-forms.nft', 'utf8')
@@ -12,13 +13,10 @@ const FORMS = readFileSync('test/fixtures/parser/ct-forms.nft', 'utf8')
   .map((l) => l.trim())
   .filter((l) => l.startsWith('ct ') && l.endsWith(' counter'));
 
-interface Kind {
+interface Kind extends CtPacket {
   chain: string;
   /** Selects the kind's packet in the postrouting chain (after NAT, priority 200). */
   select: string;
-  state: CtState;
-  snat?: boolean;
-  dnat?: boolean;
 }
 
 // The traffic (SEND below): one UDP echo exchange on 127.0.0.1:7, one datagram each to closed port 9 of
@@ -72,19 +70,6 @@ srv.bind(7, '127.0.0.1', () => {
 setTimeout(() => process.exit(3), 3000).unref();
 `;
 
-/** The parser's reading of a rule applied to a kind of packet (as the simulator applies ctstate); undefined when uninterpreted. */
-function predict(rule: Rule, k: Kind): boolean | undefined {
-  let holds = true;
-  for (const e of rule.exprs) {
-    if (e.type !== 'match') continue;
-    if (e.key !== 'ctstate') return undefined;
-    const m = e as Extract<Match, { key: 'ctstate' }>;
-    const hit = m.states.includes(k.state) || (m.states.includes('snat') && k.snat === true) || (m.states.includes('dnat') && k.dnat === true);
-    if (hit === Boolean(m.invert)) holds = false;
-  }
-  return holds;
-}
-
 kernelTest('ct state and ct status rules count the packets the parser says they match', 'rsctbits', async (ns) => {
   assert.ok(FORMS.length >= 25, `${FORMS.length} forms read from ct-forms.nft`);
   await ns.nft(SCRIPT);
@@ -100,7 +85,7 @@ kernelTest('ct state and ct status rules count the packets the parser says they 
     const rules = chains.get(k.chain)!.rules;
     assert.equal(rules.length, FORMS.length);
     rules.forEach((r, j) => {
-      const want = predict(r, k);
+      const want = ctRuleHolds(r, k);
       if (want === undefined) {
         uninterpreted.add(FORMS[j]);
         return;

@@ -4,7 +4,8 @@
 // state and NAT status a packet can have. Both must agree on which packets each rule matches.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseNftJson, type CtState, type Match, type Rule } from '../../../src/ruleset/index.js';
+import { parseNftJson, type CtState, type Rule } from '../../../src/ruleset/index.js';
+import { ctRuleHolds } from '../../helpers/ctstate.js';
 import { readFixture } from '../../helpers/ruleset-fixtures.js';
 
 const DIR = 'test/fixtures/parser';
@@ -87,17 +88,9 @@ function runBytecode(ops: Op[], sets: Map<string, number[]>, p: CtView): boolean
   return true;
 }
 
-/** The model's reading, as the simulator applies a ctstate match (xt_conntrack: SNAT/DNAT are status bits). */
+/** The model's reading (the NAT states are status bits of the entry). */
 function runModel(rule: Rule, p: CtView): boolean | undefined {
-  let all = true;
-  for (const e of rule.exprs) {
-    if (e.type !== 'match') continue;
-    if (e.key !== 'ctstate') return undefined;
-    const m = e as Extract<Match, { key: 'ctstate' }>;
-    const hit = m.states.includes(p.state) || (m.states.includes('snat') && ((p.status ?? 0) & IPS_SRC_NAT) !== 0) || (m.states.includes('dnat') && ((p.status ?? 0) & IPS_DST_NAT) !== 0);
-    if (hit === Boolean(m.invert)) all = false;
-  }
-  return all;
+  return ctRuleHolds(rule, { state: p.state, snat: ((p.status ?? 0) & IPS_SRC_NAT) !== 0, dnat: ((p.status ?? 0) & IPS_DST_NAT) !== 0 });
 }
 
 /** Every packet view: without an entry (invalid, untracked), and with one in each state, NAT status and other bits. */
