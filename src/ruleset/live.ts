@@ -70,6 +70,8 @@ export async function readLiveRuleset(opts: ReadOpts = {}): Promise<LiveResult> 
     }
     return undefined;
   };
+  /** Families iptables-nft-save (ip6tables-nft-save) listed. */
+  const savedFamilies = new Set<string>();
   for (const family of ['ip', 'ip6'] as const) {
     const names = await exec('cat', [`/proc/net/${family === 'ip' ? 'ip' : 'ip6'}_tables_names`], opts).catch(() => undefined);
     const legacyPresent = names !== undefined && names.code === 0 && names.stdout.trim() !== '';
@@ -85,6 +87,7 @@ export async function readLiveRuleset(opts: ReadOpts = {}): Promise<LiveResult> 
     }
     const text = await tool(`${prefix}-nft-save`, []);
     if (text !== undefined) {
+      savedFamilies.add(family);
       const r = parseIptablesSave(text, { source: `live:${prefix}-nft-save`, family, origin: 'iptables-nft' });
       backends.nft[family] = count(r);
       parts.push(r);
@@ -95,9 +98,13 @@ export async function readLiveRuleset(opts: ReadOpts = {}): Promise<LiveResult> 
     const r = parseNftJson(nftText, { source: 'live:nft -j list ruleset' });
     // iptables-nft-save lists built-in chains nftables does not have: the listing says which exist.
     for (const p of parts) dropFakeBuiltins(p, r);
-    // iptables-nft's own tables are read above, with their options; keep only the native ones.
-    const haveIptNft = parts.some((p) => p.tables.some((t) => t.origin === 'iptables-nft'));
-    const native = { ...r, tables: r.tables.filter((t) => t.origin === 'nft' || !haveIptNft) };
+    // The tables iptables-nft-save printed are read above, with their options; keep the others. Decided by
+    // name, not by the look of the JSON: an iptables-nft table without xt expressions or base chains looks
+    // native, and one iptables-nft cannot read (`# Table `filter' is incompatible`) looks like iptables'.
+    const fromSave = new Set(parts.flatMap((p) => p.tables.filter((t) => t.origin === 'iptables-nft').map((t) => `${t.family} ${t.name}`)));
+    const native = { ...r, tables: r.tables.filter((t) => !fromSave.has(`${t.family} ${t.name}`)) };
+    // A table of a family iptables-nft-save did list, left out by it, is one it cannot read: native nft.
+    for (const t of native.tables) if (t.origin === 'iptables-nft' && savedFamilies.has(t.family)) t.origin = 'nft';
     backends.nftNative = count({ ...native, tables: native.tables.filter((t) => t.origin === 'nft') });
     parts.push(native);
   }

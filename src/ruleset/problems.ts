@@ -42,6 +42,7 @@ export const PROBLEM_CODES = {
   BAD_IP_RULE: 'an ip rule line that does not parse',
   // live readers
   BACKEND_CONFLICT: 'both iptables-legacy and iptables-nft hold rules',
+  INCOMPATIBLE_TABLE: 'iptables-nft-save left out a table it cannot read (native nft rules in an iptables table name)',
   READ_FAILED: 'a live reader command failed',
   TRANSLATED_TABLE: "nft's text form of an iptables-nft table: its iptables rules appear translated, not always exactly",
 } as const;

@@ -375,6 +375,11 @@ class IptablesParser {
       this.headerOrigin = ['iptables-legacy', 'iptables-nft', 'iptables'].includes(o) ? o : undefined;
       return;
     }
+    const incompatible = /^#\s*Table `(\S+)' is incompatible, use 'nft' tool\./.exec(line);
+    if (incompatible) {
+      this.problems.warn('INCOMPATIBLE_TABLE', `iptables-nft-save does not show table ${incompatible[1]}: nftables has a table of that name with rules iptables cannot read (see nft -j list ruleset)`, this.lineNo, 1, incompatible[1]);
+      return;
+    }
     if (/^#\s*Warning: iptables-legacy tables present/.test(line)) {
       this.problems.warn('BACKEND_CONFLICT', 'iptables-nft-save says iptables-legacy tables are present too: the kernel runs both rule sets (see iptables-legacy-save)', this.lineNo, 1, line);
     }

@@ -66,3 +66,19 @@ kernelTest('loadNftText warns that the text form of an iptables-nft table is a t
   assert.deepEqual(warned.sort(), ['raw', 'mangle', 'nat', 'filter'].map((t) => `table ip ${t} ${lineOf(t)}`).sort());
   assert.ok(r.problems.every((p) => p.severity === 'warning'));
 });
+
+kernelTest('readLiveRuleset reads each table once: iptables-nft tables that look native, native tables iptables-nft cannot show', 'rsonce', async (ns) => {
+  // A table with native rules under an iptables name: iptables-nft-save leaves it out ("incompatible").
+  await ns.nft('table ip filter {\n  chain INPUT {\n    type filter hook input priority filter; policy accept;\n    ct status dnat counter accept\n  }\n}\n');
+  // An iptables-nft table with a user chain only and no xt expression: its nft JSON looks native.
+  await ns.execOk('iptables-nft', ['-t', 'mangle', '-N', 'X']);
+  await ns.execOk('iptables-nft', ['-t', 'mangle', '-A', 'X', '-j', 'ACCEPT']);
+  const save = await ns.execOk('iptables-nft-save', [], { timeoutMs: 20_000 });
+  assert.match(save, /Table `filter' is incompatible/);
+  assert.doesNotMatch(save, /^\*filter$/m);
+  const live = await readLiveRuleset({ netns: ns.name });
+  const ip = live.ruleset.tables.filter((t) => t.family === 'ip').map((t) => `${t.name} ${t.origin} ${t.chains.map((c) => `${c.name}:${c.rules.length}`).join(',')}`);
+  assert.deepEqual(ip.sort(), ['filter nft INPUT:1', 'mangle iptables-nft X:1']);
+  assert.deepEqual(live.ruleset.problems.map((p) => [p.code, p.token]), [['INCOMPATIBLE_TABLE', 'filter']]);
+  assert.equal(live.backends.nftNative.rules, 1);
+});
