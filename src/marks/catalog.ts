@@ -3,9 +3,24 @@
 // policy-routing rules), the bits it uses or reserves, and where each fact was read. Facts come from
 // the components' sources (see each entry's `sources`); the summary the project keeps is
 // shared/reference/mark-usage-by-component.md. To add a component, add an entry: no code changes.
-import type { ComponentEntry } from './types.js';
+import type { ComponentEntry, MarkUse } from './types.js';
 
 const K8S = 'kubernetes/kubernetes';
+
+/**
+ * Calico's bits in iptables and nftables modes: felix allocates them lowest first from its mark mask
+ * (default 0xffff0000, the whole of which it reserves), the rest being endpoint marks.
+ */
+function calicoBits(maskName: string): MarkUse[] {
+  return [
+    { space: 'mark', mask: 0xffff0000, meaning: 'calico', name: `mark range (${maskName})`, reserved: true },
+    { space: 'mark', mask: 0x00010000, meaning: 'calico', name: 'accept bit' },
+    { space: 'mark', mask: 0x00020000, meaning: 'calico', name: 'pass bit' },
+    { space: 'mark', mask: 0x00040000, meaning: 'calico', name: 'drop bit (v3.30+; scratch0 before)' },
+    { space: 'mark', mask: 0x00080000, meaning: 'calico', name: 'scratch0 bit (marks workload packets for the RPF check)' },
+    { space: 'mark', mask: 0x00100000, meaning: 'calico', name: 'scratch1 bit' },
+  ];
+}
 
 export const CATALOG: readonly ComponentEntry[] = [
   {
@@ -75,14 +90,7 @@ export const CATALOG: readonly ComponentEntry[] = [
     family: 'calico',
     // Every felix rule carries its id, "cali:" and 16 characters; in nftables mode a ';' follows.
     identify: { chains: ['cali-*'], comments: ['^cali:[\\w-]{16}(?: |$)'] },
-    uses: [
-      { space: 'mark', mask: 0xffff0000, meaning: 'calico', name: 'mark range (IptablesMarkMask)', reserved: true },
-      { space: 'mark', mask: 0x00010000, meaning: 'calico', name: 'accept bit' },
-      { space: 'mark', mask: 0x00020000, meaning: 'calico', name: 'pass bit' },
-      { space: 'mark', mask: 0x00040000, meaning: 'calico', name: 'drop bit (v3.30+; scratch0 before)' },
-      { space: 'mark', mask: 0x00080000, meaning: 'calico', name: 'scratch0 bit (marks workload packets for the RPF check)' },
-      { space: 'mark', mask: 0x00100000, meaning: 'calico', name: 'scratch1 bit' },
-    ],
+    uses: calicoBits('IptablesMarkMask'),
     sources: [
       { repo: 'projectcalico/calico', path: 'felix/config/config_params.go', version: '87c15906 (v3.34.0-0.dev)', note: 'IptablesMarkMask default 0xffff0000' },
       { repo: 'projectcalico/calico', path: 'felix/dataplane/driver.go', version: '87c15906', note: 'bits allocated lowest first: accept 0x10000, pass 0x20000, drop 0x40000, scratch0 0x80000, scratch1 0x100000, [wireguard], endpoint = the rest' },
@@ -95,14 +103,7 @@ export const CATALOG: readonly ComponentEntry[] = [
     name: 'Calico (nftables)',
     family: 'calico',
     identify: { tables: ['calico'], comments: ['^cali:[\\w-]{16};'] },
-    uses: [
-      { space: 'mark', mask: 0xffff0000, meaning: 'calico', name: 'mark range (NftablesMarkMask)', reserved: true },
-      { space: 'mark', mask: 0x00010000, meaning: 'calico', name: 'accept bit' },
-      { space: 'mark', mask: 0x00020000, meaning: 'calico', name: 'pass bit' },
-      { space: 'mark', mask: 0x00040000, meaning: 'calico', name: 'drop bit' },
-      { space: 'mark', mask: 0x00080000, meaning: 'calico', name: 'scratch0 bit (marks workload packets for the RPF check)' },
-      { space: 'mark', mask: 0x00100000, meaning: 'calico', name: 'scratch1 bit' },
-    ],
+    uses: calicoBits('NftablesMarkMask'),
     sources: [
       { repo: 'projectcalico/calico', path: 'felix/config/config_params.go', version: '87c15906', note: 'NftablesMarkMask default 0xffff0000 (same allocation as IptablesMarkMask)' },
       { repo: 'projectcalico/calico', path: 'felix/nftables/table.go, table_layer.go, renderer.go', version: '87c15906', note: 'one table "ip calico" (ip6 for v6) for every layer, chains <layer>-<chain>; base chains raw -300, mangle -150, dstnat, filter 0, srcnat+10 around kube-proxy\'s; rule comments "cali:<id>;"; ClearMark as "meta mark set mark & ~bits"' },
