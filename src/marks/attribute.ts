@@ -75,6 +75,7 @@ export class Attributor {
 
   constructor(readonly catalog: readonly ComponentEntry[]) {
     const shared: Array<{ names: string[] | undefined; id: string }> = [];
+    const sharedTables: Array<{ names: string[] | undefined; id: string }> = [];
     const sharedComments: Array<{ re: RegExp; id: string }> = [];
     for (const e of catalog) {
       for (const c of e.identify.comments ?? []) this.comments.push({ re: new RegExp(c), id: e.id });
@@ -84,6 +85,7 @@ export class Attributor {
       if (sh) {
         const id = `${SHARED}${e.id}|${sh.entry}`;
         shared.push({ names: sh.chains, id });
+        sharedTables.push({ names: sh.tables, id });
         for (const c of sh.comments ?? []) sharedComments.push({ re: new RegExp(c), id });
       }
       for (const m of e.identify.marks ?? []) this.signatures.push({ ...m, id: e.id });
@@ -93,7 +95,7 @@ export class Attributor {
     this.comments.push(...sharedComments);
     if (this.comments.length) this.anyComment = new RegExp(this.comments.map((c) => `(?:${c.re.source})`).join('|'));
     this.chains = compileNames([...catalog.map((e) => ({ names: e.identify.chains, id: e.id })), ...shared]);
-    this.tables = compileNames(catalog.map((e) => ({ names: e.identify.tables, id: e.id })));
+    this.tables = compileNames([...catalog.map((e) => ({ names: e.identify.tables, id: e.id })), ...sharedTables]);
   }
 
   /** The owner every rule of this chain gets unless the rule itself says otherwise. */

@@ -88,7 +88,7 @@ export const CATALOG: readonly ComponentEntry[] = [
     id: 'calico-iptables',
     name: 'Calico (iptables)',
     family: 'calico',
-    // Every felix rule carries its id, "cali:" and 16 characters; in nftables mode a ';' follows.
+    // Every felix rule carries its id, "cali:" and 16 characters (in nftables mode a ';' follows).
     identify: { chains: ['cali-*'], comments: ['^cali:[\\w-]{16}(?: |$)'] },
     uses: calicoBits('IptablesMarkMask'),
     sources: [
@@ -102,7 +102,9 @@ export const CATALOG: readonly ComponentEntry[] = [
     id: 'calico-nftables',
     name: 'Calico (nftables)',
     family: 'calico',
-    identify: { tables: ['calico'], comments: ['^cali:[\\w-]{16};'] },
+    // Every felix rule of this mode is in table "calico" (its comments read "cali:<id>;"). Felix also
+    // keeps "arp calico-arp" (proxy-ARP suppression, no marks) in iptables mode as in this one.
+    identify: { tables: ['calico'], sharedWith: { entry: 'calico-iptables', tables: ['calico-arp'] } },
     uses: calicoBits('NftablesMarkMask'),
     sources: [
       { repo: 'projectcalico/calico', path: 'felix/config/config_params.go', version: '87c15906', note: 'NftablesMarkMask default 0xffff0000 (same allocation as IptablesMarkMask)' },

@@ -51,11 +51,12 @@ export interface Identify {
    */
   variantOf?: { entries: string[]; marks: Array<{ space: Space; valueWithin: number; valueHas: number }> };
   /**
-   * Chains and comments this component writes identically with another entry (kube-proxy and kubelet
-   * before v1.28 both create KUBE-MARK-MASQ and KUBE-POSTROUTING). Their rules belong to whichever of the
-   * two the node shows by rules or chains of its own; to both when both are there, or when neither is.
+   * Chains, comments and nft tables this component writes identically with another entry (kube-proxy and
+   * kubelet before v1.28 both create KUBE-MARK-MASQ and KUBE-POSTROUTING; felix creates "arp calico-arp"
+   * in iptables and nftables modes alike). Their rules belong to whichever of the two the node shows by
+   * rules or chains of its own; to both when both are there, or when neither is.
    */
-  sharedWith?: { entry: string; chains?: string[]; comments?: string[] };
+  sharedWith?: { entry: string; chains?: string[]; comments?: string[]; tables?: string[] };
   /** Policy routing rules: routing table names/numbers, priorities, fwmark values. */
   ipRules?: { tables?: string[]; priorities?: number[]; fwmarks?: number[] };
   /** Every rule whose action is NFQUEUE. */

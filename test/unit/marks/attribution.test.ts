@@ -94,3 +94,16 @@ test('Calico nftables: "cali:<id>;" comments in table ip calico are Calico (nfta
   ]);
   assert.deepEqual(owners(analyze(ruleset([t]))), { 'Calico (nftables)': '0xffff0000' });
 });
+
+test('felix\'s "arp calico-arp" table goes to whichever Calico mode the node runs', () => {
+  const arp = () =>
+    nft('arp', 'calico-arp', [
+      { name: 'filter-OUTPUT', hook: 'output', priority: 0, rules: [rule('counter jump filter-cali-arp-dispatch', [A.jump('filter-cali-arp-dispatch')], 'cali:xP2bQ0hYl8fJtQ3e;')] },
+      { name: 'filter-cali-arp-dispatch', rules: [] },
+    ]);
+  const iptMode = ipt('filter', { INPUT: [rule('-m comment --comment "cali:Cz_u1IQiXIMmKD4c" -j cali-INPUT', [A.jump('cali-INPUT')], 'cali:Cz_u1IQiXIMmKD4c')], 'cali-INPUT': [] });
+  const nftMode = nft('ip', 'calico', [{ name: 'filter-INPUT', hook: 'input', priority: 0, rules: [rule('counter jump filter-cali-INPUT', [A.jump('filter-cali-INPUT')], 'cali:H0S9z2pOh43UL0cc;')] }, { name: 'filter-cali-INPUT', rules: [] }]);
+  const names = (r: ReturnType<typeof analyze>) => r.owners.map((o) => `${o.name} ${o.ruleCount}`);
+  assert.deepEqual(names(analyze(ruleset([iptMode, arp()]))), ['Calico (iptables) 2']);
+  assert.deepEqual(names(analyze(ruleset([nftMode, arp()]))), ['Calico (nftables) 2']);
+});
