@@ -51,13 +51,15 @@ export class DaemonProc {
     this.exit = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
   }
 
-  static spawn(ns: Netns, args: string[]): DaemonProc {
-    return new DaemonProc(ns.spawn(process.execPath, [BIN, ...args]));
+  /** `env` adds variables for this process only (e.g. the fault-injection switch). */
+  static spawn(ns: Netns, args: string[], env: Record<string, string> = {}): DaemonProc {
+    const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    return new DaemonProc(vars.length > 0 ? ns.spawn('env', [...vars, process.execPath, BIN, ...args]) : ns.spawn(process.execPath, [BIN, ...args]));
   }
 
   /** Starts `run --config` and waits for the "ready" line (rejects with the output if it exits first). */
-  static async start(ns: Netns, configPath: string, extra: string[] = [], timeoutMs = 8000): Promise<DaemonProc> {
-    const d = DaemonProc.spawn(ns, ['run', '--config', configPath, ...extra]);
+  static async start(ns: Netns, configPath: string, extra: string[] = [], timeoutMs = 8000, env: Record<string, string> = {}): Promise<DaemonProc> {
+    const d = DaemonProc.spawn(ns, ['run', '--config', configPath, ...extra], env);
     const ready = d.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('ready'), timeoutMs);
     const exited = d.exit.then((e) => {
       throw new Error(`daemon exited (${e.code ?? e.signal}) before ready: ${d.stderr} ${JSON.stringify(d.lines)}`);
@@ -121,4 +123,53 @@ export async function probe(ns: Netns, proto: 'tcp' | 'udp', port: number, paylo
 
 export async function mangleSave(ns: Netns, counters = false): Promise<string> {
   return ns.execOk('iptables-save', counters ? ['-c'] : ['-t', 'mangle']);
+}
+
+/** A run of equal answers of one health endpoint, as test/helpers/http-poll.ts reports them. */
+export interface PollRun {
+  status: number | 'refused' | 'error';
+  body: string;
+  n: number;
+  first: number;
+  last: number;
+}
+
+/**
+ * Starts polling `paths` of the daemon's HTTP address inside the namespace every `intervalMs`;
+ * stop() ends it and returns the runs per path.
+ */
+export async function startPoller(ns: Netns, address: string, paths: string[], intervalMs: number, maxMs: number): Promise<{ stop: () => Promise<Record<string, PollRun[]>> }> {
+  const c = ns.spawn(process.execPath, [helper('http-poll'), address, String(intervalMs), String(maxMs), ...paths]);
+  let out = '';
+  const exited = new Promise<void>((r) => c.on('exit', () => r()));
+  await new Promise<void>((resolve, reject) => {
+    c.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.startsWith('polling\n')) resolve();
+    });
+    c.on('exit', (code) => reject(new Error(`http-poll exited ${code} before polling`)));
+  });
+  return {
+    stop: async () => {
+      c.kill('SIGTERM');
+      await exited;
+      return JSON.parse(out.split('\n')[1]) as Record<string, PollRun[]>;
+    },
+  };
+}
+
+/** The statuses of the runs in order, e.g. ['refused', 503, 200]. */
+export const statusSeq = (runs: PollRun[]): Array<PollRun['status']> => runs.map((r) => r.status);
+
+/** GET inside the namespace: status code and body. */
+export async function httpGet(ns: Netns, url: string): Promise<{ status: number; body: string }> {
+  const out = await ns.execOk('curl', ['-s', '-w', '\n%{http_code}', url]);
+  const nl = out.lastIndexOf('\n');
+  return { status: Number(out.slice(nl + 1)), body: out.slice(0, nl) };
+}
+
+/** The value of one sample in Prometheus text (labels in the order rendered), or undefined. */
+export function metric(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(labels ? `${name}{${labels}} ` : `${name} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
