@@ -1,5 +1,6 @@
 // Runs `nfqguard run` inside a test namespace as a real process (signals, exit codes and all), and
 // the client/server helpers next to it.
+import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,16 @@ export function tempConfig(yaml: string): { path: string; remove: () => void } {
   chmodSync(dir, 0o755); // readable by the unprivileged run of the no-root test
   chmodSync(path, 0o644);
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `fn` with `yaml` written to a temporary config file, removed afterwards. */
+export async function withTempConfig<T>(yaml: string, fn: (path: string) => Promise<T>): Promise<T> {
+  const cfg = tempConfig(yaml);
+  try {
+    return await fn(cfg.path);
+  } finally {
+    cfg.remove();
+  }
 }
 
 export class DaemonProc {
@@ -172,4 +183,10 @@ export async function httpGet(ns: Netns, url: string): Promise<{ status: number;
 export function metric(text: string, name: string, labels = ''): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(labels ? `${name}{${labels}} ` : `${name} `));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** No steering rule of any instance is left in mangle, IPv4 or IPv6. */
+export async function assertNoRules(ns: Netns): Promise<void> {
+  assert.doesNotMatch(await mangleSave(ns), /nfqguard|NFQG/, 'no iptables rule left');
+  assert.doesNotMatch(await ns.execOk('ip6tables-save', ['-t', 'mangle']), /nfqguard|NFQG/, 'no ip6tables rule left');
 }

@@ -4,25 +4,12 @@
 // real overload (the daemon stopped with SIGSTOP while a flood arrives, so the numbers are exact).
 import assert from 'node:assert/strict';
 import { kernelTest } from '../../helpers/kernel.js';
-import { DaemonProc, echoServer, helper, httpGet, mangleSave, metric, probe, startPoller, statusSeq, tempConfig, type PollRun } from '../../helpers/daemon.js';
+import { assertNoRules, DaemonProc, echoServer, helper, httpGet, mangleSave, metric, probe, startPoller, statusSeq, withTempConfig, type PollRun } from '../../helpers/daemon.js';
 import { flood, procRow, send, startReceiver } from '../../helpers/udp.js';
 import { parseProcNetlink } from '../../../src/daemon/reclaim.js';
 import type { Netns } from '../../../src/lab/netns.js';
 
 const ADDR = '127.0.0.1:9477';
-
-async function withConfig<T>(yaml: string, fn: (path: string) => Promise<T>): Promise<T> {
-  const cfg = tempConfig(yaml);
-  try {
-    return await fn(cfg.path);
-  } finally {
-    cfg.remove();
-  }
-}
-
-async function assertNoRules(ns: Netns): Promise<void> {
-  assert.doesNotMatch(await mangleSave(ns), /nfqguard|NFQG/, 'no iptables rule left');
-}
 
 const isMsg = (re: RegExp) => (l: Record<string, unknown>): boolean => typeof l.msg === 'string' && re.test(l.msg);
 
@@ -43,7 +30,7 @@ metrics: { listen: ${ADDR} }
 `;
   await echoServer(ns, [9001]);
   const receiver = await startReceiver(ns, 9053, 5, 10);
-  await withConfig(yaml, async (cfg) => {
+  await withTempConfig(yaml, async (cfg) => {
     // The worker's thread ends inside its handler on the 5th packet it is given: d5 (and whatever shares its batch) is
     // left in the kernel queue without a verdict.
     const d = await DaemonProc.start(ns, cfg, [], 8000, { NFQGUARD_FAULT_WORKER_CRASH: '250:5' });
@@ -105,7 +92,7 @@ steering:
     - { hook: input, protocol: tcp, dports: [9001] }
 metrics: { listen: ${ADDR} }
 `;
-  await withConfig(yaml, async (cfg) => {
+  await withTempConfig(yaml, async (cfg) => {
     const poller = await startPoller(ns, ADDR, ['/readyz', '/healthz'], 2, 20_000);
     const d = await DaemonProc.start(ns, cfg);
     let runs: Record<string, PollRun[]>;
@@ -158,7 +145,7 @@ steering:
 metrics: { listen: ${ADDR} }
 `;
   await ns.nft('table inet obs {\n chain in { type filter hook input priority 10; udp dport 9053 counter; }\n}\n');
-  return withConfig(yaml, async (cfg) => {
+  return withTempConfig(yaml, async (cfg) => {
     const d = await DaemonProc.start(ns, cfg);
     try {
       d.child.kill('SIGSTOP');
