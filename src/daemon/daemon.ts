@@ -7,6 +7,7 @@
 //          unbind -> exit, all within 2 s
 //   worker dies: its socket is closed by the main thread (reclaim.ts) so the queue is unbound and its
 //          traffic takes the bypass; the worker is restarted (retried with back-off) and binds again.
+//   worker stuck (no snapshot for staleMs): terminated, then handled as a dead one.
 //   crash: the rules carry the bypass flag, so traffic flows uninspected; the next start cleans up.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -51,6 +52,8 @@ interface WorkerSlot {
   snapshot: WorkerSnapshot | null;
   lastSeen: number;
   up: boolean;
+  /** Found stuck and being terminated (counts as down until its replacement is up). */
+  stuck: boolean;
   /** Workers started for this queue so far (the next one's incarnation). */
   spawns: number;
   restarts: number;
@@ -71,6 +74,7 @@ export class Daemon {
   private server: Server | null = null;
   private phase: Phase = 'starting';
   private stopping = false;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
   private backend: BackendDecision | null = null;
   preflightResult: PreflightResult | null = null;
 
@@ -79,7 +83,7 @@ export class Daemon {
     this.log = opts.log;
     this.installer = opts.installer ?? new Installer();
     this.snapshotMs = opts.snapshotMs ?? 1000;
-    this.slots = this.c.queues.map((queue, index) => ({ index, queue, worker: null, snapshot: null, lastSeen: 0, up: false, spawns: 0, restarts: 0 }));
+    this.slots = this.c.queues.map((queue, index) => ({ index, queue, worker: null, snapshot: null, lastSeen: 0, up: false, stuck: false, spawns: 0, restarts: 0 }));
   }
 
   /** Rules installed, not stopping, every worker holding its queue (what /readyz answers 200 to). */
@@ -88,7 +92,28 @@ export class Daemon {
   }
 
   private health(): HealthState {
-    return { phase: this.phase, workers: this.slots, now: Date.now(), staleMs: 5 * this.snapshotMs + 2000 };
+    const workers = this.slots.map((s) => ({ queue: s.queue, up: s.up && !s.stuck, lastSeen: s.lastSeen }));
+    return { phase: this.phase, workers, now: Date.now(), staleMs: this.staleMs };
+  }
+
+  /** A worker silent this long (it sends a snapshot every snapshotMs) is stuck. */
+  private get staleMs(): number {
+    return 5 * this.snapshotMs + 2000;
+  }
+
+  /**
+   * A stuck worker (an endless loop, say) holds its queue while reading nothing: the packets it was
+   * given wait, and so do the flows behind them. Terminate it; its exit is handled as a death (the
+   * socket is taken back, the worker restarted).
+   */
+  private checkStuck(): void {
+    const now = Date.now();
+    for (const s of this.slots) {
+      if (!s.up || s.stuck || s.worker === null || now - s.lastSeen <= this.staleMs) continue;
+      this.log.error({ worker: s.index, queue: s.queue, silentMs: now - s.lastSeen }, `worker of queue ${s.queue} has not reported for ${now - s.lastSeen} ms: stuck, terminating it`);
+      s.stuck = true;
+      void s.worker.terminate();
+    }
   }
 
   /** Where /metrics, /healthz and /readyz listen (after start). */
@@ -127,6 +152,8 @@ export class Daemon {
     }
     if (this.stopping) return; // stopped while starting
     this.phase = 'running';
+    this.watchdog = setInterval(() => this.checkStuck(), this.snapshotMs);
+    this.watchdog.unref();
     this.log.info({ queues: this.c.queues, backend: this.backend.backend, metrics: this.address }, `ready: ${this.c.queues.length} worker(s), queues ${this.c.queues.join(',')}, ${this.c.rules.length} detection rules`);
   }
 
@@ -198,6 +225,7 @@ export class Daemon {
       w.on('exit', (code) => {
         const wasUp = slot.up;
         slot.up = false;
+        slot.stuck = false;
         slot.worker = null;
         if (!settled) {
           settled = true;
@@ -318,6 +346,7 @@ export class Daemon {
     if (this.stopping) return { removed: [] };
     this.stopping = true;
     this.phase = 'stopping';
+    if (this.watchdog !== null) clearInterval(this.watchdog);
     const t0 = Date.now();
     let removed: string[] = [];
     const uninstall = this.installer

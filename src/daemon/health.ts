@@ -1,9 +1,9 @@
 // What /healthz and /readyz answer, from the daemon's state (pure, so every case is unit-tested).
-//   /readyz (readiness): 200 only while the daemon inspects everything it steers: the rules are
-//     installed, it is not stopping, and every worker holds its queue. A dead worker's traffic takes
-//     the bypass uninspected until it is back, so the pod is not ready meanwhile.
-//   /healthz (liveness): 503 while starting or stopping, and when a worker is down or has not reported
-//     for `staleMs` (a stuck thread); a kubelet that sees it fail for long restarts the pod.
+// Both say 200 only while the daemon inspects everything it steers: the rules are installed, it is not
+// stopping, and every worker holds its queue and reports (a worker silent for `staleMs` is stuck). A
+// dead worker's traffic takes the bypass uninspected until it is back, a stuck one's waits until it is
+// terminated. The same state, for two readers: the kubelet marks the pod not ready on /readyz, and
+// restarts the container when /healthz fails for long (the daemon restarts workers itself well before).
 
 export type Phase = 'starting' | 'running' | 'stopping';
 
@@ -29,18 +29,21 @@ function down(s: HealthState): number[] {
   return s.workers.filter((w) => !w.up).map((w) => w.queue);
 }
 
-export function readyz(s: HealthState): ProbeAnswer {
-  if (s.phase !== 'running') return { status: 503, body: PHASE_TEXT[s.phase] };
+function problem(s: HealthState): string | null {
+  if (s.phase !== 'running') return PHASE_TEXT[s.phase];
   const d = down(s);
-  if (d.length > 0) return { status: 503, body: `workers not running: queues ${d.join(',')} (their traffic is bypassed uninspected until they are back)` };
-  return { status: 200, body: 'ready' };
+  if (d.length > 0) return `workers not running: queues ${d.join(',')} (their traffic is bypassed uninspected until they are back)`;
+  const stale = s.workers.filter((w) => s.now - w.lastSeen > s.staleMs).map((w) => w.queue);
+  if (stale.length > 0) return `workers not reporting for over ${s.staleMs} ms: queues ${stale.join(',')} (stuck; they are being terminated)`;
+  return null;
+}
+
+export function readyz(s: HealthState): ProbeAnswer {
+  const p = problem(s);
+  return p === null ? { status: 200, body: 'ready' } : { status: 503, body: p };
 }
 
 export function healthz(s: HealthState): ProbeAnswer {
-  if (s.phase !== 'running') return { status: 503, body: PHASE_TEXT[s.phase] };
-  const d = down(s);
-  if (d.length > 0) return { status: 503, body: `workers not running: queues ${d.join(',')}` };
-  const stale = s.workers.filter((w) => s.now - w.lastSeen > s.staleMs).map((w) => w.queue);
-  if (stale.length > 0) return { status: 503, body: `workers not reporting for over ${s.staleMs} ms: queues ${stale.join(',')}` };
-  return { status: 200, body: 'ok' };
+  const p = problem(s);
+  return p === null ? { status: 200, body: 'ok' } : { status: 503, body: p };
 }

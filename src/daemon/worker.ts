@@ -14,17 +14,21 @@ const send = (m: WorkerMessage): void => port.postMessage(m);
 
 const inspector = new Inspector(init, (event) => send({ type: 'event', event }));
 
-// Fault injection for tests, off unless the variable is set: NFQGUARD_FAULT_WORKER_CRASH=QUEUE:N ends
-// the first worker thread of QUEUE inside its packet handler on the N-th packet, as a fatal error
-// would: that packet (and the rest of its batch) stays in the kernel queue without a verdict. A
-// restarted worker (incarnation > 0) is not affected. Nothing else reads the variable.
-const fault = /^(\d+):(\d+)$/.exec(process.env.NFQGUARD_FAULT_WORKER_CRASH ?? '');
-const crashAt = fault && Number(fault[1]) === init.queue && init.incarnation === 0 ? Number(fault[2]) : 0;
+// Fault injection for tests, off unless the variable is set: NFQGUARD_FAULT_WORKER=QUEUE:N:crash ends
+// the first worker thread of QUEUE inside its packet handler on its N-th packet, as a fatal error
+// would; QUEUE:N:hang blocks it there for ever, as a deadlock or an endless loop would. Either way that packet
+// (and the rest of its batch) stays in the kernel queue without a verdict. A restarted worker
+// (incarnation > 0) is not affected. Nothing else reads the variable.
+const fault = /^(\d+):(\d+):(crash|hang)$/.exec(process.env.NFQGUARD_FAULT_WORKER ?? '');
+const faultAt = fault && Number(fault[1]) === init.queue && init.incarnation === 0 ? Number(fault[2]) : 0;
 let seen = 0;
 const onPacket =
-  crashAt > 0
+  faultAt > 0
     ? (p: PacketView): ReturnType<Inspector['handle']> => {
-        if (++seen === crashAt) process.exit(70);
+        if (++seen === faultAt) {
+          if (fault?.[3] === 'crash') process.exit(70);
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // blocks for ever (terminate() ends it)
+        }
         return inspector.handle(p);
       }
     : (p: PacketView): ReturnType<Inspector['handle']> => inspector.handle(p);

@@ -1,5 +1,5 @@
 // `nfqguard run` when things go wrong, against the real kernel, each test in its own namespace: a
-// worker thread that dies (fault injection: NFQGUARD_FAULT_WORKER_CRASH), what /healthz and /readyz
+// worker thread that dies or hangs (fault injection: NFQGUARD_FAULT_WORKER), what /healthz and /readyz
 // answer through start-up, a worker's death and shutdown, and the /proc-derived drop metrics under a
 // real overload (the daemon stopped with SIGSTOP while a flood arrives, so the numbers are exact).
 import assert from 'node:assert/strict';
@@ -33,7 +33,7 @@ metrics: { listen: ${ADDR} }
   await withTempConfig(yaml, async (cfg) => {
     // The worker's thread ends inside its handler on the 5th packet it is given: d5 (and whatever shares its batch) is
     // left in the kernel queue without a verdict.
-    const d = await DaemonProc.start(ns, cfg, [], 8000, { NFQGUARD_FAULT_WORKER_CRASH: '250:5' });
+    const d = await DaemonProc.start(ns, cfg, [], 8000, { NFQGUARD_FAULT_WORKER: '250:5:crash' });
     try {
       const poller = await startPoller(ns, ADDR, ['/healthz', '/readyz'], 10, 20_000);
       await new Promise((r) => setTimeout(r, 100));
@@ -82,6 +82,52 @@ metrics: { listen: ${ADDR} }
     await assertNoRules(ns);
   });
 }, { timeout: 30_000 });
+
+kernelTest('a stuck worker is terminated after 7 s without a snapshot and restarted: the packets it held are delivered, the queue is inspected again', 'dstuck', async (ns) => {
+  const yaml = `
+name: ks
+queue: { first: 280, workers: 1 }
+steering:
+  rules:
+    - { hook: input, protocol: udp, dports: [9053] }
+rules:
+  - { id: evil, match: { content: [ { text: evilpayload } ] }, action: drop }
+metrics: { listen: ${ADDR} }
+`;
+  const receiver = await startReceiver(ns, 9053, 4, 20);
+  await withTempConfig(yaml, async (cfg) => {
+    // The worker blocks for ever inside its handler on its 2nd packet (d2); d3 then waits in the queue.
+    const d = await DaemonProc.start(ns, cfg, [], 8000, { NFQGUARD_FAULT_WORKER: '280:2:hang' });
+    try {
+      const poller = await startPoller(ns, ADDR, ['/healthz', '/readyz'], 50, 30_000);
+      const sentAt = Date.now();
+      await send(ns, 9053, ['d1', 'd2']);
+      await new Promise((r) => setTimeout(r, 500));
+      await send(ns, 9053, ['d3']);
+      const stuck = await d.waitFor(isMsg(/has not reported for \d+ ms: stuck, terminating it/), 12_000);
+      const reclaimed = await d.waitFor(isMsg(/still bound to the dead worker's socket/), 2000);
+      const back = await d.waitFor(isMsg(/^worker restarted: queue 280/), 5000);
+      // Silent for over 7 s since its last snapshot (sent at most 1 s before the hang), caught within a period.
+      assert.ok(Number(stuck.silentMs) > 7000, JSON.stringify(stuck));
+      const stalledMs = Number(stuck.time) - sentAt;
+      assert.ok(stalledMs >= 6000 && stalledMs < 10_000, `terminated ${stalledMs} ms after the hang`);
+      assert.ok(Number(reclaimed.held) >= 2, `d2 and d3 were held: ${JSON.stringify(reclaimed)}`);
+      assert.equal(reclaimed.accepted, true);
+      // Inspected again: the evil datagram is dropped, d4 after it arrives.
+      await send(ns, 9053, ['xx evilpayload', 'd4']);
+      assert.deepEqual((await receiver.done).map((r) => r.data).sort(), ['d1', 'd2', 'd3', 'd4']);
+      await d.waitFor((l) => l.event === 'detection' && l.rule === 'evil' && Number(l.time) >= Number(back.time), 2000);
+      const runs = await poller.stop();
+      for (const path of ['/healthz', '/readyz']) {
+        assert.deepEqual(seqOf(runs[path]), [200, 503, 200], `${path}: ${JSON.stringify(runs[path])}`);
+        assert.ok(runs[path].some((x) => x.status === 503 && /^workers not reporting for over 7000 ms: queues 280/.test(x.body)), `${path} said why: ${JSON.stringify(runs[path])}`);
+      }
+    } finally {
+      assert.equal((await d.kill('SIGTERM')).code, 0);
+    }
+    await assertNoRules(ns);
+  });
+}, { timeout: 40_000 });
 
 kernelTest('/readyz and /healthz answer 503 while starting (before the rules are installed) and while stopping, 200 in between', 'dprobe', async (ns) => {
   const yaml = `
