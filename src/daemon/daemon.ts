@@ -1,9 +1,13 @@
 // The inspection daemon: workers (one queue each), steering rules, metrics and health, and a lifecycle
 // that never leaves the node's traffic stuck:
-//   start: root? -> bind every queue (a busy queue fails here, before any rule is touched) -> remove
-//          stale rules of this instance -> mask preflight -> install rules (always with bypass) -> ready
+//   start: root? -> bind every queue (a busy queue fails here, before any rule is touched) -> listen
+//          (/readyz says 503 until ready) -> remove stale rules of this instance -> mask preflight ->
+//          install rules (always with bypass) -> ready
 //   stop:  not ready -> in parallel: remove the rules, and let each worker verdict what it holds and
 //          unbind -> exit, all within 2 s
+//   worker dies: its socket is closed by the main thread (reclaim.ts) so the queue is unbound and its
+//          traffic takes the bypass; the worker is restarted (retried with back-off) and binds again.
+//   worker stuck (no snapshot for staleMs): terminated, then handled as a dead one.
 //   crash: the rules carry the bypass flag, so traffic flows uninspected; the next start cleans up.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,9 +18,11 @@ import type { InstallSpec } from '../install/plan.js';
 import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
+import { healthz, readyz, type HealthState, type Phase } from './health.js';
 import { createMetrics } from './metrics.js';
 import { doctorPreflight, type MaskPreflight, type PreflightResult } from './preflight.js';
 import type { WorkerInit, WorkerMessage, WorkerSnapshot } from './protocol.js';
+import { reclaimQueue } from './reclaim.js';
 
 /** The daemon cannot run here (no root, busy queue, missing kernel support, mask conflict): exit 2, one line. */
 export class EnvironmentError extends Error {
@@ -46,6 +52,10 @@ interface WorkerSlot {
   snapshot: WorkerSnapshot | null;
   lastSeen: number;
   up: boolean;
+  /** Found stuck and being terminated (counts as down until its replacement is up). */
+  stuck: boolean;
+  /** Workers started for this queue so far (the next one's incarnation). */
+  spawns: number;
   restarts: number;
 }
 
@@ -62,8 +72,9 @@ export class Daemon {
   private readonly slots: WorkerSlot[];
   private readonly snapshotMs: number;
   private server: Server | null = null;
-  private isReady = false;
+  private phase: Phase = 'starting';
   private stopping = false;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
   private backend: BackendDecision | null = null;
   preflightResult: PreflightResult | null = null;
 
@@ -72,11 +83,37 @@ export class Daemon {
     this.log = opts.log;
     this.installer = opts.installer ?? new Installer();
     this.snapshotMs = opts.snapshotMs ?? 1000;
-    this.slots = this.c.queues.map((queue, index) => ({ index, queue, worker: null, snapshot: null, lastSeen: 0, up: false, restarts: 0 }));
+    this.slots = this.c.queues.map((queue, index) => ({ index, queue, worker: null, snapshot: null, lastSeen: 0, up: false, stuck: false, spawns: 0, restarts: 0 }));
   }
 
+  /** Rules installed, not stopping, every worker holding its queue (what /readyz answers 200 to). */
   get ready(): boolean {
-    return this.isReady;
+    return readyz(this.health()).status === 200;
+  }
+
+  private health(): HealthState {
+    const workers = this.slots.map((s) => ({ queue: s.queue, up: s.up && !s.stuck, lastSeen: s.lastSeen }));
+    return { phase: this.phase, workers, now: Date.now(), staleMs: this.staleMs };
+  }
+
+  /** A worker silent this long (it sends a snapshot every snapshotMs) is stuck. */
+  private get staleMs(): number {
+    return 5 * this.snapshotMs + 2000;
+  }
+
+  /**
+   * A stuck worker (an endless loop, say) holds its queue while reading nothing: the packets it was
+   * given wait, and so do the flows behind them. Terminate it; its exit is handled as a death (the
+   * socket is taken back, the worker restarted).
+   */
+  private checkStuck(): void {
+    const now = Date.now();
+    for (const s of this.slots) {
+      if (!s.up || s.stuck || s.worker === null || now - s.lastSeen <= this.staleMs) continue;
+      this.log.error({ worker: s.index, queue: s.queue, silentMs: now - s.lastSeen }, `worker of queue ${s.queue} has not reported for ${now - s.lastSeen} ms: stuck, terminating it`);
+      s.stuck = true;
+      void s.worker.terminate();
+    }
   }
 
   /** Where /metrics, /healthz and /readyz listen (after start). */
@@ -101,6 +138,7 @@ export class Daemon {
     for (const n of this.backend.notes) this.log.info({ backend: this.backend.backend }, n);
     await this.startWorkers();
     try {
+      if (this.c.metrics.enabled) await this.listen();
       const stale = await this.installer.uninstall(this.c.name);
       if (stale.length > 0) this.log.warn({ removed: stale }, `removed ${stale.length} stale rules of instance ${this.c.name} (a previous run did not stop cleanly)`);
       // After the stale clean-up, so that a killed run's own rules are not taken for a conflict.
@@ -108,12 +146,14 @@ export class Daemon {
       await this.installer.install(installSpecOf(this.c), this.backend.backend);
       const drift = await this.installer.status(installSpecOf(this.c), this.backend.backend);
       for (const s of drift.shadowed) this.log.warn(s);
-      if (this.c.metrics.enabled) await this.listen();
     } catch (e) {
       await this.stop();
       throw e;
     }
-    this.isReady = true;
+    if (this.stopping) return; // stopped while starting
+    this.phase = 'running';
+    this.watchdog = setInterval(() => this.checkStuck(), this.snapshotMs);
+    this.watchdog.unref();
     this.log.info({ queues: this.c.queues, backend: this.backend.backend, metrics: this.address }, `ready: ${this.c.queues.length} worker(s), queues ${this.c.queues.join(',')}, ${this.c.rules.length} detection rules`);
   }
 
@@ -135,6 +175,7 @@ export class Daemon {
     const init: WorkerInit = {
       index: slot.index,
       queue: slot.queue,
+      incarnation: slot.spawns++,
       rules: this.c.rules,
       markMask: this.c.mark.mask,
       bypassCtMark: this.c.mark.bypass_ctmark,
@@ -154,6 +195,7 @@ export class Daemon {
         switch (m.type) {
           case 'ready':
             slot.up = true;
+            if (slot.spawns > 1) this.log.info({ worker: slot.index, queue: slot.queue, restarts: slot.restarts }, `worker restarted: queue ${slot.queue} is bound and inspected again`);
             settled = true;
             resolve();
             break;
@@ -183,24 +225,47 @@ export class Daemon {
       w.on('exit', (code) => {
         const wasUp = slot.up;
         slot.up = false;
+        slot.stuck = false;
         slot.worker = null;
         if (!settled) {
           settled = true;
           reject(new EnvironmentError(`worker for queue ${slot.queue} exited (code ${code}) before binding its queue`));
         }
-        if (wasUp && !this.stopping) this.restart(slot, code);
+        if (wasUp && !this.stopping) {
+          this.log.error({ worker: slot.index, queue: slot.queue, code }, `worker exited (code ${code})`);
+          this.restart(slot);
+        }
       });
     });
   }
 
-  /** A worker that died while running: its queue is unbound, so traffic is bypassed; bring it back. */
-  private restart(slot: WorkerSlot, code: number): void {
+  /**
+   * A worker that died while running. Its socket outlives the thread (an fd of the process), holding
+   * the queue with nobody reading: close it so the queue is unbound and the traffic takes the bypass,
+   * then bring a worker back, retrying with back-off until one binds (or the daemon stops).
+   */
+  private restart(slot: WorkerSlot): void {
+    if (this.stopping) return;
+    try {
+      const r = reclaimQueue(slot.queue);
+      if (r) {
+        this.log.warn(
+          { worker: slot.index, queue: slot.queue, portId: r.portId, fd: r.fd, held: r.waiting, accepted: r.accepted },
+          `queue ${slot.queue} was still bound to the dead worker's socket: ${r.accepted ? `accepted the ${r.waiting} packets it held and ` : ''}closed it`,
+        );
+      }
+    } catch (e) {
+      this.log.error({ queue: slot.queue }, `could not release the dead worker's socket: ${(e as Error).message}`);
+    }
     slot.restarts++;
     const delay = Math.min(5000, 200 * slot.restarts);
-    this.log.error({ worker: slot.index, queue: slot.queue, code, restarts: slot.restarts }, `worker exited; traffic of queue ${slot.queue} is bypassed; restarting in ${delay} ms`);
+    this.log.error({ worker: slot.index, queue: slot.queue, restarts: slot.restarts }, `traffic of queue ${slot.queue} is bypassed uninspected; restarting its worker in ${delay} ms`);
     setTimeout(() => {
       if (this.stopping) return;
-      this.spawn(slot).catch((e: Error) => this.log.error({ queue: slot.queue }, `restart failed: ${e.message}`));
+      this.spawn(slot).catch((e: Error) => {
+        this.log.error({ queue: slot.queue }, `restart failed: ${e.message}`);
+        this.restart(slot);
+      });
     }, delay).unref();
   }
 
@@ -226,8 +291,9 @@ export class Daemon {
       snapshots: () => this.slots.map((s) => s.snapshot).filter((s): s is WorkerSnapshot => s !== null),
       rules: this.c.rules.map((r) => ({ id: r.id, action: r.action })),
       queues: this.c.queues,
-      ready: () => this.isReady,
+      ready: () => this.ready,
       workersUp: () => this.slots.filter((s) => s.up).length,
+      restarts: () => this.slots.map((s) => ({ index: s.index, queue: s.queue, restarts: s.restarts })),
     });
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
@@ -242,13 +308,10 @@ export class Daemon {
             res.end(e.message);
           },
         );
-      } else if (path === '/healthz') {
-        const stale = this.slots.filter((s) => !s.up || Date.now() - s.lastSeen > 5 * this.snapshotMs + 2000);
-        res.writeHead(stale.length === 0 ? 200 : 503, { 'content-type': 'text/plain' });
-        res.end(stale.length === 0 ? 'ok\n' : `workers not running: ${stale.map((s) => s.queue).join(',')}\n`);
-      } else if (path === '/readyz') {
-        res.writeHead(this.isReady ? 200 : 503, { 'content-type': 'text/plain' });
-        res.end(this.isReady ? 'ready\n' : 'not ready\n');
+      } else if (path === '/healthz' || path === '/readyz') {
+        const a = (path === '/healthz' ? healthz : readyz)(this.health());
+        res.writeHead(a.status, { 'content-type': 'text/plain' });
+        res.end(`${a.body}\n`);
       } else {
         res.writeHead(404);
         res.end('try /metrics, /healthz or /readyz\n');
@@ -282,7 +345,8 @@ export class Daemon {
   async stop(): Promise<{ removed: string[] }> {
     if (this.stopping) return { removed: [] };
     this.stopping = true;
-    this.isReady = false;
+    this.phase = 'stopping';
+    if (this.watchdog !== null) clearInterval(this.watchdog);
     const t0 = Date.now();
     let removed: string[] = [];
     const uninstall = this.installer

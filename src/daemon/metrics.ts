@@ -1,10 +1,15 @@
 // Prometheus metrics of the daemon (prom-client). Workers count in plain numbers on the hot path and
 // send cumulative snapshots; the main thread's registry renders them at scrape time through
 // collectors (objects with get(), as prom-client's Registry accepts), so the per-packet cost is a few
-// increments. Queue drops come from /proc/net/netfilter/nfnetlink_queue, read at scrape time.
+// increments. Queue drops come from /proc/net/netfilter/nfnetlink_queue and our sockets' drops from
+// /proc/net/netlink, read at scrape time. The kernel counts queue_dropped and user_dropped only WITHOUT
+// fail-open (net/netfilter/nfnetlink_queue.c: with NFQA_CFG_F_FAIL_OPEN it accepts the packet and counts
+// nothing); the socket's Drops counts receive-buffer overruns either way.
 import { readFileSync } from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { parseProcQueues, type ProcQueueRow } from '../nfqueue/proc.js';
+import { parseProcNetlink } from './reclaim.js';
+import { NETLINK_NETFILTER } from '../netlink/constants.js';
 import { LATENCY_BUCKETS, type WorkerSnapshot } from './protocol.js';
 
 type Labels = Record<string, string | number>;
@@ -35,8 +40,12 @@ export interface MetricsSource {
   queues: number[];
   ready(): boolean;
   workersUp(): number;
+  /** Worker restarts per queue since the daemon started. */
+  restarts?(): Array<{ index: number; queue: number; restarts: number }>;
   /** Reads /proc/net/netfilter/nfnetlink_queue (a parameter so tests can hand text in). */
   readProc?: () => string;
+  /** Reads /proc/net/netlink. */
+  readNetlink?: () => string;
 }
 
 const NETLINK_ERROR_KINDS: Array<[string, string]> = [
@@ -110,10 +119,50 @@ export function createMetrics(src: MetricsSource): Registry {
       return [];
     }
   };
-  add(new Collector('nfqguard_queue_dropped', 'Packets the kernel dropped (or accepted, with fail-open) because the queue was full (/proc; resets when the queue is rebound)', 'gauge', () => proc().map((r) => ({ labels: { queue: r.queue }, value: r.queueDropped }))));
-  add(new Collector('nfqguard_queue_user_dropped', 'Packets the kernel could not deliver to us over netlink (ENOBUFS; /proc)', 'gauge', () => proc().map((r) => ({ labels: { queue: r.queue }, value: r.userDropped }))));
+  const socketDrops = (): Value[] => {
+    try {
+      const rows = proc();
+      if (rows.length === 0) return [];
+      const socks = parseProcNetlink(src.readNetlink ? src.readNetlink() : readFileSync('/proc/net/netlink', 'utf8')).filter((s) => s.protocol === NETLINK_NETFILTER);
+      return rows.flatMap((r) => {
+        const s = socks.find((x) => x.portId === r.portId);
+        return s ? [{ labels: { queue: r.queue }, value: s.drops }] : [];
+      });
+    } catch {
+      return [];
+    }
+  };
+  add(
+    new Collector(
+      'nfqguard_queue_dropped',
+      'Packets the kernel dropped because the queue was full (queue.max_len). Counted only with fail_open off: with fail-open the kernel accepts them uninspected and counts nothing (/proc; resets when the queue is rebound)',
+      'gauge',
+      () => proc().map((r) => ({ labels: { queue: r.queue }, value: r.queueDropped })),
+    ),
+  );
+  add(
+    new Collector(
+      'nfqguard_queue_user_dropped',
+      'Packets the kernel dropped because it could not deliver them to us over netlink (receive buffer full, ENOBUFS). Counted only with fail_open off; see nfqguard_queue_socket_drops (/proc; resets when the queue is rebound)',
+      'gauge',
+      () => proc().map((r) => ({ labels: { queue: r.queue }, value: r.userDropped })),
+    ),
+  );
+  add(
+    new Collector(
+      'nfqguard_queue_socket_drops',
+      "Packet messages the kernel could not put in the queue socket's receive buffer, with or without fail-open (with fail-open these packets were accepted uninspected; /proc/net/netlink Drops of the socket bound to the queue)",
+      'gauge',
+      socketDrops,
+    ),
+  );
   add(new Collector('nfqguard_queue_waiting', 'Packets waiting in the kernel queue for a verdict (/proc)', 'gauge', () => proc().map((r) => ({ labels: { queue: r.queue }, value: r.waiting }))));
   add(new Collector('nfqguard_workers_up', 'Workers with a bound queue', 'gauge', () => [{ labels: {}, value: src.workersUp() }]));
-  add(new Collector('nfqguard_ready', '1 when the queues are bound and the steering rules installed', 'gauge', () => [{ labels: {}, value: src.ready() ? 1 : 0 }]));
+  add(
+    new Collector('nfqguard_worker_restarts_total', 'Workers that died and were restarted (their traffic was bypassed uninspected meanwhile)', 'counter', () =>
+      (src.restarts?.() ?? []).map((r) => ({ labels: { worker: r.index, queue: r.queue }, value: r.restarts })),
+    ),
+  );
+  add(new Collector('nfqguard_ready', '1 when the steering rules are installed and every worker holds its queue (as /readyz)', 'gauge', () => [{ labels: {}, value: src.ready() ? 1 : 0 }]));
   return reg;
 }

@@ -4,6 +4,8 @@ import type { RuleSpec } from '../detect/rules.js';
 export interface WorkerInit {
   index: number;
   queue: number;
+  /** 0 for the first worker of this queue, n for its n-th restart. */
+  incarnation: number;
   rules: RuleSpec[];
   markMask: number;
   bypassCtMark: number;

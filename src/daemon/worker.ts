@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { NetlinkError } from '../netlink/errors.js';
 import { NfQueue, QueueBusyError, type QueueEvent } from '../nfqueue/queue.js';
+import type { PacketView } from '../nfqueue/packet.js';
 import { Inspector } from './inspector.js';
 import type { MainMessage, WorkerInit, WorkerMessage } from './protocol.js';
 
@@ -12,6 +13,25 @@ if (!port) throw new Error('worker.js runs as a worker thread of the daemon');
 const send = (m: WorkerMessage): void => port.postMessage(m);
 
 const inspector = new Inspector(init, (event) => send({ type: 'event', event }));
+
+// Fault injection for tests, off unless the variable is set: NFQGUARD_FAULT_WORKER=QUEUE:N:crash ends
+// the first worker thread of QUEUE inside its packet handler on its N-th packet, as a fatal error
+// would; QUEUE:N:hang blocks it there for ever, as a deadlock or an endless loop would. Either way that packet
+// (and the rest of its batch) stays in the kernel queue without a verdict. A restarted worker
+// (incarnation > 0) is not affected. Nothing else reads the variable.
+const fault = /^(\d+):(\d+):(crash|hang)$/.exec(process.env.NFQGUARD_FAULT_WORKER ?? '');
+const faultAt = fault && Number(fault[1]) === init.queue && init.incarnation === 0 ? Number(fault[2]) : 0;
+let seen = 0;
+const onPacket =
+  faultAt > 0
+    ? (p: PacketView): ReturnType<Inspector['handle']> => {
+        if (++seen === faultAt) {
+          if (fault?.[3] === 'crash') process.exit(70);
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // blocks for ever (terminate() ends it)
+        }
+        return inspector.handle(p);
+      }
+    : (p: PacketView): ReturnType<Inspector['handle']> => inspector.handle(p);
 
 function onQueueEvent(e: QueueEvent): void {
   // Counted in the queue's stats (exported as metrics); only the unexpected ones are worth a line.
@@ -31,7 +51,7 @@ async function main(): Promise<void> {
       failOpen: init.failOpen,
       copyRange: init.copyRange,
       maxLen: init.maxLen,
-      onPacket: (p) => inspector.handle(p),
+      onPacket,
       onEvent: onQueueEvent,
     });
   } catch (e) {

@@ -1,10 +1,20 @@
-// Which catalog entry a rule belongs to. Precedence, most specific first: the rule's comment, a
-// component variant told apart by its marks (Calico eBPF), an NFQUEUE action, the nft table, the
-// chain name (exact before prefix, longer prefix first), the chain a base-chain rule jumps to, and
-// last a mark expression that by itself identifies a component (Tailscale's 0xff0000 mask).
+// Which catalog entry a rule belongs to. Precedence, most specific first: the rule's comment, an
+// NFQUEUE action, the nft table, the chain name (exact before prefix, longer prefix first), the chain a
+// base-chain rule jumps to, and last a mark expression that by itself identifies a component
+// (Tailscale's 0xff0000 mask). Two answers wait for the whole ruleset (facts.ts resolves them): chains
+// and comments several components share (an id starting with SHARED), and modes told apart by marks
+// (Calico eBPF, see variantHit).
 import type { Chain, Expr, IpRule, Rule, Table } from '../ruleset/model.js';
 
 import type { ComponentEntry, Space } from './types.js';
+
+/** Owner id of a rule several entries write identically: `shared:<entry>|<entry>`, resolved in facts.ts. */
+export const SHARED = 'shared:';
+
+/** The candidate entries of a SHARED id. */
+export function sharedCandidates(id: string): string[] {
+  return id.slice(SHARED.length).split('|');
+}
 
 interface NamePattern {
   text: string;
@@ -55,7 +65,8 @@ export class Attributor {
   private readonly comments: Array<{ re: RegExp; id: string }> = [];
   private readonly chains;
   private readonly tables;
-  private readonly variants: Array<{ names: ReturnType<typeof compileNames>; marks: Array<{ space: Space; maskWithin: number; valueHas: number }>; id: string }> = [];
+  /** Per base entry, the modes of it told apart by marks (variantOf). */
+  private readonly variants = new Map<string, Array<{ marks: Array<{ space: Space; valueWithin: number; valueHas: number }>; id: string }>>();
   private readonly signatures: Array<{ space: Space; mask: number; value?: number; id: string }> = [];
   private readonly queueId: string | null = null;
   private readonly commentCache = new Map<string, string | null>();
@@ -63,16 +74,28 @@ export class Attributor {
   private anyComment: RegExp = /$^/;
 
   constructor(readonly catalog: readonly ComponentEntry[]) {
+    const shared: Array<{ names: string[] | undefined; id: string }> = [];
+    const sharedTables: Array<{ names: string[] | undefined; id: string }> = [];
+    const sharedComments: Array<{ re: RegExp; id: string }> = [];
     for (const e of catalog) {
       for (const c of e.identify.comments ?? []) this.comments.push({ re: new RegExp(c), id: e.id });
-      const v = e.identify.chainsWithMarks;
-      if (v) this.variants.push({ names: compileNames([{ names: v.chains, id: e.id }]), marks: v.marks, id: e.id });
+      const v = e.identify.variantOf;
+      if (v) for (const base of v.entries) this.variants.set(base, [...(this.variants.get(base) ?? []), { marks: v.marks, id: e.id }]);
+      const sh = e.identify.sharedWith;
+      if (sh) {
+        const id = `${SHARED}${e.id}|${sh.entry}`;
+        shared.push({ names: sh.chains, id });
+        sharedTables.push({ names: sh.tables, id });
+        for (const c of sh.comments ?? []) sharedComments.push({ re: new RegExp(c), id });
+      }
       for (const m of e.identify.marks ?? []) this.signatures.push({ ...m, id: e.id });
       if (e.identify.queue && this.queueId === null) this.queueId = e.id;
     }
+    // A component's own comments and chain names come before the ones it shares.
+    this.comments.push(...sharedComments);
     if (this.comments.length) this.anyComment = new RegExp(this.comments.map((c) => `(?:${c.re.source})`).join('|'));
-    this.chains = compileNames(catalog.map((e) => ({ names: e.identify.chains, id: e.id })));
-    this.tables = compileNames(catalog.map((e) => ({ names: e.identify.tables, id: e.id })));
+    this.chains = compileNames([...catalog.map((e) => ({ names: e.identify.chains, id: e.id })), ...shared]);
+    this.tables = compileNames([...catalog.map((e) => ({ names: e.identify.tables, id: e.id })), ...sharedTables]);
   }
 
   /** The owner every rule of this chain gets unless the rule itself says otherwise. */
@@ -101,27 +124,25 @@ export class Attributor {
     return id;
   }
 
-  /** The component variants (told apart by marks) whose chains include this one; computed once per chain. */
-  chainVariants(chain: Chain): readonly string[] {
-    return this.variants.filter((v) => lookupName(chain.name, v.names)).map((v) => v.id);
+  /**
+   * The mode (variantOf entry) a rule of `owner` shows by its marks, if any: Calico's rules that test or
+   * set the eBPF programs' marks say felix runs the eBPF dataplane.
+   */
+  variantHit(owner: string, rule: Rule): string | null {
+    const vs = this.variants.get(owner);
+    if (!vs) return null;
+    const marks = markExprs(rule.exprs);
+    for (const v of vs) {
+      if (marks.some((m) => v.marks.some((s) => s.space === m.space && (m.value & ~s.valueWithin) === 0 && (m.value & s.valueHas) !== 0))) return v.id;
+    }
+    return null;
   }
 
-  /**
-   * `hasMarks`/`hasQueue`: whether the rule has mark expressions or an NFQUEUE action (the caller has
-   * scanned it already); `variants`: chainVariants(chain).
-   */
-  ruleOwner(chain: Chain, rule: Rule, chainOwner: string | null, variants: readonly string[], hasMarks: boolean, hasQueue: boolean): string | null {
+  /** `hasMarks`/`hasQueue`: whether the rule has mark expressions or an NFQUEUE action (the caller has scanned it already). */
+  ruleOwner(chain: Chain, rule: Rule, chainOwner: string | null, hasMarks: boolean, hasQueue: boolean): string | null {
     if (rule.comment) {
       const id = this.commentOwner(rule.comment);
       if (id) return id;
-    }
-    let marks: ReturnType<typeof markExprs> | undefined;
-    if (hasMarks) {
-      for (const v of this.variants) {
-        if (!variants.includes(v.id)) continue;
-        marks ??= markExprs(rule.exprs);
-        if (marks.some((m) => v.marks.some((s) => s.space === m.space && (m.mask & ~s.maskWithin) === 0 && (m.value & s.valueHas) !== 0))) return v.id;
-      }
     }
     if (this.queueId && hasQueue) return this.queueId;
     if (chainOwner) return chainOwner;
@@ -132,8 +153,7 @@ export class Attributor {
       }
     }
     if (!hasMarks) return null;
-    marks ??= markExprs(rule.exprs);
-    for (const m of marks) {
+    for (const m of markExprs(rule.exprs)) {
       for (const s of this.signatures) {
         if (s.space === m.space && s.mask === m.mask && (s.value === undefined || s.value === m.value)) return s.id;
       }

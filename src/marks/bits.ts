@@ -36,12 +36,19 @@ export function contiguous(low: number, n: number): number {
   return (((2 ** n - 1) * 2 ** low) >>> 0);
 }
 
-/** "bit 15 (0x00008000)" or "bits 16-23 (0x00ff0000)" or "bits 14, 15 (0x0000c000)". */
+/** "bit 15 (0x00008000)", "bits 16-23 (0x00ff0000)", "bits 14, 15 (0x0000c000)", "bits 16, 17, 19-23 (0x00fb0000)". */
 export function describeBits(mask: number): string {
   const bits = bitsOf(mask);
   if (bits.length === 0) return 'no bits';
   if (bits.length === 1) return `bit ${bits[0]} (${hex8(mask)})`;
-  const contiguousRun = bits[bits.length - 1] - bits[0] + 1 === bits.length;
-  const list = contiguousRun ? `${bits[0]}-${bits[bits.length - 1]}` : bits.length <= 6 ? bits.join(', ') : `${bits.length} bits`;
-  return `bits ${list} (${hex8(mask)})`;
+  // Runs of three or more bits read as a range.
+  const parts: string[] = [];
+  for (let i = 0; i < bits.length; ) {
+    let j = i;
+    while (j + 1 < bits.length && bits[j + 1] === bits[j] + 1) j++;
+    if (j - i >= 2 || (i === 0 && j === bits.length - 1)) parts.push(`${bits[i]}-${bits[j]}`);
+    else for (let k = i; k <= j; k++) parts.push(String(bits[k]));
+    i = j + 1;
+  }
+  return `bits ${parts.join(', ')} (${hex8(mask)})`;
 }

@@ -3,9 +3,24 @@
 // policy-routing rules), the bits it uses or reserves, and where each fact was read. Facts come from
 // the components' sources (see each entry's `sources`); the summary the project keeps is
 // shared/reference/mark-usage-by-component.md. To add a component, add an entry: no code changes.
-import type { ComponentEntry } from './types.js';
+import type { ComponentEntry, MarkUse } from './types.js';
 
 const K8S = 'kubernetes/kubernetes';
+
+/**
+ * Calico's bits in iptables and nftables modes: felix allocates them lowest first from its mark mask
+ * (default 0xffff0000, the whole of which it reserves), the rest being endpoint marks.
+ */
+function calicoBits(maskName: string): MarkUse[] {
+  return [
+    { space: 'mark', mask: 0xffff0000, meaning: 'calico', name: `mark range (${maskName})`, reserved: true },
+    { space: 'mark', mask: 0x00010000, meaning: 'calico', name: 'accept bit' },
+    { space: 'mark', mask: 0x00020000, meaning: 'calico', name: 'pass bit' },
+    { space: 'mark', mask: 0x00040000, meaning: 'calico', name: 'drop bit (v3.30+; scratch0 before)' },
+    { space: 'mark', mask: 0x00080000, meaning: 'calico', name: 'scratch0 bit (marks workload packets for the RPF check)' },
+    { space: 'mark', mask: 0x00100000, meaning: 'calico', name: 'scratch1 bit' },
+  ];
+}
 
 export const CATALOG: readonly ComponentEntry[] = [
   {
@@ -13,13 +28,21 @@ export const CATALOG: readonly ComponentEntry[] = [
     name: 'kubelet',
     family: 'kubernetes',
     identify: {
-      chains: ['KUBE-FIREWALL', 'KUBE-MARK-DROP', 'KUBE-KUBELET-CANARY', 'KUBE-IPTABLES-HINT'],
-      comments: ['^kubernetes firewall for dropping marked packets$', '^block incoming localnet connections$'],
+      // Its own chains in every version (hint, canary) and before v1.28 the drop bit's. KUBE-FIREWALL,
+      // KUBE-MARK-MASQ and KUBE-POSTROUTING it shares with kube-proxy (see kube-proxy's sharedWith).
+      chains: ['KUBE-MARK-DROP', 'KUBE-KUBELET-CANARY', 'KUBE-IPTABLES-HINT'],
+      comments: ['^kubernetes firewall for dropping marked packets$'],
     },
-    uses: [{ space: 'mark', mask: 0x00008000, meaning: 'k8s-drop', name: 'drop bit (--iptables-drop-bit 15)', reserved: true }],
+    // Not reserved: kubelet v1.28+ writes no mark at all; before, its rules show the bits it uses.
+    uses: [
+      { space: 'mark', mask: 0x00008000, meaning: 'k8s-drop', name: 'drop bit (--iptables-drop-bit 15)' },
+      { space: 'mark', mask: 0x00004000, meaning: 'k8s-masq', name: 'masquerade bit (--iptables-masquerade-bit 14)' },
+    ],
     sources: [
-      { repo: K8S, path: 'pkg/kubelet/kubelet_network_linux.go', version: '02c82103 (before v1.28)', note: 'KUBE-MARK-DROP -j MARK --or-mark 0x8000; KUBE-FIREWALL -m mark --mark 0x8000/0x8000 -j DROP, jumped to from filter INPUT and OUTPUT' },
-      { repo: K8S, path: 'PR #119374 (v1.28, IPTablesOwnershipCleanup GA)', version: 'v1.28', note: 'kubelet stops creating KUBE-MARK-DROP/KUBE-MARK-MASQ; bit 15 stays reserved by convention (Cilium reserves it as K8sDrop)' },
+      { repo: K8S, path: 'pkg/kubelet/kubelet_network_linux.go', version: '02c82103 (syncNetworkUtil, before KEP-3178)', note: 'nat KUBE-MARK-DROP -j MARK --or-mark 0x8000; filter KUBE-FIREWALL: "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP and "block incoming localnet connections", jumped to from INPUT and OUTPUT; nat KUBE-MARK-MASQ --or-mark 0x4000 and KUBE-POSTROUTING (! --mark 0x4000/0x4000 RETURN, --xor-mark 0x4000, MASQUERADE), "THIS MUST MATCH" kube-proxy\'s; mangle KUBE-IPTABLES-HINT; KUBE-KUBELET-CANARY (Monitor) in mangle, nat and filter' },
+      { repo: K8S, path: 'PR #114472 (KEP-3178 IPTablesOwnershipCleanup beta, on by default)', version: 'v1.27', note: 'kubelet no longer creates KUBE-MARK-DROP, KUBE-MARK-MASQ, KUBE-POSTROUTING nor the drop-bit rule unless the gate is turned off' },
+      { repo: K8S, path: 'PR #119374 (IPTablesOwnershipCleanup GA)', version: 'v1.28', note: 'the legacy code removed; --iptables-drop-bit and --iptables-masquerade-bit deprecated (removed in PR #122363)' },
+      { repo: K8S, path: 'pkg/kubelet/kubelet_network_linux.go', version: 'a0d8ee79 (syncIPTablesRules, v1.28+)', note: 'only KUBE-IPTABLES-HINT, KUBE-FIREWALL with the localnet rule (IPv4; "kube-proxy (in iptables mode) creates an identical copy"), KUBE-KUBELET-CANARY: no mark' },
     ],
   },
   {
@@ -28,20 +51,27 @@ export const CATALOG: readonly ComponentEntry[] = [
     family: 'kubernetes',
     identify: {
       chains: [
-        'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ', 'KUBE-FORWARD',
+        'KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS', 'KUBE-FORWARD',
         'KUBE-PROXY-FIREWALL', 'KUBE-PROXY-CANARY', 'KUBE-SVC-*', 'KUBE-SVL-*', 'KUBE-SEP-*', 'KUBE-EXT-*', 'KUBE-FW-*', 'KUBE-XLB-*',
         // IPVS mode shares the marks and the postrouting chain.
         'KUBE-LOAD-BALANCER', 'KUBE-NODE-PORT', 'KUBE-IPVS-*', 'KUBE-SOURCE-RANGES-FIREWALL',
       ],
       comments: [
-        '^kubernetes service traffic requiring SNAT$', '^kubernetes forwarding rules$', '^kubernetes service portals$',
-        '^kubernetes postrouting rules$', '^kubernetes externally-visible service portals$', '^kubernetes load balancer firewall$',
-        '^kubernetes health check service ports$', '^kubernetes forwarding conntrack ',
+        '^kubernetes forwarding rules$', '^kubernetes service portals$', '^kubernetes externally-visible service portals$',
+        '^kubernetes load balancer firewall$', '^kubernetes health check service ports$', '^kubernetes forwarding conntrack ',
       ],
+      // kubelet before v1.28 writes the same KUBE-MARK-MASQ and KUBE-POSTROUTING; kube-proxy since v1.27
+      // writes its own copy of kubelet's KUBE-FIREWALL localnet rule.
+      sharedWith: {
+        entry: 'kubelet',
+        chains: ['KUBE-MARK-MASQ', 'KUBE-POSTROUTING', 'KUBE-FIREWALL'],
+        comments: ['^kubernetes postrouting rules$', '^kubernetes service traffic requiring SNAT$', '^block incoming localnet connections$'],
+      },
     },
     uses: [{ space: 'mark', mask: 0x00004000, meaning: 'k8s-masq', name: 'masquerade bit (--masquerade-bit 14)', reserved: true }],
     sources: [
-      { repo: K8S, path: 'pkg/proxy/iptables/proxier.go', version: 'v1.28+', note: 'KUBE-MARK-MASQ -j MARK --or-mark 0x4000; KUBE-POSTROUTING ! --mark 0x4000/0x4000 RETURN, --xor-mark 0x4000, MASQUERADE; KUBE-FORWARD --mark 0x4000/0x4000 ACCEPT' },
+      { repo: K8S, path: 'pkg/proxy/iptables/proxier.go', version: 'v1.28+', note: 'KUBE-MARK-MASQ -j MARK --or-mark 0x4000; KUBE-POSTROUTING ! --mark 0x4000/0x4000 RETURN, --xor-mark 0x4000, MASQUERADE; KUBE-FORWARD --mark 0x4000/0x4000 ACCEPT; iptablesKubeletJumpChains: KUBE-FIREWALL "block incoming localnet connections", a duplicate of kubelet\'s' },
+      { repo: K8S, path: 'PR #114470 (KEP-3178 rule fixups)', version: 'v1.27', note: 'kube-proxy creates its own copy of kubelet\'s anti-martian-packet rule (KUBE-FIREWALL)' },
     ],
   },
   {
@@ -58,44 +88,52 @@ export const CATALOG: readonly ComponentEntry[] = [
     id: 'calico-iptables',
     name: 'Calico (iptables)',
     family: 'calico',
-    identify: { chains: ['cali-*'], comments: ['^cali:'] },
-    uses: [
-      { space: 'mark', mask: 0xffff0000, meaning: 'calico', name: 'mark range (IptablesMarkMask)', reserved: true },
-      { space: 'mark', mask: 0x00010000, meaning: 'calico', name: 'accept bit' },
-      { space: 'mark', mask: 0x00020000, meaning: 'calico', name: 'pass bit' },
-      { space: 'mark', mask: 0x00040000, meaning: 'calico', name: 'drop bit (v3.30+; scratch0 before)' },
-      { space: 'mark', mask: 0x00080000, meaning: 'calico', name: 'scratch bit' },
-      { space: 'mark', mask: 0x00100000, meaning: 'calico', name: 'scratch1 bit' },
-    ],
+    // Every felix rule carries its id, "cali:" and 16 characters (in nftables mode a ';' follows).
+    identify: { chains: ['cali-*'], comments: ['^cali:[\\w-]{16}(?: |$)'] },
+    uses: calicoBits('IptablesMarkMask'),
     sources: [
       { repo: 'projectcalico/calico', path: 'felix/config/config_params.go', version: '87c15906 (v3.34.0-0.dev)', note: 'IptablesMarkMask default 0xffff0000' },
       { repo: 'projectcalico/calico', path: 'felix/dataplane/driver.go', version: '87c15906', note: 'bits allocated lowest first: accept 0x10000, pass 0x20000, drop 0x40000, scratch0 0x80000, scratch1 0x100000, [wireguard], endpoint = the rest' },
-      { repo: 'projectcalico/calico', path: 'felix/rules/static.go', version: '87c15906', note: 'ClearMark of all Calico bits in cali-INPUT/FORWARD/OUTPUT, mangle cali-POSTROUTING, raw cali-PREROUTING/OUTPUT' },
+      { repo: 'projectcalico/calico', path: 'felix/rules/static.go', version: '87c15906', note: 'ClearMark of accept|pass|scratch0|scratch1 (0x1b0000) in cali-INPUT, cali-OUTPUT, mangle cali-POSTROUTING, raw cali-PREROUTING/OUTPUT, all but accept in cali-FORWARD; raw cali-PREROUTING sets scratch0 on workload packets for the RPF check; FORWARD ends with accept-bit ACCEPT and --set-mark 0x10000/0x10000' },
+      { repo: 'projectcalico/calico', path: 'felix/generictables/rules.go, felix/iptables/renderer.go', version: '87c15906', note: 'rule ids: comment "cali:" + 16 characters of a chained SHA-224 over the chain and its rules' },
     ],
   },
   {
     id: 'calico-nftables',
     name: 'Calico (nftables)',
     family: 'calico',
-    identify: { tables: ['calico'] },
-    uses: [{ space: 'mark', mask: 0xffff0000, meaning: 'calico', name: 'mark range (NftablesMarkMask)', reserved: true }],
-    sources: [{ repo: 'projectcalico/calico', path: 'felix/config/config_params.go', version: '87c15906', note: 'NftablesMarkMask default 0xffff0000' }],
+    // Every felix rule of this mode is in table "calico" (its comments read "cali:<id>;"). Felix also
+    // keeps "arp calico-arp" (proxy-ARP suppression, no marks) in iptables mode as in this one.
+    identify: { tables: ['calico'], sharedWith: { entry: 'calico-iptables', tables: ['calico-arp'] } },
+    uses: calicoBits('NftablesMarkMask'),
+    sources: [
+      { repo: 'projectcalico/calico', path: 'felix/config/config_params.go', version: '87c15906', note: 'NftablesMarkMask default 0xffff0000 (same allocation as IptablesMarkMask)' },
+      { repo: 'projectcalico/calico', path: 'felix/nftables/table.go, table_layer.go, renderer.go', version: '87c15906', note: 'one table "ip calico" (ip6 for v6) for every layer, chains <layer>-<chain>; base chains raw -300, mangle -150, dstnat, filter 0, srcnat+10 around kube-proxy\'s; rule comments "cali:<id>;"; ClearMark as "meta mark set mark & ~bits"' },
+    ],
   },
   {
     id: 'calico-bpf',
     name: 'Calico (eBPF)',
     family: 'calico',
     identify: {
-      // In eBPF mode felix keeps a few cali- iptables chains that test the BPF program's marks.
-      chainsWithMarks: { chains: ['cali-*'], marks: [{ space: 'mark', maskWithin: 0x1ff00000, valueHas: 0x01000000 }] },
+      // In eBPF mode felix keeps iptables (or nftables) rules that test and set the BPF programs' marks,
+      // all of them with the SEEN bit 0x01000000 inside MarksMask; one such rule marks the whole node.
+      variantOf: { entries: ['calico-iptables', 'calico-nftables'], marks: [{ space: 'mark', valueWithin: 0x1ff00000, valueHas: 0x01000000 }] },
     },
     uses: [
-      { space: 'mark', mask: 0x1ff00000, meaning: 'calico-bpf', name: 'eBPF dataplane marks (MarksMask)', reserved: true },
-      { space: 'mark', mask: 0xffff0000, meaning: 'calico', name: 'mark range (IptablesMarkMask)', reserved: true },
+      { space: 'mark', mask: 0xffff0000, meaning: 'calico', name: 'mark range (IptablesMarkMask/NftablesMarkMask)', reserved: true },
+      { space: 'mark', mask: 0x1ff00000, meaning: 'calico-bpf', name: 'eBPF programs\' marks (MarksMask: SEEN 0x01000000, BYPASS, FALLTHROUGH, NAT_OUT, MASQ, SKIP_FIB, CT_ESTABLISHED)', reserved: true },
+      { space: 'mark', mask: 0x00010000, meaning: 'calico', name: 'accept bit' },
+      { space: 'mark', mask: 0x00020000, meaning: 'calico', name: 'pass bit' },
+      { space: 'mark', mask: 0x00040000, meaning: 'calico', name: 'drop bit' },
+      { space: 'mark', mask: 0x00080000, meaning: 'calico', name: 'scratch0 bit' },
+      { space: 'mark', mask: 0x20000000, meaning: 'calico', name: 'scratch1 bit (allocated above MarksMask)' },
     ],
     sources: [
-      { repo: 'projectcalico/calico', path: 'felix/bpf/tc/defs/defs.go', version: '87c15906', note: 'MarksMask 0x1ff00000; driver.go panics if the mark mask does not cover it' },
-      { repo: 'projectcalico/calico', path: 'felix/bpf-gpl/bpf.h', version: '87c15906', note: 'CALI_SKB_MARK_SEEN 0x01000000, BYPASS 0x03000000, FALLTHROUGH 0x05000000, NAT_OUT 0x01800000, MASQ 0x03600000, SKIP_FIB 0x01100000' },
+      { repo: 'projectcalico/calico', path: 'felix/bpf/tc/defs/defs.go', version: '87c15906', note: 'MarksMask 0x1ff00000; MarkSeen 0x01000000, MarkSeenBypass 0x03000000, FallThrough 0x05000000, NATOutgoing 0x01800000, MASQ 0x03600000 (mask 0x03f00000), SkipFIB 0x01100000, BypassXDP 0x03500000, LinuxConntrackEstablished 0x08000000' },
+      { repo: 'projectcalico/calico', path: 'felix/bpf-gpl/bpf.h', version: '87c15906', note: 'CALI_SKB_MARK_* (the same values; RELATED_RESOLVED 0x21000000, TUNNEL_KEY_SET 0x41000000, FROM_NAT_IFACE_OUT 0x81000000)' },
+      { repo: 'projectcalico/calico', path: 'felix/dataplane/driver.go', version: '87c15906', note: 'the mark mask must cover MarksMask (panics otherwise); Calico\'s bits come from the rest: accept 0x10000, pass 0x20000, drop 0x40000, scratch0 0x80000, scratch1 0x20000000' },
+      { repo: 'projectcalico/calico', path: 'felix/dataplane/linux/int_dataplane.go (setUpIptablesBPF), felix/rules/static.go (StaticBPFModeRawChains, StaticNATPostroutingChains), felix/rules/nat.go', version: '87c15906', note: 'filter INPUT/FORWARD/OUTPUT rules on the SEEN, BYPASS, FALLTHROUGH and CT_ESTABLISHED marks; raw cali-OUTPUT sets the whole mark to BYPASS 0x3000000 for accepted packets; nat "BPF loopback SNAT" and nat-outgoing on MASQ/NAT_OUT marks' },
     ],
   },
   {

@@ -6,7 +6,7 @@
 // - inspector: each owner, reader or whole-word writer that the planned inspector mask collides with.
 import { table } from '../util/table.js';
 import { ALL, bitsOf, describeBits, hex8 } from './bits.js';
-import type { Facts } from './facts.js';
+import { ownedBy, type Facts } from './facts.js';
 import { meaningOf, spaceMask, useNames, type OwnerInfo } from './owners.js';
 import { chainWhere, changeOutcome, joinAnd, readerSentence } from './phrases.js';
 import type { Conflict, Entry, QueueSite, Reader, RuleRef, Space, Writer } from './types.js';
@@ -45,18 +45,18 @@ function uniqueRefs(refs: RuleRef[]): RuleRef[] {
 }
 
 function readersOn(ctx: Ctx, space: Space, bits: number, ownerId?: string): Reader[] {
-  return ctx.facts.readers.filter((r) => r.space === space && (r.mask & bits) !== 0 && (ownerId === undefined || r.owner === ownerId));
+  return ctx.facts.readers.filter((r) => r.space === space && (r.mask & bits) !== 0 && (ownerId === undefined || ownedBy(r, ownerId)));
 }
 
 function writersOn(ctx: Ctx, space: Space, bits: number, ownerId?: string): Writer[] {
-  return ctx.facts.writers.filter((w) => w.space === space && (w.touches & bits) !== 0 && (ownerId === undefined || w.owner === ownerId));
+  return ctx.facts.writers.filter((w) => w.space === space && (w.touches & bits) !== 0 && (ownerId === undefined || ownedBy(w, ownerId)));
 }
 
 function ownerSentences(ctx: Ctx, o: OwnerInfo, space: Space, bits: number): string {
   const uses = useNames(o, space, bits);
   const reserved = (space === 'mark' ? o.reservedOnly.mark : o.reservedOnly.ctmask) & bits;
-  const said = readersOn(ctx, space, bits, o.id).slice(0, SENTENCES_PER_PARTY).map((r) => readerSentence(r, bits));
-  const writes = writersOn(ctx, space, bits, o.id).slice(0, SENTENCES_PER_PARTY).map((w) => `${chainWhere(w.ref, w.entries)} writes ${describeBits(w.touches & bits)}`);
+  const said = uniqueStrings(readersOn(ctx, space, bits, o.id).map((r) => readerSentence(r, bits))).slice(0, SENTENCES_PER_PARTY);
+  const writes = uniqueStrings(writersOn(ctx, space, bits, o.id).map((w) => `${chainWhere(w.ref, w.entries)} writes ${describeBits(w.touches & bits)}`)).slice(0, SENTENCES_PER_PARTY);
   let s = `${possessive(o.name)} ${joinAnd(uses)}`;
   const facts = [...said, ...writes];
   if (facts.length) s += `: ${facts.join('; ')}`;
@@ -163,7 +163,7 @@ export function exactReaderConflicts(ctx: Ctx): Conflict[] {
     const hit: Array<{ o: OwnerInfo; bits: number }> = [];
     for (const o of ctx.owners) {
       if (o.family === me.family || o.family === 'nfqueue') continue;
-      const sets = ctx.facts.writers.filter((w) => w.owner === o.id && w.space === r.space).reduce((m, w) => m | w.sets, 0);
+      const sets = ctx.facts.writers.filter((w) => ownedBy(w, o.id) && w.space === r.space).reduce((m, w) => m | w.sets, 0);
       const bits = (sets & ~r.value) >>> 0;
       if (bits) hit.push({ o, bits });
     }
@@ -234,14 +234,14 @@ function queueConflict(ctx: Ctx, q: QueueSite): Conflict {
   } else {
     parts.push('nothing on this node reads the mark after it');
   }
-  const parties = [`NFQUEUE consumer (queue ${nums})`, ...new Set(after.map((r) => ctx.byId.get(r.owner)?.name ?? r.owner))];
+  const parties = [`NFQUEUE consumer (queue ${nums})`, ...new Set(after.flatMap((r) => [r.owner, ...(r.coOwners ?? [])]).map((id) => ctx.byId.get(id)?.name ?? id))];
   return { kind: 'queue', space: 'mark', mask: (riding | depends) >>> 0, parties, consequence: parts.join('; ') + '.', evidence: uniqueRefs([q.ref, ...after.map((r) => r.ref), ...before.map((w) => w.ref)]) };
 }
 
-function groupByOwner<T extends { owner: string }>(ctx: Ctx, items: T[], bits: (t: T) => number): Array<[string, number]> {
+function groupByOwner<T extends { owner: string; coOwners?: string[] }>(ctx: Ctx, items: T[], bits: (t: T) => number): Array<[string, number]> {
   const m = new Map<string, number>();
   for (const it of items) {
-    const name = ctx.byId.get(it.owner)?.name ?? it.owner;
+    const name = joinAnd([it.owner, ...(it.coOwners ?? [])].map((id) => ctx.byId.get(id)?.name ?? id));
     m.set(name, ((m.get(name) ?? 0) | bits(it)) >>> 0);
   }
   return [...m];
@@ -267,7 +267,7 @@ function ownerCollisions(ctx: Ctx, space: Space, mask: number, inspector: string
       const facts = readers.slice(0, SENTENCES_PER_PARTY).map((r) => readerSentence(r, bits));
       if (facts.length) s += `: ${facts.join('; ')}`;
       // The owner's own readers first: theirs is the meaning the sentence names.
-      const allReaders = [...readers, ...readersOn(ctx, space, bits).filter((r) => r.owner !== o.id)];
+      const allReaders = [...readers, ...readersOn(ctx, space, bits).filter((r) => !ownedBy(r, o.id))];
       const setting = uniqueStrings(allReaders.map((r) => changeOutcome(r, bits, true)));
       // Clearing matters only where some rule that packets reach sets the bit.
       const someoneSets = ctx.facts.writers.some((w) => w.space === space && w.entries.length > 0 && (w.sets & bits) !== 0);

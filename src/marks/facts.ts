@@ -2,7 +2,7 @@
 // and collect the mark facts: readers (matches, ip rule fwmarks), writers (mark/ctmark statements,
 // CONNMARK save/restore, TPROXY marks) and NFQUEUE sites.
 import type { Chain, Expr, Ruleset } from '../ruleset/model.js';
-import { Attributor } from './attribute.js';
+import { Attributor, SHARED, sharedCandidates } from './attribute.js';
 import { ALL } from './bits.js';
 import { reach, ruleEffect, tableLabel } from './graph.js';
 import type { ComponentEntry, Effect, QueueSite, Reader, RuleRef, UnattributedChain, Writer } from './types.js';
@@ -114,6 +114,11 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
   const fwmarkOwner = new Map<number, string>();
   for (const r of readers) if (r.effect.kind === 'routing' && !r.owner.startsWith(UNATTRIBUTED)) fwmarkOwner.set(r.value, r.owner);
 
+  // Entries the node shows by a chain of their own (an empty KUBE-KUBELET-CANARY says kubelet is there),
+  // and the modes rules revealed by their marks: both settle owners only the whole ruleset can.
+  const present = new Set<string>();
+  const modes = new Set<string>();
+
   for (const table of rs.tables) {
     const chains = table.chains;
     const graph = new JumpGraph(chains);
@@ -130,7 +135,7 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
       graph.begin(ci);
       stats.chains++;
       const chainOwner = attr.chainOwner(table, chain);
-      const variants = attr.chainVariants(chain);
+      if (chainOwner) present.add(chainOwner);
       let un: UnattributedChain | undefined;
       const rules = chain.rules;
       for (let i = 0; i < rules.length; i++) {
@@ -138,7 +143,7 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
         stats.rules++;
         const rf = graph.scan(ci, rule.exprs);
         const markRelevant = rf !== 0;
-        let owner = attr.ruleOwner(chain, rule, chainOwner, variants, markRelevant, (rf & 2) !== 0);
+        let owner = attr.ruleOwner(chain, rule, chainOwner, markRelevant, (rf & 2) !== 0);
         if (owner === null && markRelevant && fwmarkOwner.size) owner = ownerByFwmark(rule.exprs, fwmarkOwner);
         if (owner === null) {
           if (!un) {
@@ -156,6 +161,8 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
           continue;
         }
         stats.markRules++;
+        const mode = attr.variantHit(owner, rule);
+        if (mode) modes.add(mode);
         const ref = refOf(rule, tlabel, chain.name, table.family);
         if (!firstRule.has(owner)) firstRule.set(owner, ref);
         waitChain.push(ci);
@@ -231,7 +238,47 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
     }
   }
 
-  return { readers, writers, queues, ruleCounts, firstRule, unattributed, stats };
+  const facts = { readers, writers, queues, ruleCounts, firstRule, unattributed, stats };
+  for (const id of [...ruleCounts.keys()]) {
+    if (!id.startsWith(SHARED)) continue;
+    const candidates = sharedCandidates(id);
+    const found = candidates.filter((c) => ruleCounts.has(c) || present.has(c));
+    reassign(facts, new Map([[id, found.length ? found : candidates]]));
+  }
+  for (const mode of modes) {
+    const base = catalog.find((e) => e.id === mode)?.identify.variantOf?.entries ?? [];
+    reassign(facts, new Map(base.map((b) => [b, [mode]])));
+  }
+  return facts;
+}
+
+/** Gives the facts and rule counts of each owner id in `to` to the owners it maps to (the first one leads). */
+function reassign(facts: Pick<Facts, 'readers' | 'writers' | 'queues' | 'ruleCounts' | 'firstRule'>, to: Map<string, string[]>): void {
+  const remap = (x: { owner: string; coOwners?: string[] }): void => {
+    const all = [x.owner, ...(x.coOwners ?? [])].flatMap((o) => to.get(o) ?? [o]);
+    const owners = [...new Set(all)];
+    x.owner = owners[0];
+    if (owners.length > 1) x.coOwners = owners.slice(1);
+    else delete x.coOwners;
+  };
+  for (const list of [facts.readers, facts.writers, facts.queues]) for (const x of list) if (to.has(x.owner) || x.coOwners?.some((o) => to.has(o))) remap(x);
+  for (const [from, owners] of to) {
+    const n = facts.ruleCounts.get(from);
+    if (n !== undefined) {
+      facts.ruleCounts.delete(from);
+      for (const o of owners) facts.ruleCounts.set(o, (facts.ruleCounts.get(o) ?? 0) + n);
+    }
+    const first = facts.firstRule.get(from);
+    if (first) {
+      facts.firstRule.delete(from);
+      for (const o of owners) if (!facts.firstRule.has(o)) facts.firstRule.set(o, first);
+    }
+  }
+}
+
+/** Whether a fact belongs to an owner, as its leading owner or one of the others. */
+export function ownedBy(x: { owner: string; coOwners?: string[] }, id: string): boolean {
+  return x.owner === id || (x.coOwners !== undefined && x.coOwners.includes(id));
 }
 
 function refOf(rule: import('../ruleset/model.js').Rule, table: string, chain: string, family: string): RuleRef {

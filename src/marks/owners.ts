@@ -56,17 +56,23 @@ export function buildOwners(facts: Facts, catalog: readonly ComponentEntry[]): O
     o.evidenceCount++;
     if (o.evidence.length < EVIDENCE_LIMIT) o.evidence.push(ref);
   };
+  // A rule several components write identically counts for each of them.
+  const ownersOf = (x: { owner: string; coOwners?: string[] }): string[] => (x.coOwners ? [x.owner, ...x.coOwners] : [x.owner]);
   for (const r of facts.readers) {
-    const o = get(r.owner);
-    o.used[r.space] |= readerBits(r.mask, r.value);
-    cite(o, r.ref);
+    for (const id of ownersOf(r)) {
+      const o = get(id);
+      o.used[r.space] |= readerBits(r.mask, r.value);
+      cite(o, r.ref);
+    }
   }
   for (const w of facts.writers) {
-    const o = get(w.owner);
-    o.used[w.space] |= w.full ? w.sets : w.touches;
-    cite(o, w.ref);
+    for (const id of ownersOf(w)) {
+      const o = get(id);
+      o.used[w.space] |= w.full ? w.sets : w.touches;
+      cite(o, w.ref);
+    }
   }
-  for (const q of facts.queues) cite(get(q.owner), q.ref);
+  for (const q of facts.queues) for (const id of ownersOf(q)) cite(get(id), q.ref);
   for (const id of facts.ruleCounts.keys()) get(id);
   for (const o of byId.values()) {
     o.used.mark >>>= 0;

@@ -44,8 +44,19 @@ export interface Identify {
   comments?: string[];
   /** Mark expressions that identify the component when chain, table and comment say nothing. */
   marks?: MarkSignature[];
-  /** With `chains`: the rule must also carry one of these mark expressions (a variant of a component). */
-  chainsWithMarks?: { chains: string[]; marks: Array<{ space: Space; maskWithin: number; valueHas: number }> };
+  /**
+   * A mode of another component told apart by its marks (Calico's eBPF dataplane): when any rule of one
+   * of `entries` carries a mark expression whose value lies within `valueWithin` and has a bit of
+   * `valueHas`, that component runs in this mode on the node, and all of its rules belong to this entry.
+   */
+  variantOf?: { entries: string[]; marks: Array<{ space: Space; valueWithin: number; valueHas: number }> };
+  /**
+   * Chains, comments and nft tables this component writes identically with another entry (kube-proxy and
+   * kubelet before v1.28 both create KUBE-MARK-MASQ and KUBE-POSTROUTING; felix creates "arp calico-arp"
+   * in iptables and nftables modes alike). Their rules belong to whichever of the two the node shows by
+   * rules or chains of its own; to both when both are there, or when neither is.
+   */
+  sharedWith?: { entry: string; chains?: string[]; comments?: string[]; tables?: string[] };
   /** Policy routing rules: routing table names/numbers, priorities, fwmark values. */
   ipRules?: { tables?: string[]; priorities?: number[]; fwmarks?: number[] };
   /** Every rule whose action is NFQUEUE. */
@@ -116,6 +127,8 @@ export interface Reader {
   invert: boolean;
   effect: Effect;
   owner: string;
+  /** Further owners of a rule several components write identically (see Identify.sharedWith). */
+  coOwners?: string[];
   ref: RuleRef;
   entries: Entry[];
   /** For effect 'return' and friends: what the rest of the chain does (for "would no longer return"). */
@@ -136,6 +149,7 @@ export interface Writer {
   /** Writes every one of the 32 bits (unmasked --set-mark, restore/save without a mask). */
   full: boolean;
   owner: string;
+  coOwners?: string[];
   ref: RuleRef;
   entries: Entry[];
 }
@@ -145,6 +159,7 @@ export interface QueueSite {
   numTo?: number;
   bypass: boolean;
   owner: string;
+  coOwners?: string[];
   ref: RuleRef;
   entries: Entry[];
 }

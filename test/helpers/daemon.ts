@@ -1,5 +1,6 @@
 // Runs `nfqguard run` inside a test namespace as a real process (signals, exit codes and all), and
 // the client/server helpers next to it.
+import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +21,16 @@ export function tempConfig(yaml: string): { path: string; remove: () => void } {
   chmodSync(dir, 0o755); // readable by the unprivileged run of the no-root test
   chmodSync(path, 0o644);
   return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `fn` with `yaml` written to a temporary config file, removed afterwards. */
+export async function withTempConfig<T>(yaml: string, fn: (path: string) => Promise<T>): Promise<T> {
+  const cfg = tempConfig(yaml);
+  try {
+    return await fn(cfg.path);
+  } finally {
+    cfg.remove();
+  }
 }
 
 export class DaemonProc {
@@ -51,13 +62,15 @@ export class DaemonProc {
     this.exit = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
   }
 
-  static spawn(ns: Netns, args: string[]): DaemonProc {
-    return new DaemonProc(ns.spawn(process.execPath, [BIN, ...args]));
+  /** `env` adds variables for this process only (e.g. the fault-injection switch). */
+  static spawn(ns: Netns, args: string[], env: Record<string, string> = {}): DaemonProc {
+    const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    return new DaemonProc(vars.length > 0 ? ns.spawn('env', [...vars, process.execPath, BIN, ...args]) : ns.spawn(process.execPath, [BIN, ...args]));
   }
 
   /** Starts `run --config` and waits for the "ready" line (rejects with the output if it exits first). */
-  static async start(ns: Netns, configPath: string, extra: string[] = [], timeoutMs = 8000): Promise<DaemonProc> {
-    const d = DaemonProc.spawn(ns, ['run', '--config', configPath, ...extra]);
+  static async start(ns: Netns, configPath: string, extra: string[] = [], timeoutMs = 8000, env: Record<string, string> = {}): Promise<DaemonProc> {
+    const d = DaemonProc.spawn(ns, ['run', '--config', configPath, ...extra], env);
     const ready = d.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('ready'), timeoutMs);
     const exited = d.exit.then((e) => {
       throw new Error(`daemon exited (${e.code ?? e.signal}) before ready: ${d.stderr} ${JSON.stringify(d.lines)}`);
@@ -121,4 +134,59 @@ export async function probe(ns: Netns, proto: 'tcp' | 'udp', port: number, paylo
 
 export async function mangleSave(ns: Netns, counters = false): Promise<string> {
   return ns.execOk('iptables-save', counters ? ['-c'] : ['-t', 'mangle']);
+}
+
+/** A run of equal answers of one health endpoint, as test/helpers/http-poll.ts reports them. */
+export interface PollRun {
+  status: number | 'refused' | 'error';
+  body: string;
+  n: number;
+  first: number;
+  last: number;
+}
+
+/**
+ * Starts polling `paths` of the daemon's HTTP address inside the namespace every `intervalMs`;
+ * stop() ends it and returns the runs per path.
+ */
+export async function startPoller(ns: Netns, address: string, paths: string[], intervalMs: number, maxMs: number): Promise<{ stop: () => Promise<Record<string, PollRun[]>> }> {
+  const c = ns.spawn(process.execPath, [helper('http-poll'), address, String(intervalMs), String(maxMs), ...paths]);
+  let out = '';
+  const exited = new Promise<void>((r) => c.on('exit', () => r()));
+  await new Promise<void>((resolve, reject) => {
+    c.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.startsWith('polling\n')) resolve();
+    });
+    c.on('exit', (code) => reject(new Error(`http-poll exited ${code} before polling`)));
+  });
+  return {
+    stop: async () => {
+      c.kill('SIGTERM');
+      await exited;
+      return JSON.parse(out.split('\n')[1]) as Record<string, PollRun[]>;
+    },
+  };
+}
+
+/** The statuses of the runs in order, e.g. ['refused', 503, 200]. */
+export const statusSeq = (runs: PollRun[]): Array<PollRun['status']> => runs.map((r) => r.status);
+
+/** GET inside the namespace: status code and body. */
+export async function httpGet(ns: Netns, url: string): Promise<{ status: number; body: string }> {
+  const out = await ns.execOk('curl', ['-s', '-w', '\n%{http_code}', url]);
+  const nl = out.lastIndexOf('\n');
+  return { status: Number(out.slice(nl + 1)), body: out.slice(0, nl) };
+}
+
+/** The value of one sample in Prometheus text (labels in the order rendered), or undefined. */
+export function metric(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(labels ? `${name}{${labels}} ` : `${name} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** No steering rule of any instance is left in mangle, IPv4 or IPv6. */
+export async function assertNoRules(ns: Netns): Promise<void> {
+  assert.doesNotMatch(await mangleSave(ns), /nfqguard|NFQG/, 'no iptables rule left');
+  assert.doesNotMatch(await ns.execOk('ip6tables-save', ['-t', 'mangle']), /nfqguard|NFQG/, 'no ip6tables rule left');
 }

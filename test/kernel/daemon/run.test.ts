@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { kernelTest } from '../../helpers/kernel.js';
-import { DaemonProc, echoServer, helper, mangleSave, probe, tempConfig } from '../../helpers/daemon.js';
+import { assertNoRules, DaemonProc, echoServer, helper, mangleSave, probe, withTempConfig } from '../../helpers/daemon.js';
 import { dnsQuery } from '../../helpers/packets.js';
-import type { Netns } from '../../../src/lab/netns.js';
 
 const CONFIG = (queue: number, extra = ''): string => `
 name: kt
@@ -47,19 +46,7 @@ function clientHello(name: string): Promise<Uint8Array> {
   });
 }
 
-async function withConfig<T>(queue: number, fn: (path: string) => Promise<T>, extra = ''): Promise<T> {
-  const cfg = tempConfig(CONFIG(queue, extra));
-  try {
-    return await fn(cfg.path);
-  } finally {
-    cfg.remove();
-  }
-}
-
-async function assertNoRules(ns: Netns): Promise<void> {
-  assert.doesNotMatch(await mangleSave(ns), /nfqguard|NFQG/, 'no iptables rule left');
-  assert.doesNotMatch(await ns.execOk('ip6tables-save', ['-t', 'mangle']), /nfqguard|NFQG/, 'no ip6tables rule left');
-}
+const withConfig = <T>(queue: number, fn: (path: string) => Promise<T>, extra = ''): Promise<T> => withTempConfig(CONFIG(queue, extra), fn);
 
 kernelTest('every rule kind detects and acts; marks touch only owned bits and KUBE-FIREWALL keeps working', 'drun', async (ns) => {
   await ns.execOk('ip', ['addr', 'add', '10.99.0.1/32', 'dev', 'lo']);

@@ -21,3 +21,17 @@ kernelTest('doctor --live --netns: wg-quick + kubelet + kube-proxy, read back fr
   const insp = j.conflicts.find((c: { kind: string; parties: string[] }) => c.kind === 'inspector' && c.parties.includes('kubelet'));
   assert.match(insp.consequence, /KUBE-FIREWALL in filter INPUT and OUTPUT drops any packet carrying it; an inspector setting it would drop all queued traffic/);
 });
+
+kernelTest('doctor --live --netns: kube-proxy nftables + Calico nftables, read back from the kernel', 'doctor', async (ns) => {
+  await ns.execOk('sh', ['-euc', `cd '${CORPUS}' && . ./mixes/kube-proxy-nft+calico-nft.sh`], { timeoutMs: 20_000 });
+  const x = await cli(['doctor', '--live', '--netns', ns.name, '--mask', '0x00080000', '--json']);
+  assert.equal(x.code, 1, x.stderr);
+  const j = JSON.parse(x.stdout);
+  const expect = JSON.parse(readFileSync(join(CORPUS, 'mixes/kube-proxy-nft+calico-nft.expect.json'), 'utf8'));
+  assert.deepEqual(Object.fromEntries(j.owners.map((o: { name: string; mask: string }) => [o.name, o.mask])), expect.owners);
+  assert.deepEqual(j.conflicts.filter((c: { kind: string }) => c.kind !== 'inspector'), []);
+  // Calico's scratch0 bit: raw PREROUTING sets it on workload packets and the RPF check reads it.
+  const insp = j.conflicts.find((c: { kind: string; parties: string[] }) => c.kind === 'inspector' && c.parties.includes('Calico (nftables)'));
+  assert.match(insp.consequence, /bit 19 \(0x00080000\) is Calico \(nftables\)'s scratch0 bit/);
+  assert.match(insp.consequence, /raw-cali-PREROUTING in ip calico raw-PREROUTING/);
+});

@@ -12,6 +12,7 @@ import type { WorkerInit } from '../../../src/daemon/protocol.js';
 const INIT: WorkerInit = {
   index: 0,
   queue: 5,
+  incarnation: 0,
   rules: [
     { id: 'bad', match: { content: [{ text: 'bad' }] }, action: 'drop' },
     { id: 'skip', match: { content: [{ text: 'skip' }] }, action: 'bypass' },

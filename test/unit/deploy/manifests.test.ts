@@ -49,11 +49,21 @@ test('the daemon runs the ConfigMap config, uninstalls in preStop, and probes lo
   assert.equal(c.livenessProbe.httpGet.path, '/healthz');
 });
 
-test('the ConfigMap holds deploy/nfqguard.yaml, and the init container checks that config\'s mask', () => {
+test('the ConfigMap holds deploy/nfqguard.yaml; init containers remove stale rules of that config, then check its mask', () => {
   assert.equal(cm.data['config.yaml'], read('nfqguard.yaml'));
   const cfg = parseConfig(cm.data['config.yaml']);
-  const init = ds.spec.template.spec.initContainers[0];
-  const args: string[] = init.command;
+  const pod = ds.spec.template.spec;
+  const mount = pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'config').mountPath;
+  // In this order: a hard-killed pod's own rules would otherwise be taken by the doctor for a foreign
+  // NFQUEUE consumer (test/kernel/daemon/deploy.test.ts runs these commands on a real ruleset).
+  assert.deepEqual(
+    pod.initContainers.map((c: { name: string }) => c.name),
+    ['stale-rules', 'mask-check'],
+  );
+  const [stale, check] = pod.initContainers;
+  assert.deepEqual(stale.command, ['nfqguard', 'rules', 'uninstall', '--config', `${mount}/config.yaml`]);
+  assert.ok(stale.volumeMounts.some((m: { name: string; mountPath: string }) => m.name === 'config' && m.mountPath === mount));
+  const args: string[] = check.command;
   assert.deepEqual(args.slice(0, 3), ['nfqguard', 'doctor', '--live']);
   const mask = Number(args[args.indexOf('--mask') + 1]);
   assert.equal(mask, cfg.mark.mask);

@@ -9,12 +9,14 @@ function owner(report: ReturnType<typeof analyze>, name: string) {
   return o;
 }
 
-test('the seed node: kubelet owns 0x8000, kube-proxy 0x4000, no conflict, a free suggestion', () => {
+test('the seed node: kubelet owns 0x8000 and shares 0x4000 with kube-proxy, no conflict, a free suggestion', () => {
   const r = analyze(ruleset(kubeNode()));
-  assert.equal(hex8(owner(r, 'kubelet').mask), '0x00008000');
+  // kubelet before v1.28 writes KUBE-MARK-MASQ and KUBE-POSTROUTING as kube-proxy does: both own bit 14.
+  assert.equal(hex8(owner(r, 'kubelet').mask), '0x0000c000');
   assert.equal(hex8(owner(r, 'kube-proxy (iptables)').mask), '0x00004000');
   assert.deepEqual(r.conflicts, []);
   assert.equal(r.bits[15].owners.join(), 'kubelet');
+  assert.equal(r.bits[14].owners.join(), 'kubelet,kube-proxy (iptables)');
   assert.equal(r.bits[15].readers, 1);
   assert.equal(r.bits[15].writers, 1);
   assert.equal(r.bits[14].writers, 2); // --or-mark and --xor-mark
@@ -32,9 +34,12 @@ test('--mask 0x8000 on the seed node: the issue\'s sentence, word for word', () 
   assert.ok(c[0].evidence.some((e) => e.chain === 'KUBE-FIREWALL' && e.source === 'test.rules' && e.line > 0));
 });
 
-test('--mask 0x4000: kube-proxy\'s masquerade bit, setting and clearing both matter', () => {
+test('--mask 0x4000: kube-proxy\'s (and old kubelet\'s) masquerade bit, setting and clearing both matter', () => {
   const r = analyze(ruleset(kubeNode()), { mask: 0x4000 });
-  const c = r.conflicts.find((x) => x.kind === 'inspector')!;
+  const insp = r.conflicts.filter((x) => x.kind === 'inspector');
+  assert.deepEqual(insp.map((x) => x.parties[1]).sort(), ['kube-proxy (iptables)', 'kubelet']);
+  assert.match(insp.find((x) => x.parties[1] === 'kubelet')!.consequence, /^bit 14 \(0x00004000\) is kubelet's masquerade bit \(--iptables-masquerade-bit 14\): KUBE-POSTROUTING in nat POSTROUTING returns early any packet without it/);
+  const c = insp.find((x) => x.parties[1] === 'kube-proxy (iptables)')!;
   assert.match(c.consequence, /kube-proxy \(iptables\)'s masquerade bit/);
   assert.match(c.consequence, /setting it would accept queued packets there/);
   assert.match(c.consequence, /stop returning early, so the rest of KUBE-POSTROUTING applies to queued packets \(MARK and MASQUERADE\)/);
@@ -51,7 +56,7 @@ test('wg-quick fwmark 51820 (0xca6c) collides with 0x8000 and 0x4000 (kubernetes
   const overlaps = r.conflicts.filter((c) => c.kind === 'overlap' && c.parties.includes('wg-quick'));
   const withKubelet = overlaps.find((c) => c.parties.includes('kubelet'))!;
   const withProxy = overlaps.find((c) => c.parties.includes('kube-proxy (iptables)'))!;
-  assert.equal(hex8(withKubelet.mask), '0x00008000');
+  assert.equal(hex8(withKubelet.mask), '0x0000c000');
   assert.equal(hex8(withProxy.mask), '0x00004000');
   assert.match(withKubelet.consequence, /KUBE-FIREWALL in filter INPUT and OUTPUT drops any packet carrying it/);
   // The unmasked restore writes all 32 bits: a clobber of kubelet's and kube-proxy's bits.
@@ -92,7 +97,7 @@ test('an unmasked set-mark with no other owner is no conflict; with one it is a 
   assert.deepEqual(r1.unattributed, [{ table: 'mangle', chain: 'PREROUTING', family: 'ip', rules: 1, markRules: 1 }]);
   const r2 = analyze(ruleset([...kubeNode(), alone]));
   const c = r2.conflicts.find((x) => x.kind === 'clobber')!;
-  assert.match(c.consequence, /sets the whole mark to 0x00000001 \(no mask\): on every packet it matches it erases kubelet's drop bit/);
+  assert.match(c.consequence, /sets the whole mark to 0x00000001 \(no mask\): on every packet it matches it erases kubelet's masquerade bit \(--iptables-masquerade-bit 14\) and drop bit \(--iptables-drop-bit 15\)/);
 });
 
 test('an NFQUEUE rule is flagged with the bits that ride on it and who reads them after', () => {
@@ -102,7 +107,7 @@ test('an NFQUEUE rule is flagged with the bits that ride on it and who reads the
   assert.ok(c);
   assert.match(c.consequence, /queue 80 in mangle INPUT has no bypass flag/);
   assert.match(c.consequence, /KUBE-FIREWALL in filter INPUT and OUTPUT drops any packet carrying it/);
-  assert.match(c.consequence, /packets reaching it may carry kube-proxy \(iptables\)'s bit 14 \(0x00004000\)/);
+  assert.match(c.consequence, /packets reaching it may carry kube-proxy \(iptables\) and kubelet's bit 14 \(0x00004000\)/);
   assert.ok(c.parties.includes('kubelet'));
   assert.ok(!c.parties.includes('kube-proxy (iptables)'), 'KUBE-FORWARD is on the forward path, not after INPUT');
   assert.equal(hex8(c.mask), '0x0000c000');

@@ -1,0 +1,68 @@
+// The DaemonSet's init containers, run for real: their commands, read from deploy/daemonset.yaml, run
+// in order in a test namespace as the kubelet would (stopping at the first that fails), with
+// `nfqguard` on PATH being this checkout and the ConfigMap's config being deploy/nfqguard.yaml.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { kernelTest } from '../../helpers/kernel.js';
+import { BIN, DaemonProc, mangleSave, ROOT } from '../../helpers/daemon.js';
+import type { Netns } from '../../../src/lab/netns.js';
+
+const CONFIG = join(ROOT, 'deploy', 'nfqguard.yaml');
+const pod = parse(readFileSync(join(ROOT, 'deploy', 'daemonset.yaml'), 'utf8')).spec.template.spec;
+const mount: string = pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'config').mountPath;
+const inits: Array<{ name: string; command: string[] }> = pod.initContainers;
+
+interface Step {
+  name: string;
+  code: number | null;
+  output: string;
+}
+
+/** Runs the init containers' commands in order in `ns`; stops at the first non-zero exit. */
+async function runInitContainers(ns: Netns, shim: string): Promise<Step[]> {
+  const steps: Step[] = [];
+  for (const c of inits) {
+    const cmd = c.command.map((a) => (a === `${mount}/config.yaml` ? CONFIG : a));
+    const r = await ns.exec('env', [`PATH=${shim}:${process.env.PATH ?? ''}`, ...cmd], { timeoutMs: 20_000 });
+    steps.push({ name: c.name, code: r.code, output: r.stdout + r.stderr });
+    if (r.code !== 0) break;
+  }
+  return steps;
+}
+
+kernelTest("the pod's init containers on a real ruleset: a hard-killed pod's stale rules are removed and the daemon starts; a node rule on an owned bit stops the pod (exit 1)", 'dinit', async (ns) => {
+  const shim = mkdtempSync(join(tmpdir(), 'nfqg-shim-'));
+  writeFileSync(join(shim, 'nfqguard'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} "$@"\n`);
+  chmodSync(shim, 0o755);
+  chmodSync(join(shim, 'nfqguard'), 0o755);
+  try {
+    const codes = (steps: Step[]): Array<[string, number | null]> => steps.map((s) => [s.name, s.code]);
+    // A clean node.
+    assert.deepEqual(codes(await runInitContainers(ns, shim)), [['stale-rules', 0], ['mask-check', 0]]);
+
+    // What a SIGKILLed daemon leaves behind: its own rules (test/kernel/daemon/run.test.ts shows it does).
+    await ns.execOk(process.execPath, [BIN, 'rules', 'install', '--config', CONFIG]);
+    assert.match(await mangleSave(ns), /NFQG-default/);
+    const check = inits.find((c) => c.name === 'mask-check') as { command: string[] };
+    const alone = await ns.exec('env', [`PATH=${shim}:${process.env.PATH ?? ''}`, ...check.command]);
+    assert.equal(alone.code, 1, `without the stale-rules step the doctor refuses the node (it takes them for a foreign NFQUEUE consumer): ${alone.stdout}`);
+    const steps = await runInitContainers(ns, shim);
+    assert.deepEqual(codes(steps), [['stale-rules', 0], ['mask-check', 0]], JSON.stringify(steps));
+    assert.match(steps[0].output, /removed:/);
+    assert.doesNotMatch(await mangleSave(ns), /NFQG|nfqguard/);
+    // ... and the main container starts.
+    const d = await DaemonProc.start(ns, CONFIG);
+    assert.equal((await d.kill('SIGTERM')).code, 0);
+
+    // A node rule that sets an owned bit (0x00100000 of mask 0x00f00000): the pod does not start.
+    await ns.iptablesRestore('*mangle\n-A PREROUTING -p tcp --dport 22 -j MARK --set-xmark 0x00100000/0x00100000\nCOMMIT\n');
+    const refused = await runInitContainers(ns, shim);
+    assert.deepEqual(codes(refused), [['stale-rules', 0], ['mask-check', 1]]);
+    assert.match(refused[1].output, /0x00100000/);
+  } finally {
+    rmSync(shim, { recursive: true, force: true });
+  }
+}, { timeout: 60_000 });
