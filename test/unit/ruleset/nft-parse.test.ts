@@ -183,4 +183,13 @@ test('the mixed capture: named priority, sets, iptables-nft table recognised', (
   assert.equal(t.sets.find((s) => s.name === 'm')!.dataType, 'verdict');
   assert.equal(r.tables.find((x) => x.name === 'mangle')!.origin, 'iptables-nft');
   assert.equal(t.origin, 'nft');
+  // nft's notrack statement is the model's notrack.
+  assert.deepEqual(t.chains.find((c) => c.name === 'pre')!.rules.find((x) => x.text === 'notrack')!.exprs, [{ type: 'action', kind: 'notrack' }]);
+});
+
+test("iptables-nft's -j CT in nft JSON is an opaque xt target: --notrack or --zone cannot be told apart", () => {
+  // nft-builtins.nft.json: -j CT --notrack and -j CT --notrack --zone 5 as nft -j lists them (no options).
+  const r = parseNftJson(readFixture('test/fixtures/parser/nft-builtins.nft.json'), { source: 'nft-builtins.nft.json' });
+  const pre = r.tables.find((x) => x.name === 'raw')!.chains.find((c) => c.name === 'PREROUTING')!;
+  for (const rule of pre.rules) assert.deepEqual(rule.exprs.at(-1), { type: 'action', kind: 'other', name: 'CT', text: 'xt target CT', terminal: false });
 });
