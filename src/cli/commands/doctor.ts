@@ -21,6 +21,8 @@ interface DoctorOptions {
   ipRules?: string[];
   ip6Rules?: string[];
   mask?: number;
+  ctmask?: number;
+  failOn: 'any' | 'mask';
   need: number;
   json?: boolean;
   html?: string;
@@ -48,6 +50,11 @@ export function registerDoctor(program: Command, ctx: CommandContext): Command {
     .option('--ip-rules <file...>', '`ip rule` output')
     .option('--ip6-rules <file...>', '`ip -6 rule` output')
     .option('--mask <m>', 'the planned inspector mask to check, e.g. 0x0f000000', parseU32('--mask'))
+    .option('--ctmask <m>', 'with --mask: the connection-mark bits the inspector will own too (its flow-bypass bit)', parseU32('--ctmask'))
+    .option('--fail-on <what>', 'exit 1 on "any" conflict on the node (default), or only when the planned --mask/--ctmask conflicts ("mask")', (v: string) => {
+      if (v !== 'any' && v !== 'mask') throw new UsageError(`--fail-on must be any or mask, got "${v}"`);
+      return v;
+    }, 'any')
     .option('--need <n>', 'width of the suggested free mask in bits', parseIntIn('--need', 1, 32), DEFAULT_NEED)
     .option('--json', 'print {"owners","bits","conflicts","free","suggestedMask",...} (masks as 0x%08x)')
     .option('--html <file>', 'also write a self-contained HTML page with the bit maps, owners, conflicts and evidence')
@@ -59,10 +66,14 @@ Examples:
   $ sudo nfqguard doctor --live
   $ nfqguard doctor --iptables-save node.rules --ip-rules node.iprule --mask 0x00008000
   $ nfqguard doctor --iptables-save node.rules --need 8 --json | jq .suggestedMask
-  $ nfqguard doctor --nft-json ruleset.json --html doctor.html`,
+  $ nfqguard doctor --nft-json ruleset.json --html doctor.html
+  $ nfqguard doctor --live --mask 0x00f00000 --ctmask 0x01000000 --fail-on mask   # a gate before installing an inspector`,
     )
     .action(async (opts: DoctorOptions) => {
       if (opts.mask === 0) throw new UsageError('--mask must have at least one bit set', 'e.g. --mask 0x0f000000');
+      if (opts.mask === undefined && (opts.ctmask !== undefined || opts.failOn === 'mask')) {
+        throw new UsageError(`${opts.ctmask !== undefined ? '--ctmask' : '--fail-on mask'} needs --mask: the planned inspector mask`, 'e.g. --mask 0x00f00000');
+      }
       const inputs: RulesetInput[] = [
         ...(opts.iptablesSave ?? []).map((f) => ({ kind: 'iptables-save' as const, file: f })),
         ...(opts.ip6tablesSave ?? []).map((f) => ({ kind: 'iptables-save' as const, file: f, family: 'ip6' as const })),
@@ -80,7 +91,7 @@ Examples:
 }
 
 async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[], opts: DoctorOptions): Promise<void> {
-  const report = analyze(ruleset, { mask: opts.mask, need: opts.need, tracer: opts.mask === undefined ? undefined : simulatorTracer(ruleset) });
+  const report = analyze(ruleset, { mask: opts.mask, ctmask: opts.ctmask, need: opts.need, tracer: opts.mask === undefined ? undefined : simulatorTracer(ruleset) });
   const problems: Problem[] = ruleset.problems;
   if (opts.html) {
     const path = resolve(ctx.io.cwd, opts.html);
@@ -98,7 +109,8 @@ async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[
     ctx.io.stderr(`nfqguard doctor: ${problems.length} input problem${problems.length === 1 ? '' : 's'} (${errors.length} error${errors.length === 1 ? '' : 's'}), listed under "problems"; the analysis used what was understood\n`);
     for (const p of [...errors, ...problems.filter((x) => x.severity !== 'error')].slice(0, 3)) ctx.io.stderr(`  ${p.source}:${p.line}:${p.column}: ${p.severity} ${p.code}: ${p.message}\n`);
   }
-  ctx.exit(report.conflicts.length ? EXIT_FINDINGS : EXIT_OK);
+  const failing = opts.failOn === 'mask' ? report.conflicts.filter((c) => c.kind === 'inspector') : report.conflicts;
+  ctx.exit(failing.length ? EXIT_FINDINGS : EXIT_OK);
 }
 
 /** ANSI colour with --color, or on a terminal (the real process's environment) unless NO_COLOR is set. */

@@ -48,7 +48,10 @@ kernelTest("the pod's init containers on a real ruleset: a hard-killed pod's sta
     assert.match(await mangleSave(ns), /NFQG-default/);
     const check = inits.find((c) => c.name === 'mask-check') as { command: string[] };
     const alone = await ns.exec('env', [`PATH=${shim}:${process.env.PATH ?? ''}`, ...check.command]);
-    assert.equal(alone.code, 1, `without the stale-rules step the doctor refuses the node (it takes them for a foreign NFQUEUE consumer): ${alone.stdout}`);
+    // The doctor reports the leftover queue rules (a queue without a consumer), but with --fail-on mask
+    // only conflicts with the owned bits stop the pod, and nfqguard's own tagged rules are not such.
+    assert.match(alone.stdout, /NFQUEUE consumer/, 'the stale rules are in the report');
+    assert.equal(alone.code, 0, `stale nfqguard rules alone do not stop the pod: ${alone.stdout}`);
     const steps = await runInitContainers(ns, shim);
     assert.deepEqual(codes(steps), [['stale-rules', 0], ['mask-check', 0]], JSON.stringify(steps));
     assert.match(steps[0].output, /removed:/);

@@ -94,3 +94,24 @@ test('doctor --html writes one self-contained page', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--fail-on mask: exit 1 only when the planned bits conflict, not for conflicts between other components', async () => {
+  const mix = `${F}/mixes/kube-proxy+calico+tailscale.iptables-save`;
+  const strict = await cli(['doctor', '--iptables-save', mix, '--mask', '0x00003c00']);
+  assert.equal(strict.code, 1, 'the node has Calico-vs-Tailscale conflicts');
+  const gate = await cli(['doctor', '--iptables-save', mix, '--mask', '0x00003c00', '--fail-on', 'mask']);
+  assert.equal(gate.code, 0, 'but none with 0x00003c00');
+  const bad = await cli(['doctor', '--iptables-save', mix, '--mask', '0x00ff0000', '--fail-on', 'mask']);
+  assert.equal(bad.code, 1, "Calico's and Tailscale's bits");
+  const ct = await cli(['doctor', '--iptables-save', mix, '--mask', '0x00003c00', '--ctmask', '0x00ff0000', '--fail-on', 'mask', '--json']);
+  assert.equal(ct.code, 1, 'the ctmask is checked too');
+  assert.ok(JSON.parse(ct.stdout).conflicts.some((c: { kind?: string; mask: string }) => c.mask !== '0x00000000'));
+  for (const argv of [
+    ['doctor', '--iptables-save', mix, '--fail-on', 'mask'],
+    ['doctor', '--iptables-save', mix, '--ctmask', '0x1'],
+    ['doctor', '--iptables-save', mix, '--mask', '0x1', '--fail-on', 'some'],
+  ]) {
+    const r = await cli(argv);
+    assert.equal(r.code, 2, argv.join(' '));
+  }
+});

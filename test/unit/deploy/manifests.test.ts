@@ -67,4 +67,6 @@ test('the ConfigMap holds deploy/nfqguard.yaml; init containers remove stale rul
   assert.deepEqual(args.slice(0, 3), ['nfqguard', 'doctor', '--live']);
   const mask = Number(args[args.indexOf('--mask') + 1]);
   assert.equal(mask, cfg.mark.mask);
+  assert.equal(Number(args[args.indexOf('--ctmask') + 1]), cfg.mark.bypass_ctmark, '--ctmask is the flow-bypass ctmark bit');
+  assert.equal(args[args.indexOf('--fail-on') + 1], 'mask', 'only conflicts with our bits stop the pod');
 });
