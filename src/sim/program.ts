@@ -137,33 +137,46 @@ export interface Program {
  */
 export type ConntrackMode = 'auto' | 'on' | 'off';
 
-function usesConntrack(rule: Rule): boolean {
+/** Which families a rule takes a conntrack reference for: bit 1 IPv4, bit 2 IPv6 (0: none). */
+const CT_IP = 1;
+const CT_IP6 = 2;
+
+function usesConntrack(rule: Rule, tableFamilies: number): number {
+  let out = 0;
   for (const e of rule.exprs) {
     if (e.type === 'match') {
-      if (e.key === 'ctmark' || e.key === 'ctstate' || e.key === 'ctdir') return true;
-      if (e.key === 'other' && /conntrack|\bstate\b|connmark|\bct\b|connlimit|helper|conntrack/i.test(`${e.module} ${e.text}`)) return true;
+      if (e.key === 'ctmark' || e.key === 'ctstate' || e.key === 'ctdir') return tableFamilies;
+      if (e.key === 'other' && /conntrack|\bstate\b|connmark|\bct\b|connlimit|helper|conntrack/i.test(`${e.module} ${e.text}`)) return tableFamilies;
     } else {
       switch (e.kind) {
         case 'ctmark':
         case 'connmark-save':
         case 'connmark-restore':
-        case 'snat':
-        case 'dnat':
         case 'masquerade':
         case 'redirect':
-        case 'netmap':
-          return true;
+          return tableFamilies;
+        case 'snat':
+        case 'dnat':
+        case 'netmap': {
+          // nft_nat_init takes the reference for the NAT's own family (NFTA_NAT_FAMILY), not the
+          // table's: an inet table's `dnat ip6 to ...` makes conntrack run for IPv6 only.
+          const to = parseNatTo(e.to, e.kind);
+          const v = to.addr?.v ?? to.prefix?.v;
+          out |= v === 4 ? CT_IP & tableFamilies : v === 6 ? CT_IP6 & tableFamilies : tableFamilies;
+          if (out === tableFamilies) return out;
+          break;
+        }
         case 'notrack':
-          return false;
+          return out;
         case 'other':
-          if (/\bCT\b|CONNMARK|\bct\b|conntrack|helper|NOTRACK|CONNSECMARK/.test(`${e.name} ${e.text}`)) return true;
+          if (/\bCT\b|CONNMARK|\bct\b|conntrack|helper|NOTRACK|CONNSECMARK/.test(`${e.name} ${e.text}`)) return tableFamilies;
           break;
         default:
           break;
       }
     }
   }
-  return false;
+  return out;
 }
 
 const INDEX_MIN_RULES = 16;
@@ -386,8 +399,17 @@ export function compileProgram(
   const conntrack: Record<SimFamily, boolean> = { ip: conntrackMode === 'on', ip6: conntrackMode === 'on' };
   if (conntrackMode === 'auto') {
     for (const t of ruleset.tables) {
-      if (!t.chains.some((c) => c.rules.some(usesConntrack))) continue;
-      for (const pf of pfsOf(t.family)) conntrack[pf] = true;
+      const fams = (pfsOf(t.family).includes('ip') ? CT_IP : 0) | (pfsOf(t.family).includes('ip6') ? CT_IP6 : 0);
+      let used = 0;
+      for (const c of t.chains) {
+        for (const r of c.rules) {
+          used |= usesConntrack(r, fams);
+          if (used === fams) break;
+        }
+        if (used === fams) break;
+      }
+      if (used & CT_IP) conntrack.ip = true;
+      if (used & CT_IP6) conntrack.ip6 = true;
     }
     for (const pf of ['ip', 'ip6'] as SimFamily[]) {
       const natChains = ruleset.tables.some((t) => pfsOf(t.family).includes(pf) && t.chains.some((c) => c.base?.type === 'nat'));

@@ -297,6 +297,41 @@ export const REGRESSIONS: RegressionCase[] = [
     kernel: [{ verdict: 'accept', decidedBy: null, mark: '0x00000000' }],
   },
   {
+    name: 'inet-nat-family-conntrack',
+    fact: "an inet table's `dnat ip6 to ...` takes a conntrack reference for IPv6 only (nft_nat_init: the NAT's family, not the table's): IPv4 packets get no entry and the IPv4 NAT chains are not traversed, IPv6 ones are",
+    case: {
+      tables: [
+        {
+          kind: 'nft',
+          family: 'inet',
+          name: 't0',
+          chains: [
+            { name: 'b0', base: { hook: 'output', priority: 99, policy: 'accept', type: 'nat' }, rules: [{ matches: [], action: { k: 'dnat', to: 'fd00:1::1' } }] },
+            { name: 'u0', rules: [] },
+          ],
+        },
+        {
+          kind: 'nft',
+          family: 'inet',
+          name: 't1',
+          chains: [{ name: 'b0', base: { hook: 'prerouting', priority: -150, policy: 'accept', type: 'nat' }, rules: [{ matches: [], action: { k: 'mark', v: 0x100, m: 0x100 } }] }],
+        },
+      ],
+      packets: [
+        { kind: 'in1', proto: 'udp', dport: 22, mark: 0 },
+        { kind: 'out', proto: 'tcp', dport: 443, mark: 0 },
+        { kind: 'out', v6: true, proto: 'udp', dport: 443, mark: 0 },
+        { kind: 'in', v6: true, proto: 'tcp', dport: 80, mark: 0 },
+      ],
+    },
+    kernel: [
+      { verdict: 'accept', decidedBy: null, mark: '0x00000000' },
+      { verdict: 'accept', decidedBy: null, mark: '0x00000000' },
+      { verdict: 'accept', decidedBy: 'inet t0 b0 rule 1', mark: '0x00000000' },
+      { verdict: 'accept', decidedBy: null, mark: '0x00000100' },
+    ],
+  },
+  {
     name: 'seed-queue-whole-mark',
     fact: "the seed's outage: NFQUEUE in mangle INPUT, the consumer answers accept with the whole mark 0x8000, KUBE-FIREWALL-style DROP in filter INPUT",
     case: {
