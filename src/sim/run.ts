@@ -7,7 +7,7 @@ import { K_FN, NO, UNKNOWN, YES, testMatch } from './matches.js';
 import { netmapAddr } from './nat.js';
 import { answerFor, type QueueAnswers } from './options.js';
 import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
-import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef } from './program.js';
+import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, prepareChain, ruleAt } from './program.js';
 import { formatMark, type CtPhase, type PacketState } from './state.js';
 
 export const DEFAULT_IN = 'eth0';
@@ -596,6 +596,7 @@ export class Runner {
     f.wi = 0;
     f.keyed = null;
     f.ki = 0;
+    if (!chain.prepared) prepareChain(chain);
     const idx = chain.index;
     if (idx) {
       const st = this.st;
@@ -637,7 +638,7 @@ export class Runner {
         let rule: CompiledRule | undefined;
         if (pos < 0) r = R_RETURN;
         else {
-          rule = f.chain.rules[pos];
+          rule = f.chain.rules[pos] ?? ruleAt(f.chain, pos);
           if (++this.visits > MAX_RULE_VISITS) {
             this.error = `more than ${MAX_RULE_VISITS} rule evaluations: a loop in the ruleset?`;
             this.decided = rule.ref;
