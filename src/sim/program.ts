@@ -14,13 +14,14 @@
 //   that priority only orders the NAT chains among themselves. The NAT core registers its entries when
 //   the first NAT chain of the family is created.
 // - inet tables register for both IPv4 and IPv6.
-import type { Action, BaseChain, Chain, Family, Hook, NamedSet, Rule, Ruleset, Table } from '../ruleset/model.js';
+import type { Action, BaseChain, Chain, Family, Hook, IpRule, NamedSet, Rule, Ruleset, Table } from '../ruleset/model.js';
 import { isMatch } from '../ruleset/model.js';
 import { NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC } from '../ruleset/priorities.js';
 import { addrKey, inPrefix, isLoopback, parsePrefix, type Addr } from './addr.js';
 import { K_FN, compileMatch, type CompiledMatch, type NodeView } from './matches.js';
 import { parseNatTo, type NatTo } from './nat.js';
 import type { ExtraHook, LocalAddress, RouteSpec } from './options.js';
+import { compileRouting, type Routing } from './routing.js';
 
 export type SimFamily = 'ip' | 'ip6';
 export const SIM_HOOKS: readonly Hook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
@@ -140,6 +141,8 @@ export interface Program {
   node: NodeView;
   /** Whether conntrack runs for the family (something holds a reference on it). */
   conntrack: Record<SimFamily, boolean>;
+  /** `ip rule` and the routing tables: where a packet with a given mark goes. */
+  routing: Routing;
   /** Things the trace should say about the ruleset as a whole (skipped tables, ties...). */
   notes: string[];
 }
@@ -204,7 +207,8 @@ function writesCtmark(text: string): boolean {
 }
 
 export function nodeView(locals: readonly LocalAddress[], routes: readonly RouteSpec[] = []): NodeView {
-  const byLen = [...routes].sort((x, y) => y.prefix.len - x.prefix.len);
+  // The main table's unicast routes (other tables and route types are routing.ts's).
+  const byLen = routes.filter((r) => (r.table ?? 'main') === 'main' && (r.type ?? 'unicast') === 'unicast').sort((x, y) => y.prefix.len - x.prefix.len);
   const byKey = new Map<string | number, string | undefined>();
   const bcast = new Set<string | number>();
   for (const l of locals) {
@@ -433,9 +437,11 @@ export function compileProgram(
   locals: readonly LocalAddress[] = [],
   routes: readonly RouteSpec[] = [],
   conntrackMode: ConntrackMode = 'auto',
+  policy: { ipRules?: readonly IpRule[]; allTablesKnown?: boolean } = {},
 ): Program {
   const node = nodeView(locals, routes);
-  const notes: string[] = [];
+  const routing = compileRouting(policy.ipRules ?? [], routes, policy.allTablesKnown ?? false);
+  const notes: string[] = [...routing.notes];
   const conntrack: Record<SimFamily, boolean> = { ip: conntrackMode === 'on', ip6: conntrackMode === 'on' };
   if (conntrackMode === 'auto') {
     for (const t of ruleset.tables) {
@@ -529,5 +535,5 @@ export function compileProgram(
     }
   });
   for (const pf of ['ip', 'ip6'] as SimFamily[]) for (const h of SIM_HOOKS) sortEntries(entries[pf][h]);
-  return { entries, tables, node, notes, conntrack };
+  return { entries, tables, node, notes, conntrack, routing };
 }
