@@ -13,22 +13,7 @@ import { compileRouting } from '../../../src/sim/routing.js';
 import { formatMark } from '../../../src/sim/state.js';
 import { Simulator, traceJson, type TraceInput, type TraceResult } from '../../../src/sim/trace.js';
 import { a, iptTable, m, nftChain, nftTable, rule, ruleset } from '../../helpers/sim-model.js';
-
-export const WG_QUICK_RULES = `0:	from all lookup local
-32764:	from all lookup main suppress_prefixlength 0
-32765:	not from all fwmark 0xca6c lookup 51820
-32766:	from all lookup main
-32767:	from all lookup default
-`;
-
-export const TAILSCALE_RULES = `0:	from all lookup local
-5210:	from all fwmark 0x80000/0xff0000 lookup main
-5230:	from all fwmark 0x80000/0xff0000 lookup default
-5250:	from all fwmark 0x80000/0xff0000 unreachable
-5270:	from all lookup 52
-32766:	from all lookup main
-32767:	from all lookup default
-`;
+import { TAILSCALE_RULES, WG_QUICK_RULES } from '../../helpers/sim-routing.js';
 
 const LOCALS = [parseLocalAddress('10.0.0.2/24@eth0'), parseLocalAddress('10.1.0.2/24@eth1')];
 const MAIN = [parseRoute('10.0.0.0/24@eth0'), parseRoute('10.1.0.0/24@eth1'), parseRoute('default@eth0')];
