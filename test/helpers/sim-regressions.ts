@@ -332,6 +332,29 @@ export const REGRESSIONS: RegressionCase[] = [
     ],
   },
   {
+    name: 'queue-bypass-then-routing-drop',
+    fact: "a queue rule with bypass and no consumer lets the packet go on (the trace's verdict code carries NF_VERDICT_FLAG_QUEUE_BYPASS); the routing decision after PREROUTING (`not fwmark 0x10000/0x10000 unreachable`) then drops it without a traced rule",
+    case: {
+      tables: [
+        {
+          kind: 'ipt',
+          family: 'ip',
+          name: 'mangle',
+          chains: [{ name: 'PREROUTING', base: { hook: 'prerouting', priority: -150, policy: 'drop', type: 'filter' }, rules: [{ matches: [], action: { k: 'queue', num: 6, bypass: true } }] }],
+        },
+      ],
+      packets: [
+        { kind: 'fwd', proto: 'tcp', dport: 22, mark: 0 },
+        { kind: 'fwd', proto: 'tcp', dport: 22, mark: 0x10000 },
+      ],
+      routing: { rules: [{ priority: 100, not: true, fwmark: { v: 0x10000, m: 0x10000 }, action: 'unreachable' }], table100: ['net1'], dev: 'eth1' },
+    },
+    kernel: [
+      { verdict: 'drop', decidedBy: null, mark: '0x00000000' },
+      { verdict: 'accept', decidedBy: 'ip mangle PREROUTING rule 1', mark: '0x00010000' },
+    ],
+  },
+  {
     name: 'seed-queue-whole-mark',
     fact: "the seed's outage: NFQUEUE in mangle INPUT, the consumer answers accept with the whole mark 0x8000, KUBE-FIREWALL-style DROP in filter INPUT",
     case: {
