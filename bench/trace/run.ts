@@ -5,13 +5,15 @@
 // (1) one trace after parsing, steps recorded as the command prints them: median and p90 over many
 // packets; (2) batch mode as `--packets FILE` runs it (parse each spec, trace without steps, format a
 // line): packets per second. Targets: median < 10 ms; batch >= 100,000 packets/s.
-//   node dist/bench/trace/run.js [--services N] [--packets N] [--runs R] [--json] [--emit DIR]
+//   node dist/bench/trace/run.js [--services N] [--packets N] [--runs R] [--json] [--emit DIR] [--policy]
+// --policy: with Tailscale's ip rules (fwmark 0x80000/0xff0000 lookup main ... lookup 52) and a table
+// 52, so that every routing decision runs the policy rules and is shown as a step.
 // --emit DIR writes the ruleset and the packets so that the command can be timed end to end:
 //   time nfqguard trace --iptables-save DIR/kube-proxy.rules --packets DIR/packets.txt --local 10.0.0.2/24@eth0 --conntrack on > /dev/null
 import { performance } from 'node:perf_hooks';
-import { parseIptablesSave } from '../../src/ruleset/index.js';
+import { parseIpRules, parseIptablesSave } from '../../src/ruleset/index.js';
 import { genKubeProxy } from '../../src/ruleset/gen/kube-proxy.js';
-import { parseLocalAddress } from '../../src/sim/options.js';
+import { parseLocalAddress, parseRoute } from '../../src/sim/options.js';
 import { parsePacketSpec } from '../../src/sim/packet.js';
 import { Simulator } from '../../src/sim/trace.js';
 import { batchLine } from '../../src/cli/render/trace.js';
@@ -24,6 +26,7 @@ const services = arg('--services', 10_000);
 const batchPackets = arg('--packets', 100_000);
 const runs = arg('--runs', 5);
 const json = process.argv.includes('--json');
+const policy = process.argv.includes('--policy');
 /** --emit DIR: also write kube-proxy.rules and packets.txt there, to time the command itself. */
 const emitAt = process.argv.indexOf('--emit');
 const emitDir = emitAt > 0 ? process.argv[emitAt + 1] : undefined;
@@ -77,7 +80,12 @@ const tGen = performance.now();
 const rs = parseIptablesSave(text, { source: 'gen kube-proxy' });
 const tParse = performance.now();
 const rules = rs.tables.reduce((s, t) => s + t.chains.reduce((c, ch) => c + ch.rules.length, 0), 0);
-const simOpts = { locals: [parseLocalAddress('10.0.0.2/24@eth0')], conntrack: 'on' as const };
+const TAILSCALE = '0:\tfrom all lookup local\n5210:\tfrom all fwmark 0x80000/0xff0000 lookup main\n5230:\tfrom all fwmark 0x80000/0xff0000 lookup default\n5250:\tfrom all fwmark 0x80000/0xff0000 unreachable\n5270:\tfrom all lookup 52\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n';
+const simOpts = {
+  locals: [parseLocalAddress('10.0.0.2/24@eth0')],
+  conntrack: 'on' as const,
+  ...(policy ? { ipRules: parseIpRules(TAILSCALE, { source: 'bench', family: 'ip' }).ipRules, routes: [parseRoute('100.64.0.0/10@tailscale0,table=52'), parseRoute('default@eth0')] } : {}),
+};
 const lines = packetLines(batchPackets, 3);
 
 /** Rules compiled so far (the lazy simulator's chains record them; an eager one compiled them all). */
@@ -167,6 +175,7 @@ for (let r = 0; r < runs; r++) {
 const result = {
   services,
   rules,
+  policy,
   generateMs: Math.round(tGen - t0),
   parseMs: Math.round(tParse - tGen),
   compileMs: Math.round(tCompile - tBuild0),
