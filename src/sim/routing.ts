@@ -303,68 +303,120 @@ function hexMark(n: number): string {
   return '0x' + (n >>> 0).toString(16);
 }
 
-type Lookup = { kind: 'found'; route: TableRoute; dev: string } | { kind: 'miss'; why: string } | { kind: 'unknown'; why: string };
-
 function prefixText(p: Prefix): string {
   const a: Addr = p.v === 4 ? { v: 4, n: p.net } : { v: 6, w: [p.net[0], p.net[1], p.net[2], p.net[3]] };
   return p.len === 0 ? 'default' : `${formatAddr(a)}/${p.len}`;
 }
 
-function lookup(fr: FamilyRouting, table: string, q: RouteQuery, env: RouteEnv, allKnown: boolean): Lookup {
+const PREFIX0_4: Prefix = { v: 4, net: 0, mask: 0, len: 0 };
+const PREFIX0_6: Prefix = { v: 6, net: [0, 0, 0, 0], mask: [0, 0, 0, 0], len: 0 };
+const LOCAL_ROUTE_4: TableRoute = { prefix: { v: 4, net: 0, mask: 0, len: 32 }, type: 'local', dev: 'lo', text: 'local' };
+const LOCAL_ROUTE_6: TableRoute = { prefix: { v: 6, net: [0, 0, 0, 0], mask: [0, 0, 0, 0], len: 128 }, type: 'local', dev: 'lo', text: 'local' };
+
+// What lookup() found: a route (FOUND, in `found`), nothing (MISS: the next rule runs), or UNKNOWN_TABLE.
+const MISS = 0;
+const FOUND = 1;
+const UNKNOWN_TABLE = 2;
+
+/** Main's implicit default route by device (one object per device, made once). */
+const implicitDefaults = new Map<string, TableRoute>();
+
+function implicitDefault(v: 4 | 6, dev: string): TableRoute {
+  const key = `${v}${dev}`;
+  let r = implicitDefaults.get(key);
+  if (!r) implicitDefaults.set(key, (r = { prefix: v === 4 ? PREFIX0_4 : PREFIX0_6, type: 'unicast', dev, text: `default@${dev}` }));
+  return r;
+}
+
+/** Looks the destination up in a table; `found` receives the route and its device. */
+function lookup(fr: FamilyRouting, table: string, q: RouteQuery, env: RouteEnv, allKnown: boolean, found: { route: TableRoute; dev: string }): number {
   const v = q.daddr.v;
   if (table === 'local') {
-    if (q.daddrLocal || env.node.isLocal(q.daddr)) {
-      const prefix: Prefix = v === 4 ? { v: 4, net: 0, mask: 0, len: 32 } : { v: 6, net: [0, 0, 0, 0], mask: [0, 0, 0, 0], len: 128 };
-      return { kind: 'found', route: { prefix, type: 'local', dev: 'lo', text: `local ${q.daddrLocal ? '(a local address)' : formatAddr(q.daddr)}` }, dev: 'lo' };
-    }
-    return { kind: 'miss', why: 'not a local address' };
+    if (!q.daddrLocal && !env.node.isLocal(q.daddr)) return MISS;
+    found.route = v === 4 ? LOCAL_ROUTE_4 : LOCAL_ROUTE_6;
+    found.dev = 'lo';
+    return FOUND;
   }
-  if (q.daddrLocal) return { kind: 'unknown', why: `the destination is one of the node's addresses, not known which, and table ${table} is looked up before local` };
+  if (q.daddrLocal) return UNKNOWN_TABLE;
   const routes = fr.tables.get(table);
   if (routes) {
-    for (const r of routes) if (inPrefix(q.daddr, r.prefix)) return { kind: 'found', route: r, dev: table === 'main' && r.type === 'unicast' ? (env.outIf ?? r.dev) : r.dev };
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i];
+      if (!inPrefix(q.daddr, r.prefix)) continue;
+      found.route = r;
+      found.dev = table === 'main' && r.type === 'unicast' ? (env.outIf ?? r.dev) : r.dev;
+      return FOUND;
+    }
   }
   if (table === 'main' && !allKnown) {
     // Main's routes are --route's; anything else leaves by --out or eth0 (an implicit default route).
-    const dev = env.outIf ?? env.defaultOut;
-    return { kind: 'found', route: { prefix: v === 4 ? { v: 4, net: 0, mask: 0, len: 0 } : { v: 6, net: [0, 0, 0, 0], mask: [0, 0, 0, 0], len: 0 }, type: 'unicast', dev, text: `default@${dev}` }, dev };
+    found.dev = env.outIf ?? env.defaultOut;
+    found.route = implicitDefault(v, found.dev);
+    return FOUND;
   }
-  if (routes || allKnown || table === 'main' || table === 'default') return { kind: 'miss', why: routes ? `no route for ${formatAddr(q.daddr)}` : table === 'default' ? 'empty (no --route gave it routes)' : 'no such table' };
-  return { kind: 'unknown', why: `the routes of table ${table} are not known: give them with --route CIDR@DEV,table=${table} (or trace --live)` };
+  return routes || allKnown || table === 'main' || table === 'default' ? MISS : UNKNOWN_TABLE;
 }
 
-/** The routing decision for a packet: which rule and table, and where it goes. */
-export function decideRoute(routing: Routing, family: 'ip' | 'ip6', q: RouteQuery, env: RouteEnv): RouteDecision {
+/** Why a lookup found nothing (explanations only). */
+function missText(fr: FamilyRouting, table: string, q: RouteQuery, allKnown: boolean): string {
+  if (table === 'local') return 'not a local address';
+  if (fr.tables.has(table)) return `no route for ${formatAddr(q.daddr)}`;
+  if (table === 'default' && !allKnown) return 'empty (no --route gave it routes)';
+  return 'no such table';
+}
+
+function unknownTableText(table: string, q: RouteQuery): string {
+  return q.daddrLocal
+    ? `the destination is one of the node's addresses, not known which, and table ${table} is looked up before local`
+    : `the routes of table ${table} are not known: give them with --route CIDR@DEV,table=${table} (or trace --live)`;
+}
+
+/** A rule without selectors applies to every packet (`from all lookup main`). */
+function noSelectors(r: PolicyRule): boolean {
+  return r.markMask === 0 && r.opaque.length === 0 && r.iif === undefined && r.oif === undefined && !r.uidrange && !r.from && !r.to && r.ipproto === undefined && !r.sport && !r.dport;
+}
+
+const NO_NOTES: string[] = [];
+
+/**
+ * The routing decision for a packet: which rule and table, and where it goes. `explain`: also say which
+ * rules were passed over and the route as text (for a recorded step); batch mode leaves it off.
+ */
+export function decideRoute(routing: Routing, family: 'ip' | 'ip6', q: RouteQuery, env: RouteEnv, explain = true): RouteDecision {
   const fr = routing[family];
   const rules = fr.rules;
-  const passed: string[] = [];
+  const passed: string[] = explain ? [] : NO_NOTES;
   // What was assumed about an undecidable selector holds for every rule of this decision that asks
   // the same (Tailscale's three rules on fwmark 0x80000/0xff0000 agree with each other).
-  const assumed = new Map<string, number>();
+  let assumed: Map<string, number> | undefined;
+  const found = { route: LOCAL_ROUTE_4, dev: '' };
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i];
     if (r.inert) continue;
-    const why: string[] = [];
-    let a = selectorsHold(r, q, why);
-    if (a === UNKNOWN) {
-      const key = why.join('; ');
-      const prev = assumed.get(key);
-      if (prev !== undefined) a = prev;
-      else {
-        a = env.decide(['holds', 'does not hold'], r, key) === 0 ? YES : NO;
-        assumed.set(key, a);
+    let a = YES;
+    if (!noSelectors(r)) {
+      const why: string[] = [];
+      a = selectorsHold(r, q, why);
+      if (a === UNKNOWN) {
+        const key = why.join('; ');
+        const prev = (assumed ??= new Map()).get(key);
+        if (prev !== undefined) a = prev;
+        else {
+          a = env.decide(['holds', 'does not hold'], r, key) === 0 ? YES : NO;
+          assumed.set(key, a);
+        }
       }
     }
     if (r.invert) a = a === YES ? NO : YES;
     if (a === NO) continue;
     switch (r.action) {
       case 'nop':
-        passed.push(`${r.priority}: nop`);
+        if (explain) passed.push(`${r.priority}: nop`);
         continue;
       case 'goto': {
         const j = rules.findIndex((x) => x.priority === r.gotoTarget);
         if (j < 0 || j <= i) continue;
-        passed.push(`${r.priority}: goto ${r.gotoTarget}`);
+        if (explain) passed.push(`${r.priority}: goto ${r.gotoTarget}`);
         i = j - 1;
         continue;
       }
@@ -376,33 +428,34 @@ export function decideRoute(routing: Routing, family: 'ip' | 'ip6', q: RouteQuer
         return { kind: 'unknown', rule: r, why: `ip rule ${r.priority}: the simulator does not know what "${r.text}" does`, passed };
       case 'lookup': {
         const t = r.table ?? 'main';
-        const l = lookup(fr, t, q, env, routing.allTablesKnown);
-        if (l.kind === 'unknown') return { kind: 'unknown', rule: r, why: l.why, passed };
-        if (l.kind === 'miss') {
-          if (r.suppressPrefixLength !== undefined || r.markMask !== 0 || fr.policy) passed.push(`${r.priority}: table ${t}: ${l.why}`);
+        const l = lookup(fr, t, q, env, routing.allTablesKnown, found);
+        if (l === UNKNOWN_TABLE) return { kind: 'unknown', rule: r, why: unknownTableText(t, q), passed };
+        if (l === MISS) {
+          if (explain) passed.push(`${r.priority}: table ${t}: ${missText(fr, t, q, routing.allTablesKnown)}`);
           continue;
         }
-        const rt = l.route;
+        const rt = found.route;
+        const dev = found.dev;
         if (rt.type === 'throw') {
-          passed.push(`${r.priority}: table ${t}: throw ${prefixText(rt.prefix)}`);
+          if (explain) passed.push(`${r.priority}: table ${t}: throw ${prefixText(rt.prefix)}`);
           continue;
         }
         if (rt.type === 'blackhole' || rt.type === 'unreachable' || rt.type === 'prohibit') {
           return { kind: 'drop', rule: r, why: `table ${t} has a ${rt.type} route for ${prefixText(rt.prefix)}`, passed };
         }
         if (r.suppressPrefixLength !== undefined && rt.prefix.len <= r.suppressPrefixLength) {
-          passed.push(`${r.priority}: table ${t}: ${prefixText(rt.prefix)} suppressed (suppress_prefixlength ${r.suppressPrefixLength})`);
+          if (explain) passed.push(`${r.priority}: table ${t}: ${prefixText(rt.prefix)} suppressed (suppress_prefixlength ${r.suppressPrefixLength})`);
           continue;
         }
         if (r.suppressIfgroup !== undefined) {
-          const c = env.decide(['not suppressed', 'suppressed'], r, `suppress_ifgroup ${r.suppressIfgroup}: the group of ${l.dev} is not known`);
+          const c = env.decide(['not suppressed', 'suppressed'], r, `suppress_ifgroup ${r.suppressIfgroup}: the group of ${dev} is not known`);
           if (c === 1) {
-            passed.push(`${r.priority}: table ${t}: suppressed (suppress_ifgroup ${r.suppressIfgroup})`);
+            if (explain) passed.push(`${r.priority}: table ${t}: suppressed (suppress_ifgroup ${r.suppressIfgroup})`);
             continue;
           }
         }
-        const route = rt.type === 'local' && t === 'local' ? rt.text : `${prefixText(rt.prefix)}${rt.type === 'local' ? ' local' : ` dev ${l.dev}`}`;
-        return rt.type === 'local' ? { kind: 'local', rule: r, table: t, route, passed } : { kind: 'dev', dev: l.dev, rule: r, table: t, route, passed };
+        const route = !explain ? '' : t === 'local' ? `local ${q.daddrLocal ? '(a local address)' : formatAddr(q.daddr)}` : `${prefixText(rt.prefix)}${rt.type === 'local' ? ' local' : ` dev ${dev}`}`;
+        return rt.type === 'local' ? { kind: 'local', rule: r, table: t, route, passed } : { kind: 'dev', dev, rule: r, table: t, route, passed };
       }
     }
   }

@@ -7,7 +7,7 @@ import { K_FN, NO, UNKNOWN, YES, testMatch } from './matches.js';
 import { netmapAddr } from './nat.js';
 import { answerFor, type QueueAnswers } from './options.js';
 import { NF_IP_PRI_FIRST, NF_IP_PRI_LAST } from '../ruleset/priorities.js';
-import { decideRoute, decisionText, type PolicyRule, type RouteDecision } from './routing.js';
+import { decideRoute, decisionText, type PolicyRule, type RouteDecision, type RouteEnv, type RouteQuery } from './routing.js';
 import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
 import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, prepareChain, ruleAt } from './program.js';
 import { formatMark, type CtPhase, type PacketState } from './state.js';
@@ -362,6 +362,9 @@ export class Runner {
     return this.finish('undetermined', 'stopped');
   }
 
+  private readonly routeQuery: RouteQuery = { daddr: { v: 4, n: 0 }, daddrLocal: false, saddr: { v: 4, n: 0 }, saddrUnknown: false, mark: 0, markKnown: 0, output: false, iif: undefined, proto: 0, sport: -1, dport: -1 };
+  private routeEnv: RouteEnv | undefined;
+
   /** An ip rule as the trace names it. */
   private ruleRef(r: PolicyRule | null): RuleRef {
     const fam = this.st.family;
@@ -380,29 +383,22 @@ export class Runner {
       this.routeLocal = this.isLocal(st.daddr, st.daddrUnknown);
       return this.routeLocal ? 'lo' : this.outDev(st.daddr, this.outIf);
     }
-    const d: RouteDecision = decideRoute(
-      routing,
-      st.family,
-      {
-        daddr: st.daddr,
-        daddrLocal: st.daddrUnknown,
-        saddr: st.saddr,
-        saddrUnknown: st.saddrUnknown,
-        mark: st.mark,
-        markKnown: st.markKnown,
-        output,
-        iif: this.iif,
-        proto: st.proto,
-        sport: st.sport,
-        dport: st.dport,
-      },
-      {
-        node: this.prog.node,
-        outIf: this.outIf,
-        defaultOut: DEFAULT_OUT,
-        decide: (labels, rule, reason) => this.choose(labels, this.ruleRef(rule), reason),
-      },
-    );
+    // One query and one environment per runner, refilled for each decision (batch mode allocates little).
+    const q = this.routeQuery;
+    q.daddr = st.daddr;
+    q.daddrLocal = st.daddrUnknown;
+    q.saddr = st.saddr;
+    q.saddrUnknown = st.saddrUnknown;
+    q.mark = st.mark;
+    q.markKnown = st.markKnown;
+    q.output = output;
+    q.iif = this.iif;
+    q.proto = st.proto;
+    q.sport = st.sport;
+    q.dport = st.dport;
+    const env = (this.routeEnv ??= { node: this.prog.node, outIf: undefined, defaultOut: DEFAULT_OUT, decide: (labels, rule, reason) => this.choose(labels, this.ruleRef(rule), reason) });
+    env.outIf = this.outIf;
+    const d: RouteDecision = decideRoute(routing, st.family, q, env, this.record);
     const ref = this.ruleRef(d.rule);
     if (this.record) {
       const note = `${d.rule ? `ip rule "${d.rule.text.replace('\t', ' ')}"` : 'no ip rule found a route'}${d.passed.length ? `; before it: ${d.passed.join('; ')}` : ''}`;
