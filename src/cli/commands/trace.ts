@@ -167,6 +167,9 @@ export function registerTrace(program: Command, ctx: CommandContext): Command {
         '(an uninterpreted module, an ipset) makes the verdict "undetermined": the rule is named and every outcome is\n' +
         'shown. --kernel sends the same packet through the real kernel in a throwaway namespace (root) and flags\n' +
         'every difference. --packets FILE traces one packet spec per line (batch mode).\n' +
+        'Routing follows the node\'s addresses, --route and policy routing (--ip-rules / --live): which table\n' +
+        'the packet\'s mark selects at each routing decision, and the re-route after mangle OUTPUT or a queue\n' +
+        'consumer changes the mark; a table whose routes are not known makes the route undetermined.\n' +
         'Exit 0 when the trace completed (whatever the verdict), 2 on usage or input errors.',
     )
     .option('--iptables-save <file>', 'iptables-save output (repeatable; - for standard input)', collect, [])
