@@ -17,7 +17,7 @@
 //   has at the end of PREROUTING.
 import type { IpRule } from '../ruleset/model.js';
 import { formatAddr, inPrefix, parsePrefix, type Addr, type Prefix } from './addr.js';
-import type { NodeView } from './matches.js';
+import { NO, UNKNOWN, YES, type NodeView } from './matches.js';
 import { tableName, type RouteSpec, type RouteType } from './options.js';
 import { PROTO_NUMBERS } from './packet.js';
 
@@ -222,10 +222,6 @@ export function compileRouting(ipRules: readonly IpRule[], routes: readonly Rout
 
 // ---------------------------------------------------------------------------------------------------
 // The decision.
-
-export const NO = 0;
-export const YES = 1;
-export const UNKNOWN = 2;
 
 export interface RouteQuery {
   daddr: Addr;
