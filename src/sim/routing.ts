@@ -39,6 +39,8 @@ export interface PolicyRule {
   opaque: string[];
   /** iif/oif naming a device that is not there, or a goto without target: the rule never applies. */
   inert: boolean;
+  /** Has selectors besides fwmark. */
+  others: boolean;
   action: IpRule['action'];
   table?: string;
   gotoTarget?: number;
@@ -74,7 +76,7 @@ export interface Routing {
 const DEFAULT_RULE_TEXTS = ['0:\tfrom all lookup local', '32766:\tfrom all lookup main', '32767:\tfrom all lookup default'];
 
 function plainRule(priority: number, table: string, text: string): PolicyRule {
-  return { priority, invert: false, mark: 0, markMask: 0, opaque: [], inert: false, action: 'lookup', table, text };
+  return { priority, invert: false, mark: 0, markMask: 0, opaque: [], inert: false, others: false, action: 'lookup', table, text };
 }
 
 function defaultRules(): PolicyRule[] {
@@ -95,6 +97,7 @@ export function policyRule(r: IpRule, notes: string[]): PolicyRule {
     markMask: r.fwmark ? r.fwmark.mask >>> 0 : 0,
     opaque: [],
     inert: false,
+    others: false,
     action: r.action,
     text: `${r.priority}:\t${r.text}`,
     ...(r.table !== undefined ? { table: tableName(r.table) } : {}),
@@ -185,6 +188,7 @@ export function policyRule(r: IpRule, notes: string[]): PolicyRule {
     }
   }
   if (out.action === 'goto' && out.gotoTarget === undefined) out.inert = true;
+  out.others = otherSelectors(out);
   if (out.action === 'other') notes.push(`${where}: action not understood ("${r.text}"): a packet that reaches it has an undetermined route`);
   for (const o of out.opaque) notes.push(`${where}: the simulator does not evaluate "${o}": where it matters, both ways are followed`);
   return out;
@@ -367,9 +371,9 @@ function unknownTableText(table: string, q: RouteQuery): string {
     : `the routes of table ${table} are not known: give them with --route CIDR@DEV,table=${table} (or trace --live)`;
 }
 
-/** A rule without selectors applies to every packet (`from all lookup main`). */
-function noSelectors(r: PolicyRule): boolean {
-  return r.markMask === 0 && r.opaque.length === 0 && r.iif === undefined && r.oif === undefined && !r.uidrange && !r.from && !r.to && r.ipproto === undefined && !r.sport && !r.dport;
+/** Selectors besides fwmark (the common rules have none, or fwmark alone). */
+function otherSelectors(r: PolicyRule): boolean {
+  return r.opaque.length !== 0 || r.iif !== undefined || r.oif !== undefined || !!r.uidrange || !!r.from || !!r.to || r.ipproto !== undefined || !!r.sport || !!r.dport;
 }
 
 const NO_NOTES: string[] = [];
@@ -390,7 +394,10 @@ export function decideRoute(routing: Routing, family: 'ip' | 'ip6', q: RouteQuer
     const r = rules[i];
     if (r.inert) continue;
     let a = YES;
-    if (!noSelectors(r)) {
+    if (r.markMask !== 0 && !r.others && (((r.mark ^ q.mark) & r.markMask & q.markKnown) !== 0 || (r.markMask & ~q.markKnown) === 0)) {
+      // fwmark alone, decided by known bits (the common case: no array, no strings).
+      a = ((r.mark ^ q.mark) & r.markMask) === 0 ? YES : NO;
+    } else if (r.markMask !== 0 || r.others) {
       const why: string[] = [];
       a = selectorsHold(r, q, why);
       if (a === UNKNOWN) {
