@@ -46,7 +46,7 @@ export interface PolicyRule {
   gotoTarget?: number;
   suppressPrefixLength?: number;
   suppressIfgroup?: string;
-  /** As `ip rule` prints it: `32765:	not from all fwmark 0xca6c lookup 51820`. */
+  /** As `ip rule` prints it, a space for its tab (batch lines are tab-separated): `32765: not from all fwmark 0xca6c lookup 51820`. */
   text: string;
 }
 
@@ -73,7 +73,7 @@ export interface Routing {
   notes: string[];
 }
 
-const DEFAULT_RULE_TEXTS = ['0:\tfrom all lookup local', '32766:\tfrom all lookup main', '32767:\tfrom all lookup default'];
+const DEFAULT_RULE_TEXTS = ['0: from all lookup local', '32766: from all lookup main', '32767: from all lookup default'];
 
 function plainRule(priority: number, table: string, text: string): PolicyRule {
   return { priority, invert: false, mark: 0, markMask: 0, opaque: [], inert: false, others: false, action: 'lookup', table, text };
@@ -99,7 +99,7 @@ export function policyRule(r: IpRule, notes: string[]): PolicyRule {
     inert: false,
     others: false,
     action: r.action,
-    text: `${r.priority}:\t${r.text}`,
+    text: `${r.priority}: ${r.text}`,
     ...(r.table !== undefined ? { table: tableName(r.table) } : {}),
     ...(r.suppressPrefixLength !== undefined && r.suppressPrefixLength >= 0 ? { suppressPrefixLength: r.suppressPrefixLength } : {}),
   };

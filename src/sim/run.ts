@@ -401,7 +401,7 @@ export class Runner {
     const d: RouteDecision = decideRoute(routing, st.family, q, env, this.record);
     const ref = this.ruleRef(d.rule);
     if (this.record) {
-      const note = `${d.rule ? `ip rule "${d.rule.text.replace('\t', ' ')}"` : 'no ip rule found a route'}${d.passed.length ? `; before it: ${d.passed.join('; ')}` : ''}`;
+      const note = `${d.rule ? `ip rule "${d.rule.text}"` : 'no ip rule found a route'}${d.passed.length ? `; before it: ${d.passed.join('; ')}` : ''}`;
       this.pushStep({ ...ref, text: decisionText(d) }, st.mark, st.markKnown, d.kind === 'local' ? 'local' : d.kind === 'dev' ? `dev ${d.dev}` : d.kind === 'drop' ? 'drop' : 'undetermined', note);
     }
     switch (d.kind) {

@@ -70,7 +70,7 @@ test('Tailscale: fwmark 0x80000/0xff0000 bypasses table 52; other bits under the
   const unknown = sim(EMPTY, TAILSCALE_RULES, []);
   const u = go(unknown, 'tcp 10.0.0.2:40000 > 192.0.2.7:443');
   assert.equal(u.verdict, 'undetermined');
-  assert.deepEqual(u.decidedBy, { family: 'ip', table: '(routing)', chain: 'ip rule', rule: null, text: '5270:\tfrom all lookup 52' });
+  assert.deepEqual(u.decidedBy, { family: 'ip', table: '(routing)', chain: 'ip rule', rule: null, text: '5270: from all lookup 52' });
   assert.ok(u.notes.some((n) => /table 52 are not known: give them with --route CIDR@DEV,table=52/.test(n)), u.notes.join('\n'));
   // ... but not where a rule before it decides.
   assert.equal(go(unknown, 'tcp 10.0.0.2:40000 > 192.0.2.7:443', { mark: 0x80000 }).verdict, 'accept');

@@ -141,8 +141,16 @@ test('trace --ip-rules and --route ...,table=T: the routing decision by mark is 
   const u = await cli(['trace', '--iptables-save', mangle, '--ip-rules', rules, '--local', '10.0.0.2/24@eth0', '--route', 'default@eth0', '--packet', 'udp 10.0.0.2:40000 > 192.0.2.7:443', '--json']);
   const uj = JSON.parse(u.stdout);
   assert.equal(uj.verdict, 'undetermined');
-  assert.equal(uj.decidedBy.text, '32765:\tnot from all fwmark 0xca6c lookup 51820');
+  assert.equal(uj.decidedBy.text, '32765: not from all fwmark 0xca6c lookup 51820');
   assert.ok(uj.notes.some((n: string) => /--route CIDR@DEV,table=51820/.test(n)), uj.notes.join('\n'));
+  // Batch mode: the rule that left the route undetermined, in a line of five tab-separated fields.
+  const pk = join(dir, 'wg.packets');
+  writeFileSync(pk, 'udp 10.0.0.2:40000 > 192.0.2.7:443\nudp 10.0.0.2:40000 > 10.0.0.9:53\n');
+  const b = await cli(['trace', '--iptables-save', mangle, '--ip-rules', rules, '--local', '10.0.0.2/24@eth0', '--route', 'default@eth0', '--route', '10.0.0.0/24@eth0', '--packets', pk]);
+  assert.equal(b.code, 0, b.stderr);
+  const lines = b.stdout.trim().split('\n').map((l) => l.split('\t'));
+  assert.deepEqual(lines[0], ['1', 'udp', 'undetermined(1)', '0x00000000', 'ip (routing) ip rule 32765: not from all fwmark 0xca6c lookup 51820']);
+  assert.deepEqual(lines[1].slice(0, 3), ['2', 'udp', 'accept'], 'main has a /24 for it: not suppressed, table 51820 never asked');
   // Bad input: a route option with a stray part, an ip rule line that is not one.
   const bad = await cli([...base.slice(0, 5), '--route', 'default@wg0,tabel=5', '--packet', 'udp 10.0.0.2:1 > 192.0.2.7:53']);
   assert.equal(bad.code, 2);
