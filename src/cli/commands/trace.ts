@@ -254,7 +254,8 @@ Examples:
       }
       const locals = [...localOpt, ...loaded.locals];
       const routes = [...routeOpt, ...loaded.routes];
-      const sim = new Simulator(rs, { hooks, locals, routes, conntrack: opts.conntrack, ipRules: rs.ipRules, allTablesKnown: !!opts.live });
+      // --live read every routing table (when `ip route` answered): a table it did not list does not exist.
+      const sim = new Simulator(rs, { hooks, locals, routes, conntrack: opts.conntrack, ipRules: rs.ipRules, allTablesKnown: !!opts.live && loaded.routes.length > 0 });
       const base: Omit<TraceInput, 'packet'> = {
         ...(opts.in ? { in: opts.in } : {}),
         ...(opts.out ? { out: opts.out } : {}),
