@@ -2,7 +2,7 @@
 // rule that decided and the final mark; then the differences between the two. Pure: the kernel's
 // events (src/sim/kernel/nftrace.ts) and a description of what was loaded go in.
 import type { RuleRef } from './program.js';
-import type { Outcome, Step, Verdict } from './run.js';
+import type { Leg, Outcome, Step, Verdict } from './run.js';
 import { hex8 } from './state.js';
 import type { TraceResult } from './trace.js';
 
@@ -27,8 +27,9 @@ export interface KEvent {
   verdict?: string;
   /** Target chain of jump/goto. */
   target?: string;
-  /** NF_QUEUE verdicts: the queue number. */
+  /** NF_QUEUE verdicts: the queue number, and whether the rule has bypass. */
   queue?: number;
+  bypass?: boolean;
   policy?: string;
   /** skb->mark; the kernel leaves the attribute out when it is 0. */
   mark: number;
@@ -51,6 +52,8 @@ export interface KernelView {
   ruleText?: (family: string, table: string, chain: string, index: number) => string | undefined;
   /** Interface index -> name. */
   ifname: (ifindex: number) => string | undefined;
+  /** The queues a consumer listens on (the others drop, or let a bypass rule's packet go on). */
+  queueConsumers?: ReadonlySet<number>;
 }
 
 /** One comparable step: a rule that matched (its verdict), a policy, or a declared hook. */
@@ -93,8 +96,11 @@ export function kernelOutcome(events: readonly KEvent[], view: KernelView): Kern
   const interfaces: string[] = [];
   let hook: string | undefined;
   let lastAccept: RuleRef | null = null;
-  let last: { ref: RuleRef | null; verdict: string; mark: number } | undefined;
+  let last: { ref: RuleRef | null; verdict: string; mark: number; event?: KEvent } | undefined;
   let finalObserved: KEvent | undefined;
+  /** The mark of the latest event of any table (our trace rule's included): a packet lost before any
+   * chain of the ruleset still says what mark it had. */
+  let seenMark: number | undefined;
   const seenIf = (i: number | undefined, dir: string): void => {
     if (!i) return;
     const name = `${dir} ${view.ifname(i) ?? `if${i}`}`;
@@ -109,6 +115,7 @@ export function kernelOutcome(events: readonly KEvent[], view: KernelView): Kern
     if (e.iif !== undefined || e.oif !== undefined) curOif = e.oif;
     seenIf(e.iif, 'in');
     seenIf(e.oif, 'out');
+    seenMark = e.mark;
     if (e.table === TRACE_TABLE) continue;
     if (e.table === OBSERVER_TABLE) {
       if (e.type !== 'policy') continue;
@@ -124,7 +131,7 @@ export function kernelOutcome(events: readonly KEvent[], view: KernelView): Kern
       else if (e.type === 'rule' && e.verdict && e.verdict !== 'continue') verdict = normVerdict(e.verdict);
       if (!verdict) continue;
       items.push({ hook, family: ref.family, table: ref.table, chain: ref.chain, rule: null, text: ref.text, verdict, mark: hex8(e.mark) });
-      last = { ref, verdict, mark: e.mark };
+      last = { ref, verdict, mark: e.mark, event: e };
       if (e.type === 'rule' && (verdict === 'accept' || verdict === 'queue')) lastAccept = ref;
       continue;
     }
@@ -136,7 +143,7 @@ export function kernelOutcome(events: readonly KEvent[], view: KernelView): Kern
       let verdict = e.verdict ?? '?';
       if ((verdict === 'jump' || verdict === 'goto') && e.target) verdict = `${verdict} ${e.target}`;
       items.push({ hook, family: e.family, table: e.table, chain: e.chain, rule: ref.rule, text, verdict: normVerdict(verdict), mark: hex8(e.mark) });
-      last = { ref, verdict: normVerdict(verdict), mark: e.mark };
+      last = { ref, verdict: normVerdict(verdict), mark: e.mark, event: e };
       if (verdict === 'accept' || verdict === 'queue') lastAccept = ref;
     } else if (e.type === 'policy') {
       const policy = e.policy ?? '?';
@@ -149,12 +156,18 @@ export function kernelOutcome(events: readonly KEvent[], view: KernelView): Kern
     return { verdict: 'accept', decidedBy: lastAccept, mark: hex8(finalObserved.mark), items, interfaces, notes };
   }
   if (last && last.verdict === 'drop') return { verdict: 'drop', decidedBy: last.ref, mark: hex8(last.mark), items, interfaces, notes };
+  const q = last?.event;
+  if (last && last.verdict === 'queue' && q?.bypass && q.queue !== undefined && view.queueConsumers && !view.queueConsumers.has(q.queue)) {
+    // No consumer and bypass: the packet went on, and vanished without another traced step.
+    notes.push(`queue ${q.queue} has no consumer and the rule has bypass: the packet went on and vanished after (dropped by routing or by something outside the ruleset)`);
+    return { verdict: 'lost', decidedBy: null, mark: hex8(last.mark), items, interfaces, notes };
+  }
   if (last && last.verdict === 'queue') {
-    notes.push('the packet was queued and never came back: no consumer and no bypass');
+    notes.push('the packet was queued and never came back: no consumer and no bypass, or the consumer dropped it');
     return { verdict: 'drop', decidedBy: last.ref, mark: hex8(last.mark), items, interfaces, notes };
   }
   notes.push(events.length === 0 ? 'the kernel traced nothing: the packet never reached a traced chain' : 'the packet vanished after its last traced step (dropped by routing or by something outside the ruleset)');
-  return { verdict: 'lost', decidedBy: null, mark: last ? hex8(last.mark) : '-', items, interfaces, notes };
+  return { verdict: 'lost', decidedBy: null, mark: last ? hex8(last.mark) : seenMark !== undefined ? hex8(seenMark) : '-', items, interfaces, notes };
 }
 
 /** The simulator's steps as comparable items. */
@@ -166,6 +179,17 @@ export function simItems(steps: readonly Step[]): PathItem[] {
     const isPolicy = s.rule === null && s.text.startsWith('policy ');
     if (!isHook && !isRule && !isPolicy) continue;
     out.push({ hook: s.hook, family: s.family, table: s.table, chain: s.chain, rule: s.rule, text: s.text, verdict: normVerdict(s.verdict), mark: s.markAfter });
+  }
+  return out;
+}
+
+/** The devices of a simulated path as the kernel's trace lists them: 'in X' / 'out X', first seen first. */
+export function simInterfaces(path: readonly Leg[]): string[] {
+  const out: string[] = [];
+  for (const l of path) {
+    for (const x of [l.iif !== undefined ? `in ${l.iif}` : undefined, l.oif !== undefined ? `out ${l.oif}` : undefined]) {
+      if (x !== undefined && !out.includes(x)) out.push(x);
+    }
   }
   return out;
 }
@@ -189,13 +213,20 @@ function itemText(i: PathItem): string {
  * step in a chain the kernel does not have (a model that declares built-in chains iptables-nft never
  * created) changes nothing and is left out of the path comparison.
  */
-export function compareOutcome(sim: Pick<Outcome, 'verdict' | 'decidedBy' | 'steps'> & { mark: string }, k: KernelOutcome, kernelChains?: Set<string>): string[] {
+export function compareOutcome(sim: Pick<Outcome, 'verdict' | 'decidedBy' | 'steps'> & { mark: string; path?: readonly Leg[] }, k: KernelOutcome, kernelChains?: Set<string>): string[] {
   const diffs: string[] = [];
   // A packet the kernel lost without a rule is what the simulator calls a drop by routing (no rule).
   const kv: Verdict = k.verdict === 'lost' ? 'drop' : k.verdict;
   if (sim.verdict !== kv) diffs.push(`verdict: simulator ${sim.verdict}, kernel ${k.verdict}`);
   if (!sameRef(sim.decidedBy, k.decidedBy)) diffs.push(`decided by: simulator ${refText(sim.decidedBy)}, kernel ${refText(k.decidedBy)}`);
-  if (sim.mark !== k.mark) diffs.push(`final mark: simulator ${sim.mark}, kernel ${k.mark}`);
+  // '-': the kernel traced nothing (a packet routing refused before any hook), so it has no mark to say.
+  if (sim.mark !== k.mark && k.mark !== '-') diffs.push(`final mark: simulator ${sim.mark}, kernel ${k.mark}`);
+  // The devices (where routing sent the packet), when the kernel saw any.
+  if (sim.path && k.interfaces.length) {
+    const si = simInterfaces(sim.path).join(' -> ');
+    const ki = k.interfaces.join(' -> ');
+    if (si !== ki) diffs.push(`interfaces: simulator ${si || '-'}, kernel ${ki}`);
+  }
   const a = simItems(sim.steps).filter((i) => !(kernelChains && i.table !== '(hook)' && !kernelChains.has(key(i.family, i.table, i.chain)) && i.rule === null && i.verdict === 'accept'));
   const b = k.items;
   for (let i = 0; i < Math.max(a.length, b.length); i++) {

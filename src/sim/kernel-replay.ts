@@ -2,10 +2,10 @@
 // node's addresses, an interface per side the packet needs (named as the trace names them), the ruleset
 // (real iptables-restore / nft), the declared hooks as nft chains and queue consumers answering as the
 // trace was told; the packet is sent and the kernel's own trace is read back. Always cleaned up.
-import type { Ruleset } from '../ruleset/model.js';
-import { addrEquals, isLoopback, type Addr } from './addr.js';
+import type { IpRule, Ruleset } from '../ruleset/model.js';
+import { addrEquals, formatAddr, isLoopback, type Addr, type Prefix } from './addr.js';
 import { kernelOutcome, type KernelOutcome } from './compare.js';
-import { TraceLab, type LabLink, type LabLocal, type LabPlan, type RulesetSource } from './kernel/lab.js';
+import { TraceLab, type LabLink, type LabLocal, type LabPlan, type LabRouting, type RulesetSource } from './kernel/lab.js';
 import type { NfTraceEvent } from './kernel/nftrace.js';
 import type { ExtraHook, LocalAddress, QueueAnswers, RouteSpec } from './options.js';
 import type { PacketSpec } from './packet.js';
@@ -24,6 +24,8 @@ export interface ReplayInput {
   hooks: readonly ExtraHook[];
   locals: readonly LocalAddress[];
   routes?: readonly RouteSpec[];
+  /** Policy routing rules, set up in the namespace with the routes of tables other than main. */
+  ipRules?: readonly IpRule[];
   queueAnswers?: QueueAnswers;
   /** Aborted (Ctrl-C): the replay stops at the next step and removes its namespaces. */
   signal?: AbortSignal;
@@ -35,6 +37,32 @@ export interface ReplayResult {
   chains: Set<string>;
   events: NfTraceEvent[];
   plan: LabPlan;
+}
+
+function prefixArg(p: Prefix): string {
+  const a: Addr = p.v === 4 ? { v: 4, n: p.net } : { v: 6, w: [p.net[0], p.net[1], p.net[2], p.net[3]] };
+  return `${formatAddr(a)}/${p.len}`;
+}
+
+/**
+ * The ip rules (as `ip rule` printed them: priority and text) and the routes of tables other than main,
+ * as `ip rule add` / `ip route add` arguments. The kernel's own local rule (priority 0) is left as it is.
+ */
+export function labRoutingOf(ipRules: readonly IpRule[], routes: readonly RouteSpec[]): LabRouting {
+  const rules: LabRouting['rules'] = [];
+  for (const r of ipRules) {
+    const words = r.text.split(/\s+/).filter((w) => w && w !== '[detached]' && w !== 'unresolved');
+    if (r.priority === 0 && words.join(' ') === 'from all lookup local') continue;
+    rules.push({ v6: r.family === 'ip6', args: ['pref', String(r.priority), ...words] });
+  }
+  const out: LabRouting['routes'] = [];
+  for (const rt of routes) {
+    if (rt.table === undefined) continue;
+    const type = rt.type ?? 'unicast';
+    const where = type === 'unicast' ? ['dev', rt.dev] : type === 'local' ? ['dev', 'lo'] : [];
+    out.push({ v6: rt.prefix.v === 6, table: rt.table, args: [...(type === 'unicast' ? [] : [type]), prefixArg(rt.prefix), ...where, 'table', rt.table] });
+  }
+  return { rules, routes: out };
 }
 
 /** Why the packet cannot be replayed as asked, or undefined. */
@@ -74,6 +102,8 @@ export function planFor(input: ReplayInput): { plan: LabPlan; start: 'prerouting
     defaultVia = p.out ?? input.out ?? node.routeDev(p.daddr) ?? DEFAULT_OUT;
     link(defaultVia);
   }
+  // The devices other tables send packets by must exist for their routes to be added.
+  for (const rt of input.routes ?? []) if (rt.table !== undefined && (rt.type ?? 'unicast') === 'unicast' && rt.dev !== 'lo') link(rt.dev);
   const locals: LabLocal[] = [];
   for (const l of input.locals) if (!isLoopback(l.addr)) locals.push({ addr: l.addr, ...(l.iface ? { iface: l.iface } : {}) });
   return { plan: { links, locals, ...(defaultVia ? { defaultVia } : {}) }, start, ...(inLink ? { inLink } : {}) };
@@ -103,6 +133,7 @@ export async function replayInKernel(input: ReplayInput): Promise<ReplayResult> 
   const lab = await TraceLab.create(plan);
   try {
     stop();
+    if (input.ipRules?.length || (input.routes ?? []).some((r) => r.table !== undefined)) await lab.setRouting(labRoutingOf(input.ipRules ?? [], input.routes ?? []));
     await lab.load(input.source, input.hooks, input.queueAnswers, queueNumbers(input.model, input.hooks));
     stop();
     const text = (family: string, table: string, chain: string, index: number): string | undefined =>

@@ -2,7 +2,7 @@
 // The edge of the simulator: it runs `ip` and hands parsed values in.
 import { run } from '../lab/exec.js';
 import { parseAddr, parsePrefix } from './addr.js';
-import type { LocalAddress, RouteSpec } from './options.js';
+import { ROUTE_TYPES, tableName, type LocalAddress, type RouteSpec, type RouteType } from './options.js';
 
 interface IpAddrJson {
   ifname: string;
@@ -13,6 +13,7 @@ interface IpRouteJson {
   dst: string;
   dev?: string;
   type?: string;
+  table?: string;
 }
 
 async function ipJson<T>(args: string[], netns?: string): Promise<T[]> {
@@ -37,12 +38,15 @@ export async function readLocalAddresses(netns?: string): Promise<LocalAddress[]
   return out;
 }
 
-/** Unicast routes of the main table with a device (the interface a destination leaves by). */
+/**
+ * The routes of every table but local (the node's addresses are --local's): unicast routes with their
+ * device, and the route types policy routing acts on (blackhole, unreachable, prohibit, throw, local).
+ */
 export async function readRoutes(netns?: string): Promise<RouteSpec[]> {
   const out: RouteSpec[] = [];
   for (const [args, def] of [
-    [['-j', 'route', 'show'], '0.0.0.0/0'],
-    [['-j', '-6', 'route', 'show'], '::/0'],
+    [['-j', '-4', 'route', 'show', 'table', 'all'], '0.0.0.0/0'],
+    [['-j', '-6', 'route', 'show', 'table', 'all'], '::/0'],
   ] as const) {
     let routes: IpRouteJson[];
     try {
@@ -51,9 +55,15 @@ export async function readRoutes(netns?: string): Promise<RouteSpec[]> {
       continue;
     }
     for (const r of routes) {
-      if (!r.dev || (r.type && r.type !== 'unicast')) continue;
+      const table = tableName(r.table ?? 'main');
+      if (table === 'local') continue;
+      const type = (r.type ?? 'unicast') as RouteType;
+      if (!ROUTE_TYPES.includes(type)) continue;
+      if (type === 'unicast' && !r.dev) continue;
       const prefix = parsePrefix(r.dst === 'default' ? def : r.dst);
-      if (prefix) out.push({ prefix, dev: r.dev, text: `${r.dst}@${r.dev}` });
+      if (!prefix) continue;
+      const dev = type === 'unicast' || type === 'local' ? (r.dev ?? 'lo') : type;
+      out.push({ prefix, dev, ...(table !== 'main' ? { table } : {}), ...(type !== 'unicast' ? { type } : {}), text: `${r.dst}@${dev}${table !== 'main' ? `,table=${table}` : ''}` });
     }
   }
   return out;

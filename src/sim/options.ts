@@ -249,20 +249,47 @@ export function parseLocalAddress(text: string): LocalAddress {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Routes: which interface a destination leaves by (only the choice of interface is modelled).
+// Routes: which interface a destination leaves by (only the choice of interface is modelled), per
+// routing table (`ip rule` picks the table; see routing.ts).
+
+/** unicast: leaves by `dev`; local: delivered here; throw: the table says "ask the next rule". */
+export type RouteType = 'unicast' | 'local' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+export const ROUTE_TYPES: readonly RouteType[] = ['unicast', 'local', 'blackhole', 'unreachable', 'prohibit', 'throw'];
 
 export interface RouteSpec {
   prefix: Prefix;
+  /** The device of a unicast route. */
   dev: string;
+  /** 'main' unless given; 254/253/255 are written main/default/local. */
+  table?: string;
+  /** Default unicast. */
+  type?: RouteType;
   text: string;
 }
 
-/** 'CIDR@DEV', e.g. '10.1.0.0/16@eth1' or 'default@eth0'. */
+/** The kernel's names for its reserved table numbers (ip route prints names for these). */
+export function tableName(t: string): string {
+  return t === '254' ? 'main' : t === '253' ? 'default' : t === '255' ? 'local' : t;
+}
+
+export const ROUTE_SYNTAX = 'CIDR@DEV[,table=T] or CIDR@TYPE[,table=T] (TYPE: local, blackhole, unreachable, prohibit, throw; CIDR may be default or default6)';
+
+/** 'CIDR@DEV', e.g. '10.1.0.0/16@eth1' or 'default@eth0'; ',table=51820' puts it in another table. */
 export function parseRoute(text: string): RouteSpec {
-  const [p, dev] = text.split('@');
-  if (!dev || !/^[A-Za-z0-9_.:+-]{1,15}$/.test(dev)) throw new OptionError(`--route "${text}": expected CIDR@DEV`, 'e.g. --route 10.1.0.0/16@eth1 --route default@eth0');
+  const [head, ...opts] = text.split(',');
+  const [p, dev, extra] = head.split('@');
+  if (!dev || extra !== undefined || !/^[A-Za-z0-9_.:+-]{1,15}$/.test(dev)) throw new OptionError(`--route "${text}": expected CIDR@DEV`, `e.g. --route 10.1.0.0/16@eth1 --route default@eth0 --route default@wg0,table=51820; syntax: ${ROUTE_SYNTAX}`);
   const prefixText = p === 'default' ? '0.0.0.0/0' : p === 'default6' ? '::/0' : p;
   const prefix = parsePrefix(prefixText);
   if (!prefix) throw new OptionError(`--route "${text}": "${p}" is not a prefix`);
-  return { prefix, dev, text };
+  const out: RouteSpec = { prefix, dev, text };
+  if ((ROUTE_TYPES as readonly string[]).includes(dev) && dev !== 'unicast') out.type = dev as RouteType;
+  for (const o of opts) {
+    const m = /^table=([A-Za-z0-9_.-]{1,64})$/.exec(o.trim());
+    if (!m) throw new OptionError(`--route "${text}": unexpected "${o}"`, `syntax: ${ROUTE_SYNTAX}`);
+    const t = tableName(m[1]);
+    if (t === 'local') throw new OptionError(`--route "${text}": the local table is the node's own addresses; give them with --local`);
+    if (t !== 'main') out.table = t;
+  }
+  return out;
 }

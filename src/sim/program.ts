@@ -1,5 +1,8 @@
 // The ruleset compiled for tracing: for each family (ip, ip6) and hook, the list of hook entries in the
 // order the kernel calls them, and every chain's rules as compiled matches and resolved actions.
+// Compilation is lazy: a chain is prepared (its index built) when a walk first enters it, and a rule is
+// compiled when a walk first evaluates it. A 120,000-rule node traced for three packets compiles the
+// few dozen rules they meet, not the ruleset; a batch compiles what its packets reach, once.
 //
 // Kernel facts this follows (net/netfilter/core.c, nf_nat_core.c):
 // - Entries run by ascending priority. At equal priority the entry registered LAST runs first
@@ -11,13 +14,14 @@
 //   that priority only orders the NAT chains among themselves. The NAT core registers its entries when
 //   the first NAT chain of the family is created.
 // - inet tables register for both IPv4 and IPv6.
-import type { Action, BaseChain, Chain, Family, Hook, NamedSet, Rule, Ruleset, Table } from '../ruleset/model.js';
+import type { Action, BaseChain, Chain, Family, Hook, IpRule, NamedSet, Rule, Ruleset, Table } from '../ruleset/model.js';
 import { isMatch } from '../ruleset/model.js';
 import { NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC } from '../ruleset/priorities.js';
 import { addrKey, inPrefix, isLoopback, parsePrefix, type Addr } from './addr.js';
 import { K_FN, compileMatch, type CompiledMatch, type NodeView } from './matches.js';
 import { parseNatTo, type NatTo } from './nat.js';
 import type { ExtraHook, LocalAddress, RouteSpec } from './options.js';
+import { compileRouting, type Routing } from './routing.js';
 
 export type SimFamily = 'ip' | 'ip6';
 export const SIM_HOOKS: readonly Hook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
@@ -98,7 +102,12 @@ export interface CompiledChain {
   name: string;
   table: CompiledTable;
   base?: BaseChain;
-  rules: CompiledRule[];
+  /** The chain in the model. */
+  src: Chain;
+  /** Set by prepareChain() when a walk first enters the chain: `rules` sized and the index built. */
+  prepared: boolean;
+  /** Compiled rules by position: a hole until a walk first evaluates the rule (ruleAt()). */
+  rules: Array<CompiledRule | undefined>;
   /** For long chains: the rules to look at for a given destination address. */
   index?: DispatchIndex;
   policyRef?: RuleRef;
@@ -111,7 +120,13 @@ export interface CompiledTable {
   name: string;
   /** Native nft rules stop (NFT_BREAK) where they read a ct mark the packet does not have. */
   nftExprs: boolean;
+  /** The chains made so far (chainOf() makes them on demand). */
   chains: Map<string, CompiledChain>;
+  src: Table;
+  node: NodeView;
+  /** The model's chains by name and the table's named sets, built on first need. */
+  byName?: Map<string, Chain>;
+  sets?: Map<string, NamedSet>;
 }
 
 export type Entry =
@@ -126,6 +141,8 @@ export interface Program {
   node: NodeView;
   /** Whether conntrack runs for the family (something holds a reference on it). */
   conntrack: Record<SimFamily, boolean>;
+  /** `ip rule` and the routing tables: where a packet with a given mark goes. */
+  routing: Routing;
   /** Things the trace should say about the ruleset as a whole (skipped tables, ties...). */
   notes: string[];
 }
@@ -137,33 +154,46 @@ export interface Program {
  */
 export type ConntrackMode = 'auto' | 'on' | 'off';
 
-function usesConntrack(rule: Rule): boolean {
+/** Which families a rule takes a conntrack reference for: bit 1 IPv4, bit 2 IPv6 (0: none). */
+const CT_IP = 1;
+const CT_IP6 = 2;
+
+function usesConntrack(rule: Rule, tableFamilies: number): number {
+  let out = 0;
   for (const e of rule.exprs) {
     if (e.type === 'match') {
-      if (e.key === 'ctmark' || e.key === 'ctstate' || e.key === 'ctdir') return true;
-      if (e.key === 'other' && /conntrack|\bstate\b|connmark|\bct\b|connlimit|helper|conntrack/i.test(`${e.module} ${e.text}`)) return true;
+      if (e.key === 'ctmark' || e.key === 'ctstate' || e.key === 'ctdir') return tableFamilies;
+      if (e.key === 'other' && /conntrack|\bstate\b|connmark|\bct\b|connlimit|helper|conntrack/i.test(`${e.module} ${e.text}`)) return tableFamilies;
     } else {
       switch (e.kind) {
         case 'ctmark':
         case 'connmark-save':
         case 'connmark-restore':
-        case 'snat':
-        case 'dnat':
         case 'masquerade':
         case 'redirect':
-        case 'netmap':
-          return true;
+          return tableFamilies;
+        case 'snat':
+        case 'dnat':
+        case 'netmap': {
+          // nft_nat_init takes the reference for the NAT's own family (NFTA_NAT_FAMILY), not the
+          // table's: an inet table's `dnat ip6 to ...` makes conntrack run for IPv6 only.
+          const to = parseNatTo(e.to, e.kind);
+          const v = to.addr?.v ?? to.prefix?.v;
+          out |= v === 4 ? CT_IP & tableFamilies : v === 6 ? CT_IP6 & tableFamilies : tableFamilies;
+          if (out === tableFamilies) return out;
+          break;
+        }
         case 'notrack':
-          return false;
+          return out;
         case 'other':
-          if (/\bCT\b|CONNMARK|\bct\b|conntrack|helper|NOTRACK|CONNSECMARK/.test(`${e.name} ${e.text}`)) return true;
+          if (/\bCT\b|CONNMARK|\bct\b|conntrack|helper|NOTRACK|CONNSECMARK/.test(`${e.name} ${e.text}`)) return tableFamilies;
           break;
         default:
           break;
       }
     }
   }
-  return false;
+  return out;
 }
 
 const INDEX_MIN_RULES = 16;
@@ -177,7 +207,8 @@ function writesCtmark(text: string): boolean {
 }
 
 export function nodeView(locals: readonly LocalAddress[], routes: readonly RouteSpec[] = []): NodeView {
-  const byLen = [...routes].sort((x, y) => y.prefix.len - x.prefix.len);
+  // The main table's unicast routes (other tables and route types are routing.ts's).
+  const byLen = routes.filter((r) => (r.table ?? 'main') === 'main' && (r.type ?? 'unicast') === 'unicast').sort((x, y) => y.prefix.len - x.prefix.len);
   const byKey = new Map<string | number, string | undefined>();
   const bcast = new Set<string | number>();
   for (const l of locals) {
@@ -245,7 +276,7 @@ function compileAction(action: Action, table: CompiledTable): CompiledAction {
       break;
     case 'jump':
     case 'goto':
-      out.target = a.chain ? table.chains.get(a.chain) : undefined;
+      out.target = a.chain ? chainOf(table, a.chain) : undefined;
       break;
     case 'snat':
     case 'dnat':
@@ -268,13 +299,13 @@ function compileAction(action: Action, table: CompiledTable): CompiledAction {
 
 /**
  * The destination addresses (or ports) a rule is limited to before any of its statements run, or
- * undefined: a rule can only match a packet whose key is among these.
+ * undefined: a rule can only match a packet whose key is among these. Read from the model, so that
+ * the index of a long chain is built without compiling its rules.
  */
-function dispatchKeys(rule: CompiledRule, field: DispatchIndex['field']): Array<string | number> | undefined {
+function dispatchKeys(rule: Rule, field: DispatchIndex['field']): Array<string | number> | undefined {
   // Only matches before the rule's first action count (statements before a failing match still run).
-  for (const cm of rule.code) {
-    if (!cm.isMatch) return undefined;
-    const m = cm.expr;
+  for (const m of rule.exprs) {
+    if (!isMatch(m)) return undefined;
     if (m.key !== field || m.invert) continue;
     const keys: Array<string | number> = [];
     if (m.key === 'daddr') {
@@ -297,11 +328,12 @@ function dispatchKeys(rule: CompiledRule, field: DispatchIndex['field']): Array<
 }
 
 function buildIndex(chain: CompiledChain): void {
-  if (chain.rules.length < INDEX_MIN_RULES) return;
+  const rules = chain.src.rules;
+  if (rules.length < INDEX_MIN_RULES) return;
   for (const field of ['daddr', 'dport'] as const) {
     const wild: number[] = [];
     const byKey = new Map<string | number, number[]>();
-    chain.rules.forEach((r, i) => {
+    rules.forEach((r, i) => {
       const keys = dispatchKeys(r, field);
       if (!keys) {
         wild.push(i);
@@ -314,7 +346,7 @@ function buildIndex(chain: CompiledChain): void {
       }
     });
     // Worth it only when most rules are keyed.
-    if (wild.length * 2 > chain.rules.length) continue;
+    if (wild.length * 2 > rules.length) continue;
     const index: DispatchIndex = { field, wild: Int32Array.from(wild), byKey: new Map() };
     for (const [k, v] of byKey) index.byKey.set(k, Int32Array.from(v));
     chain.index = index;
@@ -322,25 +354,50 @@ function buildIndex(chain: CompiledChain): void {
   }
 }
 
-function compileTable(t: Table, node: NodeView): CompiledTable {
-  const table: CompiledTable = { family: t.family, name: t.name, nftExprs: t.origin === 'nft', chains: new Map() };
-  const sets = new Map<string, NamedSet>(t.sets.map((s) => [s.name, s]));
-  for (const c of t.chains) {
-    table.chains.set(c.name, {
-      name: c.name,
-      table,
-      base: c.base,
-      rules: [],
-      endRef: { family: t.family, table: t.name, chain: c.name, rule: null, text: 'end of chain: return' },
-      policyRef: c.base ? { family: t.family, table: t.name, chain: c.name, rule: null, text: `policy ${c.base.policy}` } : undefined,
-    });
+function newTable(t: Table, node: NodeView): CompiledTable {
+  return { family: t.family, name: t.name, nftExprs: t.origin === 'nft', chains: new Map(), src: t, node };
+}
+
+/** The table's chain of this name (made on first use), or undefined when the table has none. */
+export function chainOf(table: CompiledTable, name: string): CompiledChain | undefined {
+  const made = table.chains.get(name);
+  if (made) return made;
+  if (!table.byName) {
+    // The last chain of a name wins, as a Map built in order would have it.
+    table.byName = new Map();
+    for (const c of table.src.chains) table.byName.set(c.name, c);
   }
-  for (const c of t.chains) {
-    const chain = table.chains.get(c.name) as CompiledChain;
-    chain.rules = c.rules.map((r: Rule, i: number) => compileRule(r, i + 1, chain, sets, node));
-    buildIndex(chain);
-  }
-  return table;
+  const c = table.byName.get(name);
+  if (!c) return undefined;
+  const t = table.src;
+  const chain: CompiledChain = {
+    name: c.name,
+    table,
+    base: c.base,
+    src: c,
+    prepared: false,
+    rules: [],
+    endRef: { family: t.family, table: t.name, chain: c.name, rule: null, text: 'end of chain: return' },
+    policyRef: c.base ? { family: t.family, table: t.name, chain: c.name, rule: null, text: `policy ${c.base.policy}` } : undefined,
+  };
+  table.chains.set(name, chain);
+  return chain;
+}
+
+/** Readies a chain for its first walk: a slot per rule, and the index of a long chain. */
+export function prepareChain(chain: CompiledChain): void {
+  chain.rules = new Array<CompiledRule | undefined>(chain.src.rules.length);
+  buildIndex(chain);
+  chain.prepared = true;
+}
+
+/** The compiled rule at a position (0-based) of a prepared chain, compiled on first use. */
+export function ruleAt(chain: CompiledChain, pos: number): CompiledRule {
+  const table = chain.table;
+  if (!table.sets) table.sets = new Map<string, NamedSet>(table.src.sets.map((s) => [s.name, s]));
+  const r = compileRule(chain.src.rules[pos], pos + 1, chain, table.sets, table.node);
+  chain.rules[pos] = r;
+  return r;
 }
 
 function compileRule(r: Rule, index: number, chain: CompiledChain, sets: Map<string, NamedSet>, node: NodeView): CompiledRule {
@@ -380,14 +437,25 @@ export function compileProgram(
   locals: readonly LocalAddress[] = [],
   routes: readonly RouteSpec[] = [],
   conntrackMode: ConntrackMode = 'auto',
+  policy: { ipRules?: readonly IpRule[]; allTablesKnown?: boolean } = {},
 ): Program {
   const node = nodeView(locals, routes);
-  const notes: string[] = [];
+  const routing = compileRouting(policy.ipRules ?? [], routes, policy.allTablesKnown ?? false);
+  const notes: string[] = [...routing.notes];
   const conntrack: Record<SimFamily, boolean> = { ip: conntrackMode === 'on', ip6: conntrackMode === 'on' };
   if (conntrackMode === 'auto') {
     for (const t of ruleset.tables) {
-      if (!t.chains.some((c) => c.rules.some(usesConntrack))) continue;
-      for (const pf of pfsOf(t.family)) conntrack[pf] = true;
+      const fams = (pfsOf(t.family).includes('ip') ? CT_IP : 0) | (pfsOf(t.family).includes('ip6') ? CT_IP6 : 0);
+      let used = 0;
+      for (const c of t.chains) {
+        for (const r of c.rules) {
+          used |= usesConntrack(r, fams);
+          if (used === fams) break;
+        }
+        if (used === fams) break;
+      }
+      if (used & CT_IP) conntrack.ip = true;
+      if (used & CT_IP6) conntrack.ip6 = true;
     }
     for (const pf of ['ip', 'ip6'] as SimFamily[]) {
       const natChains = ruleset.tables.some((t) => pfsOf(t.family).includes(pf) && t.chains.some((c) => c.base?.type === 'nat'));
@@ -407,12 +475,12 @@ export function compileProgram(
       skippedFamilies.add(t.family);
       continue;
     }
-    const table = compileTable(t, node);
+    const table = newTable(t, node);
     tables.push(table);
     for (const c of t.chains as Chain[]) {
       if (!c.base) continue;
       reg++;
-      const chain = table.chains.get(c.name) as CompiledChain;
+      const chain = chainOf(table, c.name) as CompiledChain;
       if (!SIM_HOOKS.includes(c.base.hook)) {
         notes.push(`${t.family} ${t.name} ${c.name}: hook ${c.base.hook} is not on the path the simulator follows; skipped`);
         continue;
@@ -467,5 +535,5 @@ export function compileProgram(
     }
   });
   for (const pf of ['ip', 'ip6'] as SimFamily[]) for (const h of SIM_HOOKS) sortEntries(entries[pf][h]);
-  return { entries, tables, node, notes, conntrack };
+  return { entries, tables, node, notes, conntrack, routing };
 }

@@ -6,8 +6,10 @@ import { addrEquals, formatAddr, isLoopback, type Addr } from './addr.js';
 import { K_FN, NO, UNKNOWN, YES, testMatch } from './matches.js';
 import { netmapAddr } from './nat.js';
 import { answerFor, type QueueAnswers } from './options.js';
+import { NF_IP_PRI_FIRST, NF_IP_PRI_LAST } from '../ruleset/priorities.js';
+import { decideRoute, decisionText, type PolicyRule, type RouteDecision, type RouteEnv, type RouteQuery } from './routing.js';
 import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
-import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef } from './program.js';
+import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, prepareChain, ruleAt } from './program.js';
 import { formatMark, type CtPhase, type PacketState } from './state.js';
 
 export const DEFAULT_IN = 'eth0';
@@ -159,6 +161,10 @@ export class Runner {
   /** The devices of the current leg. */
   private iif: string | undefined;
   private oif: string | undefined;
+  /** The last routing decision delivers the packet here (its oif is lo). */
+  private routeLocal = false;
+  /** The packet came back in through lo and keeps its route (no new routing decision). */
+  private looped = false;
 
   /** Frames of the jump stack, reused from walk to walk (batch mode allocates little). */
   private readonly pool: Frame[] = [];
@@ -275,9 +281,17 @@ export class Runner {
     let hook: Hook = start;
     this.iif = undefined;
     this.oif = undefined;
+    this.routeLocal = false;
+    this.looped = false;
     if (start === 'output') {
-      this.oif = this.isLocal(st.daddr, false) ? 'lo' : this.outDev(st.daddr, this.outIf);
-      if (this.oif === 'lo' && this.outIf !== undefined && this.outIf !== 'lo') this.note_(`--out ${this.outIf} ignored: a packet to a local address leaves through lo`);
+      // The socket's route lookup, before the OUTPUT hook, with the socket's mark (the starting mark).
+      st.hook = 'output';
+      this.priority = NF_IP_PRI_FIRST;
+      const dev = this.routeNow(true);
+      if (dev === V_DROP) return this.finish('drop', 'dropped');
+      if (dev === V_STOP) return this.finish('undetermined', 'stopped');
+      this.oif = dev as string;
+      if (this.routeLocal && this.outIf !== undefined && this.outIf !== 'lo') this.note_(`--out ${this.outIf} ignored: a packet to a local address leaves through lo`);
       if (this.oif !== 'lo' && st.family === 'ip' && isLoopback(st.saddr)) return this.routingDrop(`a packet from ${formatAddr(st.saddr)} cannot leave through ${this.oif}: routing refuses it`);
     } else {
       this.iif = inIf ?? (isLoopback(st.saddr) ? 'lo' : DEFAULT_IN);
@@ -305,10 +319,22 @@ export class Runner {
           if (this.iif !== 'lo' && (isLoopback(st.saddr) || (!st.daddrUnknown && isLoopback(st.daddr)))) {
             return this.routingDrop(`a ${isLoopback(st.saddr) ? 'source' : 'destination'} in ${st.family === 'ip' ? '127.0.0.0/8' : '::1'} arriving on ${this.iif} is martian: routing drops it (route_localnet off)`);
           }
-          if (this.isLocal(st.daddr, st.daddrUnknown)) hook = 'input';
-          else {
-            hook = 'forward';
-            this.oif = this.outDev(st.daddr, this.outIf);
+          if (this.looped) {
+            // Back in through lo: the packet keeps the route it left with (skb_valid_dst), local.
+            hook = 'input';
+            break;
+          }
+          {
+            // The input routing decision, with the mark as PREROUTING left it.
+            this.priority = NF_IP_PRI_LAST;
+            const dev = this.routeNow(false);
+            if (dev === V_DROP) return this.finish('drop', 'dropped');
+            if (dev === V_STOP) return this.finish('undetermined', 'stopped');
+            if (this.routeLocal) hook = 'input';
+            else {
+              hook = 'forward';
+              this.oif = dev as string;
+            }
           }
           break;
         case 'input':
@@ -320,11 +346,12 @@ export class Runner {
           hook = 'postrouting';
           break;
         case 'postrouting':
-          if (this.oif === 'lo' && this.isLocal(st.daddr, st.daddrUnknown)) {
-            // Loopback: the same skb comes back in through lo, mark and conntrack entry kept.
+          if (this.oif === 'lo' && this.routeLocal) {
+            // Loopback: the same skb comes back in through lo, mark, conntrack entry and route kept.
             hook = 'prerouting';
             this.iif = 'lo';
             this.oif = undefined;
+            this.looped = true;
           } else return this.finish('accept', start === 'output' ? 'sent' : 'forwarded');
           break;
         default:
@@ -333,6 +360,88 @@ export class Runner {
     }
     this.error = 'the packet went round more than 8 hooks';
     return this.finish('undetermined', 'stopped');
+  }
+
+  private readonly routeQuery: RouteQuery = { daddr: { v: 4, n: 0 }, daddrLocal: false, saddr: { v: 4, n: 0 }, saddrUnknown: false, mark: 0, markKnown: 0, output: false, iif: undefined, proto: 0, sport: -1, dport: -1 };
+  private routeEnv: RouteEnv | undefined;
+
+  /** An ip rule as the trace names it. */
+  private ruleRef(r: PolicyRule | null): RuleRef {
+    const fam = this.st.family;
+    return { family: fam, table: '(routing)', chain: fam === 'ip' ? 'ip rule' : 'ip -6 rule', rule: null, text: r ? r.text : 'no rule found a route' };
+  }
+
+  /**
+   * The routing decision for the packet as it is now: the device it leaves by ('lo' when delivered
+   * here, routeLocal set), or V_DROP / V_STOP. Without policy routing (the kernel's default rules) it
+   * is the node's addresses, --out, --route and eth0, as before; with it, decideRoute() and a step.
+   */
+  private routeNow(output: boolean): string | number {
+    const st = this.st;
+    const routing = this.prog.routing;
+    if (!routing[st.family].policy) {
+      this.routeLocal = this.isLocal(st.daddr, st.daddrUnknown);
+      return this.routeLocal ? 'lo' : this.outDev(st.daddr, this.outIf);
+    }
+    // One query and one environment per runner, refilled for each decision (batch mode allocates little).
+    const q = this.routeQuery;
+    q.daddr = st.daddr;
+    q.daddrLocal = st.daddrUnknown;
+    q.saddr = st.saddr;
+    q.saddrUnknown = st.saddrUnknown;
+    q.mark = st.mark;
+    q.markKnown = st.markKnown;
+    q.output = output;
+    q.iif = this.iif;
+    q.proto = st.proto;
+    q.sport = st.sport;
+    q.dport = st.dport;
+    const env = (this.routeEnv ??= { node: this.prog.node, outIf: undefined, defaultOut: DEFAULT_OUT, decide: (labels, rule, reason) => this.choose(labels, this.ruleRef(rule), reason) });
+    env.outIf = this.outIf;
+    const d: RouteDecision = decideRoute(routing, st.family, q, env, this.record);
+    const ref = this.ruleRef(d.rule);
+    if (this.record) {
+      const note = `${d.rule ? `ip rule "${d.rule.text}"` : 'no ip rule found a route'}${d.passed.length ? `; before it: ${d.passed.join('; ')}` : ''}`;
+      this.pushStep({ ...ref, text: decisionText(d) }, st.mark, st.markKnown, d.kind === 'local' ? 'local' : d.kind === 'dev' ? `dev ${d.dev}` : d.kind === 'drop' ? 'drop' : 'undetermined', note);
+    }
+    switch (d.kind) {
+      case 'local':
+        this.routeLocal = true;
+        return 'lo';
+      case 'dev':
+        this.routeLocal = false;
+        return d.dev;
+      case 'drop':
+        this.note_(`routing drops the packet: ${d.why}`);
+        this.decided = null;
+        return V_DROP;
+      case 'unknown':
+        this.note_(`routing: ${d.why}`);
+        this.decided = ref;
+        return V_STOP;
+    }
+  }
+
+  /**
+   * ip_route_me_harder in OUTPUT: routes the packet again after its mark or addresses changed. Later
+   * OUTPUT entries keep the old device (the hook state's `out`); POSTROUTING sees the new one.
+   */
+  private reroute(why: string): number {
+    const st = this.st;
+    const dev = this.routeNow(true);
+    if (dev === V_DROP) {
+      this.note_(`${why}; the new route fails, so the hook drops the packet`);
+      return V_DROP;
+    }
+    if (dev === V_STOP) return V_STOP;
+    this.oif = dev as string;
+    // IPv4 refuses a 127/8 source out of another interface; IPv6 lets ::1 go (checked on the kernel).
+    if (this.oif !== 'lo' && st.family === 'ip' && !st.saddrUnknown && isLoopback(st.saddr)) {
+      this.note_(why.startsWith('DNAT') ? `after DNAT a packet from ${formatAddr(st.saddr)} would leave through ${this.oif}: the reroute fails and the NAT hook drops it` : `${why}: a packet from ${formatAddr(st.saddr)} would leave through ${this.oif}; the reroute fails and the hook drops it`);
+      this.decided = null;
+      return V_DROP;
+    }
+    return V_ACCEPT;
   }
 
   private note_(text: string): void {
@@ -385,9 +494,25 @@ export class Runner {
         case 'extra':
           r = this.runExtra(e);
           break;
-        case 'chain':
-          r = this.runChain(e.chain);
+        case 'chain': {
+          const ch = e.chain;
+          if (hook === 'output' && ch.base?.type === 'route' && this.prog.routing[this.st.family].policy) {
+            // A route chain (iptables mangle OUTPUT): a changed mark or address routes the packet again
+            // (ip_route_me_harder); nft only when the chain accepts, legacy iptables also before queueing.
+            const st = this.st;
+            const mark = st.mark;
+            const known = st.markKnown;
+            const saddr = st.saddr;
+            const daddr = st.daddr;
+            r = this.runChain(ch);
+            const reroute = r === V_ACCEPT || (r === V_QUEUE && ch.table.src.origin === 'iptables-legacy');
+            if (reroute && (st.mark !== mark || st.markKnown !== known || !addrEquals(saddr, st.saddr) || !addrEquals(daddr, st.daddr))) {
+              const rr = this.reroute(`${ch.table.name} ${ch.name} changed the ${st.mark !== mark || st.markKnown !== known ? 'mark' : 'addresses'}`);
+              if (rr !== V_ACCEPT) return rr;
+            }
+          } else r = this.runChain(ch);
           break;
+        }
         case 'nat': {
           const before = this.st.daddr;
           r = this.runNat(e);
@@ -396,14 +521,8 @@ export class Runner {
           // Later OUTPUT entries still see the old device (the hook state's `out` is fixed for the
           // whole hook); POSTROUTING sees the new one.
           if (r === V_ACCEPT && hook === 'output' && (!addrEquals(before, this.st.daddr) || this.st.daddrUnknown)) {
-            const st = this.st;
-            this.oif = this.isLocal(st.daddr, st.daddrUnknown) ? 'lo' : this.outDev(st.daddr, this.outIf);
-            // IPv4 refuses a 127/8 source out of another interface; IPv6 lets ::1 go (checked on the kernel).
-            if (this.oif !== 'lo' && st.family === 'ip' && !st.saddrUnknown && isLoopback(st.saddr)) {
-              this.note_(`after DNAT a packet from ${formatAddr(st.saddr)} would leave through ${this.oif}: the reroute fails and the NAT hook drops it`);
-              this.decided = null;
-              return V_DROP;
-            }
+            const rr = this.reroute('DNAT changed the destination');
+            if (rr !== V_ACCEPT) return rr;
           }
           break;
         }
@@ -579,6 +698,8 @@ export class Runner {
     }
     this.pushStep(consumer, before, known, 'accept', 'NF_ACCEPT: the packet continues with the next hook entry; later rules of the queueing chain do not run');
     this.lastAccept = ref;
+    // nf_reinject -> nf_reroute: in OUTPUT, a mark the consumer changed routes the packet again.
+    if (st.hook === 'output' && this.prog.routing[st.family].policy && (st.mark !== before || st.markKnown !== known)) return this.reroute('the queue consumer changed the mark');
     return V_ACCEPT;
   }
 
@@ -596,6 +717,7 @@ export class Runner {
     f.wi = 0;
     f.keyed = null;
     f.ki = 0;
+    if (!chain.prepared) prepareChain(chain);
     const idx = chain.index;
     if (idx) {
       const st = this.st;
@@ -637,7 +759,7 @@ export class Runner {
         let rule: CompiledRule | undefined;
         if (pos < 0) r = R_RETURN;
         else {
-          rule = f.chain.rules[pos];
+          rule = f.chain.rules[pos] ?? ruleAt(f.chain, pos);
           if (++this.visits > MAX_RULE_VISITS) {
             this.error = `more than ${MAX_RULE_VISITS} rule evaluations: a loop in the ruleset?`;
             this.decided = rule.ref;

@@ -1,7 +1,7 @@
 // The simulator's public face: compile a ruleset once, trace packets through it. A trace follows every
 // outcome the simulator cannot rule out (tri-state): when all of them agree, the verdict is theirs;
 // when they differ, the verdict is "undetermined" and names the rule that made it so.
-import type { Hook, Ruleset } from '../ruleset/model.js';
+import type { Hook, IpRule, Ruleset } from '../ruleset/model.js';
 import type { ExtraHook, LocalAddress, RouteSpec } from './options.js';
 import { formatPacketSpec, type PacketSpec } from './packet.js';
 import { compileProgram, type ConntrackMode, type Program, type RuleRef } from './program.js';
@@ -21,6 +21,13 @@ export interface SimulatorOptions {
   routes?: readonly RouteSpec[];
   /** Whether conntrack runs: 'auto' (default) when a rule uses it. */
   conntrack?: ConntrackMode;
+  /**
+   * Policy routing rules (`ip rule`): which table a packet with a given mark uses. Default none: the
+   * kernel's three default rules (local, main, default), where the mark changes nothing.
+   */
+  ipRules?: readonly IpRule[];
+  /** The routes of every table are in `routes` (read live): a table without routes does not exist. */
+  allTablesKnown?: boolean;
 }
 
 export interface TraceOptions {
@@ -77,7 +84,7 @@ export class Simulator {
   readonly program: Program;
 
   constructor(ruleset: Ruleset, opts: SimulatorOptions = {}) {
-    this.program = compileProgram(ruleset, opts.hooks ?? [], opts.locals ?? [], opts.routes ?? [], opts.conntrack ?? 'auto');
+    this.program = compileProgram(ruleset, opts.hooks ?? [], opts.locals ?? [], opts.routes ?? [], opts.conntrack ?? 'auto', { ipRules: opts.ipRules ?? [], allTablesKnown: opts.allTablesKnown ?? false });
   }
 
   private runner: Runner | undefined;

@@ -7,7 +7,11 @@ import { parsePacketSpec } from '../../src/sim/packet.js';
 import { formatMark } from '../../src/sim/state.js';
 import { Simulator, type TraceResult } from '../../src/sim/trace.js';
 import { readLiveRuleset } from '../../src/ruleset/live.js';
-import { emitIptables, emitNft, packetEnds, planLocals, queueNums, toModel, type GCase, type GPacket } from './sim-gen.js';
+import { labRoutingOf } from '../../src/sim/kernel-replay.js';
+import { readRoutes } from '../../src/sim/node-live.js';
+import type { RouteSpec } from '../../src/sim/options.js';
+import type { Ruleset } from '../../src/ruleset/model.js';
+import { emitIptables, emitNft, ipRuleText, ipRulesOf, packetEnds, planLocals, queueNums, table100Routes, toModel, type GCase, type GPacket } from './sim-gen.js';
 
 export interface PacketResult {
   packet: string;
@@ -30,9 +34,16 @@ export function answersOf(c: GCase): QueueAnswers | undefined {
   return c.queue5 === undefined ? undefined : addQueueVerdict({ byQueue: new Map() }, `5:${c.queue5}`);
 }
 
-export function simulatorFor(c: GCase): Simulator {
-  return new Simulator(toModel(c), { locals: planLocals(), routes: PLAN_ROUTES });
+/**
+ * The simulator for a case. With routing, the tables are all known (a table without routes does not
+ * exist, as in the namespace): the plan's routes and table 100's, or those read from the namespace.
+ */
+export function simulatorFor(c: GCase, model: Ruleset = toModel(c), routes: readonly RouteSpec[] = [...PLAN_ROUTES, ...table100Routes(c)]): Simulator {
+  return new Simulator(model, { locals: planLocals(), routes, ...(c.routing ? { ipRules: model.ipRules, allTablesKnown: true } : {}) });
 }
+
+/** Labs whose ip rules or tables a case changed (the next case without routing puts the defaults back). */
+const routed = new WeakSet<TraceLab>();
 
 /** The simulator's answer for one packet of a case (sport fixed by the caller). */
 export function simulate(sim: Simulator, c: GCase, p: GPacket, sport: number): TraceResult {
@@ -51,11 +62,18 @@ export async function runCase(lab: TraceLab, c: GCase, from: ModelSource = 'gene
   let model = toModel(c);
   const answers = answersOf(c);
   await lab.load({ iptables: emitIptables(c, 'ip') || undefined, ip6tables: emitIptables(c, 'ip6') || undefined, nft: emitNft(c) || undefined }, [], answers, queueNums(c));
+  if (c.routing || routed.has(lab)) {
+    await lab.setRouting(labRoutingOf(ipRulesOf(c), table100Routes(c)));
+    if (c.routing) routed.add(lab);
+    else routed.delete(lab);
+  }
   let sim = simulatorFor(c);
   if (from === 'parsers') {
+    // As --live reads the node: the ruleset and ip rules from the namespace, and (with routing) its
+    // routes of every table.
     const live = await readLiveRuleset({ netns: lab.main.name });
     model = { ...live.ruleset, tables: live.ruleset.tables.filter((t) => !t.name.startsWith('nfqguard_')) };
-    sim = new Simulator(model, { locals: planLocals(), routes: PLAN_ROUTES });
+    sim = simulatorFor(c, model, c.routing ? await readRoutes(lab.main.name) : PLAN_ROUTES);
   }
   const text = (family: string, table: string, chain: string, index: number): string | undefined =>
     model.tables.find((t) => t.family === family && t.name === table)?.chains.find((ch) => ch.name === chain)?.rules[index - 1]?.text;
@@ -88,6 +106,7 @@ export function describeFailure(c: GCase, r: PacketResult): string {
     emitIptables(c, 'ip6').replace(/^/gm, '    '),
     '  nft:',
     emitNft(c).replace(/^/gm, '    '),
+    ...(c.routing ? ['  ip rule (and ip -6 rule):', ipRuleText(c.routing).replace(/^/gm, '    '), `  table 100: ${table100Routes(c).map((r) => r.text).join(' ') || '(empty)'}`] : []),
     `  simulator: ${r.sim.verdict} mark ${formatMark(r.sim.mark, r.sim.markKnown)}`,
     items(simItems(r.sim.steps)),
     `  kernel: ${r.kernel.verdict} mark ${r.kernel.mark} ${r.kernel.notes.join('; ')}`,

@@ -9,7 +9,9 @@ import type { Action, Chain, CtState, Expr, Hook, Match, Ruleset, Table } from '
 import { IPTABLES_CHAIN_HOOK, IPTABLES_TABLE_HOOKS } from '../../src/ruleset/priorities.js';
 import { parseAddr } from '../../src/sim/addr.js';
 import type { LabPlan } from '../../src/sim/kernel/lab.js';
-import type { LocalAddress } from '../../src/sim/options.js';
+import { parseIpRules } from '../../src/ruleset/iprule.js';
+import type { IpRule } from '../../src/ruleset/model.js';
+import { parseRoute, type LocalAddress, type RouteSpec } from '../../src/sim/options.js';
 
 export type GMatch =
   | { k: 'l4'; p: 'tcp' | 'udp'; dport?: number; inv: boolean }
@@ -34,7 +36,7 @@ export interface GRule {
 
 export interface GChain {
   name: string;
-  base?: { hook: Hook; priority: number; policy: 'accept' | 'drop'; type: 'filter' | 'nat' };
+  base?: { hook: Hook; priority: number; policy: 'accept' | 'drop'; type: 'filter' | 'nat' | 'route' };
   rules: GRule[];
 }
 
@@ -56,11 +58,36 @@ export interface GPacket {
   mark: number;
 }
 
+/**
+ * One policy routing rule between the kernel's local (0) and main (32766) rules, for both families:
+ * `[not] from all [iif X] [fwmark V/M] lookup T [suppress_prefixlength N]` or an action that drops.
+ */
+export interface GRoutingRule {
+  priority: number;
+  not: boolean;
+  iif?: 'lo' | 'eth0' | 'eth1';
+  fwmark?: { v: number; m: number };
+  action: 'lookup' | 'blackhole' | 'unreachable';
+  table?: 'main' | '100' | 'default';
+  suppress?: number;
+}
+
+/** What table 100 holds (for both families): the routes a marked packet may be sent by. */
+export type GTable100Route = 'default' | 'net0' | 'net1' | 'host1-blackhole' | 'net1-throw';
+
+export interface GRouting {
+  rules: GRoutingRule[];
+  table100: GTable100Route[];
+  dev: 'eth0' | 'eth1';
+}
+
 export interface GCase {
   tables: GTable[];
   packets: GPacket[];
   /** --queue-verdict for queue 5 (queue 6 never has a consumer); undefined: no consumer. */
   queue5?: string;
+  /** ip rules and table 100 in the namespace; undefined: the kernel's default rules. */
+  routing?: GRouting;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -381,7 +408,55 @@ export function toModel(c: GCase): Ruleset {
     });
     tables.push({ family: t.family, name: t.name, origin: t.kind === 'ipt' ? 'iptables-nft' : 'nft', chains, sets: [] });
   }
-  return { tables, ipRules: [], problems: [] };
+  return { tables, ipRules: ipRulesOf(c), problems: [] };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Policy routing: `ip rule` text (read by the project's parser, as --ip-rules / --live do) and routes.
+
+/** The case's `ip rule` listing (the same rules for `ip -6 rule`), with the kernel's three default rules. */
+export function ipRuleText(g: GRouting): string {
+  let out = '0:\tfrom all lookup local\n';
+  for (const r of [...g.rules].sort((a, b) => a.priority - b.priority)) {
+    const sel = `${r.not ? 'not ' : ''}from all${r.iif ? ` iif ${r.iif}` : ''}${r.fwmark ? ` fwmark ${hex(r.fwmark.v)}/${hex(r.fwmark.m)}` : ''}`;
+    const act = r.action === 'lookup' ? `lookup ${r.table ?? '100'}${r.suppress !== undefined ? ` suppress_prefixlength ${r.suppress}` : ''}` : r.action;
+    out += `${r.priority}:\t${sel} ${act}\n`;
+  }
+  return out + '32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n';
+}
+
+/** The case's ip rules as the model holds them, for both families. */
+export function ipRulesOf(c: GCase): IpRule[] {
+  if (!c.routing) return [];
+  const text = ipRuleText(c.routing);
+  return [...parseIpRules(text, { source: 'generated ip rule', family: 'ip' }).ipRules, ...parseIpRules(text, { source: 'generated ip -6 rule', family: 'ip6' }).ipRules];
+}
+
+/** Table 100's routes as --route would give them. */
+export function table100Routes(c: GCase): RouteSpec[] {
+  const g = c.routing;
+  if (!g) return [];
+  const out: string[] = [];
+  for (const r of g.table100) {
+    switch (r) {
+      case 'default':
+        out.push(`default@${g.dev}`, `default6@${g.dev}`);
+        break;
+      case 'net0':
+        out.push(`10.0.0.0/24@${g.dev}`, `fd00::/64@${g.dev}`);
+        break;
+      case 'net1':
+        out.push(`10.1.0.0/24@${g.dev}`, `fd00:1::/64@${g.dev}`);
+        break;
+      case 'host1-blackhole':
+        out.push('10.1.0.1/32@blackhole', 'fd00:1::1/128@blackhole');
+        break;
+      case 'net1-throw':
+        out.push('10.1.0.0/24@throw', 'fd00:1::/64@throw');
+        break;
+    }
+  }
+  return out.map((x) => parseRoute(`${x},table=100`));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -521,16 +596,18 @@ function nftTableArb(name: string): fc.Arbitrary<GTable> {
     hook: fc.constantFrom<Hook>('prerouting', 'input', 'forward', 'output', 'postrouting'),
     priority: fc.constantFrom(...NFT_PRIORITIES),
     policy: fc.constantFrom('accept' as const, 'accept' as const, 'drop' as const),
-    nat: fc.boolean(),
+    // route: an OUTPUT chain that routes the packet again when it changes the mark (other hooks: filter).
+    type: fc.constantFrom('filter' as const, 'filter' as const, 'nat' as const, 'nat' as const, 'route' as const),
   });
   return fc.record({ family: fc.constantFrom('ip' as const, 'ip6' as const, 'inet' as const, 'inet' as const), bases: fc.array(baseArb, { minLength: 1, maxLength: 3 }), users: fc.integer({ min: 0, max: 2 }) }).chain(({ family, bases, users }) => {
     const userNames = Array.from({ length: users }, (_, i) => `u${i}`);
     const base = bases.map((b, i) => {
       // The kernel refuses NAT chains at or below conntrack's priority (-200).
-      const nat = b.nat && b.hook !== 'forward' && b.priority > -200;
+      const nat = b.type === 'nat' && b.hook !== 'forward' && b.priority > -200;
+      const type = nat ? ('nat' as const) : b.type === 'route' && b.hook === 'output' ? ('route' as const) : ('filter' as const);
       return rulesArb({ kind: 'nft', family, table: name, hook: b.hook, natChain: nat, targets: userNames, queue: false }, 4).map((rules) => ({
         name: `b${i}`,
-        base: { hook: b.hook, priority: b.priority, policy: nat ? ('accept' as const) : b.policy, type: nat ? ('nat' as const) : ('filter' as const) },
+        base: { hook: b.hook, priority: b.priority, policy: nat ? ('accept' as const) : b.policy, type },
         rules,
       }));
     });
@@ -547,6 +624,51 @@ export const packetArb: fc.Arbitrary<GPacket> = fc.record({
   mark: fc.oneof(fc.constant(0), fc.constant(0), bitsArb(1, 2)),
 });
 
+/** `arb` in `weight` cases out of `outOf`, else undefined. */
+function sometimes<T>(arb: fc.Arbitrary<T>, weight: number, outOf: number): fc.Arbitrary<T | undefined> {
+  return fc.oneof({ weight: outOf - weight, arbitrary: fc.constant(undefined) }, { weight, arbitrary: arb });
+}
+
+const routingRuleArb: fc.Arbitrary<GRoutingRule> = fc
+  .record({
+    not: fc.boolean(),
+    iif: sometimes(fc.constantFrom('lo' as const, 'eth0' as const, 'eth1' as const), 1, 4),
+    fwmark: sometimes(maskedArb, 5, 6),
+    action: fc.oneof({ weight: 10, arbitrary: fc.constant('lookup' as const) }, { weight: 1, arbitrary: fc.constantFrom('blackhole' as const, 'unreachable' as const) }),
+    table: fc.constantFrom('100' as const, '100' as const, '100' as const, 'main' as const, 'default' as const),
+    suppress: sometimes(fc.constantFrom(0, 24, 32), 1, 3),
+  })
+  .map((r) => ({
+    priority: 0,
+    not: r.not,
+    ...(r.iif ? { iif: r.iif } : {}),
+    ...(r.fwmark ? { fwmark: r.fwmark } : {}),
+    action: r.action,
+    ...(r.action === 'lookup' ? { table: r.table } : {}),
+    // main's routes differ in length between the lab (/32 hosts) and the plan (/24): only 0 there.
+    ...(r.action === 'lookup' && r.suppress !== undefined && (r.table !== 'main' || r.suppress === 0) ? { suppress: r.suppress } : {}),
+  }));
+
+export const routingArb: fc.Arbitrary<GRouting> = fc
+  .record({
+    rules: fc.array(routingRuleArb, { minLength: 1, maxLength: 3 }),
+    // net1 and net1-throw are the same prefix: a table holds one route of a prefix.
+    // Mostly routes that send a packet somewhere; net1 and net1-throw are the same prefix (a table
+    // holds one route of a prefix).
+    table100: fc
+      .tuple(fc.constantFrom<GTable100Route>('default', 'net1', 'net1'), fc.subarray(['net0', 'host1-blackhole', 'net1-throw'] as GTable100Route[], { maxLength: 1 }))
+      .map(([a, b]) => [a, ...b])
+      .filter((t) => !(t.includes('net1') && t.includes('net1-throw'))),
+    dev: fc.constantFrom('eth0' as const, 'eth1' as const),
+  })
+  .map((g) => ({ ...g, rules: g.rules.map((r, i) => ({ ...r, priority: 100 * (i + 1) })) }));
+
+/** The packets of a case with routing: more of them leave the node (the local table decides the rest first). */
+function routedPackets(packets: GPacket[], g: GRouting | undefined): GPacket[] {
+  if (!g) return packets;
+  return packets.map((p) => ({ ...p, kind: p.kind === 'in1' ? 'fwd' : p.kind === 'local' ? 'out' : p.kind }));
+}
+
 export const caseArb: fc.Arbitrary<GCase> = fc
   .record({
     // ip tables first, then ip6 (iptables-restore, then ip6tables-restore): the order they register in.
@@ -554,6 +676,7 @@ export const caseArb: fc.Arbitrary<GCase> = fc
     nft: fc.integer({ min: 0, max: 2 }),
     packets: fc.array(packetArb, { minLength: 1, maxLength: 4 }),
     queue5: fc.option(fc.constantFrom('accept', 'accept,mark=0x8000', 'accept,mark=0x100/0x100', 'accept,mark=0x0', 'drop'), { nil: undefined }),
+    routing: sometimes(routingArb, 2, 5),
   })
   .filter((c) => c.ipt.length + c.nft > 0)
   .chain((c) =>
@@ -565,7 +688,12 @@ export const caseArb: fc.Arbitrary<GCase> = fc
         }),
         ...Array.from({ length: c.nft }, (_, i) => nftTableArb(`t${i}`)),
       )
-      .map((tables) => ({ tables, packets: c.packets, ...(c.queue5 !== undefined ? { queue5: c.queue5 } : {}) })),
+      .map((tables) => ({
+        tables,
+        packets: routedPackets(c.packets, c.routing),
+        ...(c.queue5 !== undefined ? { queue5: c.queue5 } : {}),
+        ...(c.routing ? { routing: c.routing } : {}),
+      })),
   );
 
 /** Queue numbers the case's rules use. */

@@ -297,6 +297,64 @@ export const REGRESSIONS: RegressionCase[] = [
     kernel: [{ verdict: 'accept', decidedBy: null, mark: '0x00000000' }],
   },
   {
+    name: 'inet-nat-family-conntrack',
+    fact: "an inet table's `dnat ip6 to ...` takes a conntrack reference for IPv6 only (nft_nat_init: the NAT's family, not the table's): IPv4 packets get no entry and the IPv4 NAT chains are not traversed, IPv6 ones are",
+    case: {
+      tables: [
+        {
+          kind: 'nft',
+          family: 'inet',
+          name: 't0',
+          chains: [
+            { name: 'b0', base: { hook: 'output', priority: 99, policy: 'accept', type: 'nat' }, rules: [{ matches: [], action: { k: 'dnat', to: 'fd00:1::1' } }] },
+            { name: 'u0', rules: [] },
+          ],
+        },
+        {
+          kind: 'nft',
+          family: 'inet',
+          name: 't1',
+          chains: [{ name: 'b0', base: { hook: 'prerouting', priority: -150, policy: 'accept', type: 'nat' }, rules: [{ matches: [], action: { k: 'mark', v: 0x100, m: 0x100 } }] }],
+        },
+      ],
+      packets: [
+        { kind: 'in1', proto: 'udp', dport: 22, mark: 0 },
+        { kind: 'out', proto: 'tcp', dport: 443, mark: 0 },
+        { kind: 'out', v6: true, proto: 'udp', dport: 443, mark: 0 },
+        { kind: 'in', v6: true, proto: 'tcp', dport: 80, mark: 0 },
+      ],
+    },
+    kernel: [
+      { verdict: 'accept', decidedBy: null, mark: '0x00000000' },
+      { verdict: 'accept', decidedBy: null, mark: '0x00000000' },
+      { verdict: 'accept', decidedBy: 'inet t0 b0 rule 1', mark: '0x00000000' },
+      { verdict: 'accept', decidedBy: null, mark: '0x00000100' },
+    ],
+  },
+  {
+    name: 'queue-bypass-then-routing-drop',
+    fact: "a queue rule with bypass and no consumer lets the packet go on (the trace's verdict code carries NF_VERDICT_FLAG_QUEUE_BYPASS); the routing decision after PREROUTING (`not fwmark 0x10000/0x10000 unreachable`) then drops it without a traced rule",
+    case: {
+      tables: [
+        {
+          kind: 'ipt',
+          family: 'ip',
+          name: 'mangle',
+          chains: [{ name: 'PREROUTING', base: { hook: 'prerouting', priority: -150, policy: 'drop', type: 'filter' }, rules: [{ matches: [], action: { k: 'queue', num: 6, bypass: true } }] }],
+        },
+      ],
+      packets: [
+        { kind: 'fwd', proto: 'tcp', dport: 22, mark: 0 },
+        { kind: 'fwd', proto: 'tcp', dport: 22, mark: 0x10000 },
+      ],
+      routing: { rules: [{ priority: 100, not: true, fwmark: { v: 0x10000, m: 0x10000 }, action: 'unreachable' }], table100: ['net1'], dev: 'eth1' },
+    },
+    kernel: [
+      { verdict: 'drop', decidedBy: null, mark: '0x00000000' },
+      { verdict: 'accept', decidedBy: 'ip mangle PREROUTING rule 1', mark: '0x00010000' },
+    ],
+  },
+  {
     name: 'seed-queue-whole-mark',
     fact: "the seed's outage: NFQUEUE in mangle INPUT, the consumer answers accept with the whole mark 0x8000, KUBE-FIREWALL-style DROP in filter INPUT",
     case: {

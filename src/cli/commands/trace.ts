@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { formatProblem, mergeRulesets, parseIptablesSave, parseNftJson, serializeIptablesSave, type CtState, type Ruleset } from '../../ruleset/index.js';
+import { formatProblem, mergeRulesets, parseIpRules, parseIptablesSave, parseNftJson, serializeIptablesSave, type CtState, type Ruleset } from '../../ruleset/index.js';
 import { run } from '../../lab/exec.js';
 import { compareTrace } from '../../sim/compare.js';
 import type { RulesetSource } from '../../sim/kernel/lab.js';
@@ -12,6 +12,7 @@ import {
   HOOK_SYNTAX,
   OptionError,
   QUEUE_VERDICT_SYNTAX,
+  ROUTE_SYNTAX,
   addQueueVerdict,
   parseExtraHook,
   parseLocalAddress,
@@ -34,6 +35,8 @@ interface TraceCmdOptions {
   iptablesSave: string[];
   ip6tablesSave: string[];
   nftJson: string[];
+  ipRules: string[];
+  ip6Rules: string[];
   live?: boolean;
   packet?: string;
   packets?: string;
@@ -116,6 +119,12 @@ async function loadRuleset(ctx: CommandContext, opts: TraceCmdOptions): Promise<
     parts.push(parseNftJson(text, { source: f === '-' ? '<stdin>' : f }));
     (source.nftJson ??= []).push(text);
   }
+  for (const [files, family] of [
+    [opts.ipRules, 'ip'],
+    [opts.ip6Rules, 'ip6'],
+  ] as const) {
+    for (const f of files) parts.push(parseIpRules(await readText(ctx, f), { source: f === '-' ? '<stdin>' : f, family }));
+  }
   if (opts.live) {
     const { readLiveRuleset } = await import('../../ruleset/live.js');
     const live = await readLiveRuleset({ signal: ctx.io.signal });
@@ -158,16 +167,21 @@ export function registerTrace(program: Command, ctx: CommandContext): Command {
         '(an uninterpreted module, an ipset) makes the verdict "undetermined": the rule is named and every outcome is\n' +
         'shown. --kernel sends the same packet through the real kernel in a throwaway namespace (root) and flags\n' +
         'every difference. --packets FILE traces one packet spec per line (batch mode).\n' +
+        'Routing follows the node\'s addresses, --route and policy routing (--ip-rules / --live): which table\n' +
+        'the packet\'s mark selects at each routing decision, and the re-route after mangle OUTPUT or a queue\n' +
+        'consumer changes the mark; a table whose routes are not known makes the route undetermined.\n' +
         'Exit 0 when the trace completed (whatever the verdict), 2 on usage or input errors.',
     )
     .option('--iptables-save <file>', 'iptables-save output (repeatable; - for standard input)', collect, [])
     .option('--ip6tables-save <file>', 'ip6tables-save output (repeatable)', collect, [])
     .option('--nft-json <file>', '`nft -j list ruleset` output (repeatable)', collect, [])
-    .option('--live', "this node's ruleset (iptables-save of both backends, nft -j, ip rule), addresses and routes")
+    .option('--ip-rules <file>', '`ip rule` output: policy routing by fwmark (repeatable)', collect, [])
+    .option('--ip6-rules <file>', '`ip -6 rule` output (repeatable)', collect, [])
+    .option('--live', "this node's ruleset (iptables-save of both backends, nft -j, ip rule), addresses and routes (all tables)")
     .option('--packet <spec>', 'the packet: "tcp 10.0.0.1:40240 > 127.0.0.1:80" (also udp, icmp, [v6]:port; words after: flags, in/out IFACE, mark V, ct STATE)')
     .option('--packets <file>', 'batch mode: one packet spec per line (# comments); one result line each')
     .option('--in <iface>', 'the interface the packet comes in on (default eth0; lo for loopback)')
-    .option('--out <iface>', 'the interface a non-local destination leaves by (default: --route, else eth0)')
+    .option('--out <iface>', 'the interface the main table sends a non-local destination by (default: --route, else eth0)')
     .option('--mark <v>', 'the packet mark it starts with (default 0)', parseU32('--mark'))
     .option('--ctmark <v>', 'the conntrack mark of its connection (default 0)', parseU32('--ctmark'))
     .option('--ct-state <state>', `its conntrack state: ${CT_STATES.join(', ')} (default new)`, (v: string) => {
@@ -177,7 +191,7 @@ export function registerTrace(program: Command, ctx: CommandContext): Command {
     .option('--queue-verdict <v>', `what a queue's consumer answers (repeatable): ${QUEUE_VERDICT_SYNTAX}; none given: no consumer (bypass accepts, else drop)`, collect, [])
     .option('--hook <h>', `a hook registered outside the ruleset (repeatable): ${HOOK_SYNTAX}`, collect, [])
     .option('--local <addr>', "one of the node's addresses, ADDR[/LEN][@IFACE] (repeatable; 127.0.0.0/8 and ::1 always are)", collect, [])
-    .option('--route <r>', 'CIDR@DEV: destinations in CIDR leave by DEV (repeatable; default@DEV for the rest)', collect, [])
+    .option('--route <r>', `destinations in CIDR leave by DEV (repeatable; default@DEV for the rest); ,table=T: a route of table T, which ip rules may pick by mark: ${ROUTE_SYNTAX}`, collect, [])
     .option('--start <hook>', 'where the packet enters: prerouting or output (default: output when its source is local)', (v: string) => {
       if (v !== 'prerouting' && v !== 'output') throw new UsageError(`--start must be prerouting or output, got "${v}"`);
       return v;
@@ -203,12 +217,16 @@ Examples:
   A service packet on this node, checked against the kernel:
   $ nfqguard trace --live --packet "tcp 10.244.1.5:40000 > 10.96.0.10:53" --in cni0 --json | jq .verdict
   $ nfqguard trace --iptables-save a.rules --nft-json b.json --packet "udp [fd00::1]:5353 > [fd00::2]:53" --kernel
+  Policy routing by mark (wg-quick: not fwmark 51820 lookup 51820): which table, which device:
+  $ ip rule > rules.txt
+  $ nfqguard trace --iptables-save node.rules --ip-rules rules.txt --packet "udp 10.0.0.2:40000 > 192.0.2.7:53" \
+      --local 10.0.0.2/24@eth0 --route default@eth0 --route default@wg0,table=51820 --mark 0xca6c
   Batch mode:
   $ nfqguard trace --iptables-save node.rules --packets packets.txt --json > verdicts.ndjson`,
     )
     .action(async (opts: TraceCmdOptions) => {
       const sources = opts.iptablesSave.length + opts.ip6tablesSave.length + opts.nftJson.length + (opts.live ? 1 : 0);
-      if (sources === 0) throw new UsageError('no ruleset given', 'give --iptables-save FILE, --nft-json FILE or --live');
+      if (sources === 0) throw new UsageError('no ruleset given', `give --iptables-save FILE, --nft-json FILE or --live${opts.ipRules.length || opts.ip6Rules.length ? ' (ip rules alone are not a ruleset)' : ''}`);
       if ((opts.packet === undefined) === (opts.packets === undefined)) throw new UsageError('give exactly one of --packet SPEC and --packets FILE', 'e.g. --packet "tcp 10.0.0.1:40240 > 127.0.0.1:80"');
       if (opts.kernel && opts.packets) throw new UsageError('--kernel traces one --packet', 'drop --kernel for batch mode');
       const hooks: ExtraHook[] = wrapOption(() => opts.hook.map(parseExtraHook));
@@ -236,7 +254,8 @@ Examples:
       }
       const locals = [...localOpt, ...loaded.locals];
       const routes = [...routeOpt, ...loaded.routes];
-      const sim = new Simulator(rs, { hooks, locals, routes, conntrack: opts.conntrack });
+      // --live read every routing table (when `ip route` answered): a table it did not list does not exist.
+      const sim = new Simulator(rs, { hooks, locals, routes, conntrack: opts.conntrack, ipRules: rs.ipRules, allTablesKnown: !!opts.live && loaded.routes.length > 0 });
       const base: Omit<TraceInput, 'packet'> = {
         ...(opts.in ? { in: opts.in } : {}),
         ...(opts.out ? { out: opts.out } : {}),
@@ -296,7 +315,7 @@ Examples:
         if (why) throw new UsageError(`--kernel: ${why}`, 'drop --kernel, or trace a TCP SYN / UDP packet of a new connection');
         let replay;
         try {
-          replay = await replayInKernel({ source: loaded.source, model: rs, packet, hooks, locals, routes, queueAnswers: answers, ...base, signal: ctx.io.signal });
+          replay = await replayInKernel({ source: loaded.source, model: rs, packet, hooks, locals, routes, ipRules: rs.ipRules, queueAnswers: answers, ...base, signal: ctx.io.signal });
         } catch (e) {
           if (ctx.io.signal.aborted) {
             ctx.io.stderr('nfqguard: trace --kernel interrupted; namespaces removed\n');

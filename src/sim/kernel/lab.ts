@@ -4,8 +4,10 @@
 // netlink. Namespaces, senders and queue consumers are always removed by destroy().
 //
 // What runs in main besides the ruleset (all registered after it, so they run first at equal priority):
-//   table inet nfqguard_trace  prerouting/output at INT_MIN: sets nftrace (and the start mark) on the
-//                              one packet being traced, matched by its exact addresses and ports
+//   table inet nfqguard_trace  prerouting/output at INT_MIN: sets nftrace (and, for a packet from
+//                              outside, the start mark) on the one packet being traced, matched by its
+//                              exact addresses and ports. A locally generated packet's start mark is its
+//                              socket's (SO_MARK, send-marked.ts): its own route lookup sees it
 //   table inet nfqguard_obs    input/postrouting at INT_MAX, empty: their policy events say that the
 //                              packet got through the hook, with its final mark
 //   table FAMILY nfqguard_hooks  the declared hooks (--hook) as chains h0, h1...
@@ -22,6 +24,7 @@ import type { PacketSpec } from '../packet.js';
 import type { RuleRef } from '../program.js';
 import { NfTraceListener, type NfTraceEvent } from './nftrace.js';
 import type { SendSpec } from './send.js';
+import { SEND_MARKED_PY } from './send-marked.js';
 
 export interface LabLink {
   /** The interface name in main (eth0, cni0...). */
@@ -52,6 +55,16 @@ export interface RulesetSource {
   nftJson?: string[];
 }
 
+/**
+ * Policy routing for the namespace: `ip rule add` and `ip route add` arguments per family. A family
+ * with no rules keeps the kernel's default rules (local, main, default).
+ */
+export interface LabRouting {
+  rules: Array<{ v6: boolean; args: string[] }>;
+  /** Routes of tables other than main (their devices must be links or lo). */
+  routes: Array<{ v6: boolean; table: string; args: string[] }>;
+}
+
 export interface LabTraceOptions {
   start: 'prerouting' | 'output';
   /** The mark the packet starts with (set by the trace rule). */
@@ -80,8 +93,10 @@ class Sender {
   private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private exited = false;
 
-  constructor(ns: string) {
-    this.child = spawn('ip', ['netns', 'exec', ns, process.execPath, scriptPath('send.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** marked: the Python sender that puts the packet's mark on its socket (send-marked.ts). */
+  constructor(ns: string, marked = false) {
+    const prog = marked ? ['python3', '-c', SEND_MARKED_PY] : [process.execPath, scriptPath('send.js')];
+    this.child = spawn('ip', ['netns', 'exec', ns, ...prog], { stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       const m = /^(sent|error) (-?\d+) ?(.*)$/.exec(line);
       if (!m) return;
@@ -148,6 +163,8 @@ export class TraceLab {
   private view: KernelView = { ruleIndex: new Map(), chainHook: new Map(), hookRefs: new Map(), ifname: () => undefined };
   private seq = 0;
   private sportNext = 20000;
+  /** Tables setRouting() filled, per family, to flush on the next call. */
+  private routeTables: Array<{ v6: boolean; table: string }> = [];
 
   private constructor(
     readonly main: Netns,
@@ -292,7 +309,8 @@ export class TraceLab {
         ruleIndex.set(`${ck} ${o.rule.handle}`, n);
       }
     }
-    this.view = { ruleIndex, chainHook, chains, hookRefs, ifname: (i) => this.ifnames.get(i) };
+    const queueConsumers = new Set<number>();
+    this.view = { ruleIndex, chainHook, chains, hookRefs, ifname: (i) => this.ifnames.get(i), queueConsumers };
     // Consumers for the queues that have an answer.
     if (answers) {
       for (const num of new Set(queueNums)) {
@@ -301,6 +319,7 @@ export class TraceLab {
         if (ans.verdict === 'hold') throw new Error('--queue-verdict hold cannot be replayed in the kernel');
         const whole = ans.mark !== undefined && ans.mark.mask >>> 0 === 0xffffffff;
         const decision = ans.verdict === 'drop' ? { verdict: 'drop' as const } : { verdict: 'accept' as const, ...(ans.mark ? { mark: ans.mark.value & ans.mark.mask } : {}), ...(ans.ctmark ? { ctMark: ans.ctmark.value & ans.ctmark.mask } : {}) };
+        queueConsumers.add(num);
         this.queues.push(
           await NfQueue.open({
             queue: num,
@@ -316,16 +335,35 @@ export class TraceLab {
     }
   }
 
+  /** Replaces the namespace's ip rules and the routes of tables other than main (see LabRouting). */
+  async setRouting(r: LabRouting): Promise<void> {
+    for (const v6 of [false, true]) {
+      const fam = v6 ? ['-6'] : [];
+      // Undo the last call: its tables' routes (a table may be empty already: errors ignored), then
+      // the rules (`ip rule flush` keeps priority 0, lookup local).
+      const flush = this.routeTables.filter((t) => t.v6 === v6).map((t) => `route flush table ${t.table}`);
+      if (flush.length) await this.main.exec('ip', [...fam, '-force', '-batch', '-'], { input: flush.join('\n') + '\n', timeoutMs: 10_000 });
+      const cmds = ['rule flush'];
+      const rules = r.rules.filter((x) => x.v6 === v6);
+      if (rules.length === 0) cmds.push('rule add pref 32766 lookup main', 'rule add pref 32767 lookup default');
+      for (const x of rules) cmds.push(['rule', 'add', ...x.args].join(' '));
+      for (const x of r.routes) if (x.v6 === v6) cmds.push(['route', 'add', ...x.args].join(' '));
+      await this.main.execOk('ip', [...fam, '-batch', '-'], { input: cmds.join('\n') + '\n', timeoutMs: 10_000 });
+    }
+    this.routeTables = r.routes.map((x) => ({ v6: x.v6, table: x.table }));
+  }
+
   /** What the comparison needs about the loaded ruleset. */
   kernelView(ruleText?: KernelView['ruleText']): KernelView {
     return { ...this.view, ...(ruleText ? { ruleText } : {}) };
   }
 
-  private sender(ns: Netns): Sender {
-    let s = this.senders.get(ns.name);
+  private sender(ns: Netns, marked = false): Sender {
+    const key = `${ns.name}${marked ? ' marked' : ''}`;
+    let s = this.senders.get(key);
     if (!s) {
-      s = new Sender(ns.name);
-      this.senders.set(ns.name, s);
+      s = new Sender(ns.name, marked);
+      this.senders.set(key, s);
     }
     return s;
   }
@@ -345,7 +383,10 @@ export class TraceLab {
     const l4 = p.proto === 6 ? 'tcp' : 'udp';
     const match = `${fam} saddr ${formatAddr(p.saddr)} ${fam} daddr ${formatAddr(p.daddr)} ${l4} sport ${p.sport} ${l4} dport ${p.dport}`;
     const chain = opts.start === 'output' ? 'out' : 'pre';
-    const mark = opts.mark ? ` meta mark set 0x${(opts.mark >>> 0).toString(16)}` : '';
+    // A locally generated packet gets its mark on its socket (SO_MARK: the socket's route lookup sees
+    // it); one from outside gets it in PREROUTING's first chain, before anything reads it.
+    const socketMark = opts.start === 'output' && !!opts.mark;
+    const mark = opts.mark && !socketMark ? ` meta mark set 0x${(opts.mark >>> 0).toString(16)}` : '';
     await this.main.nft(`flush chain inet ${TRACE_TABLE} pre\nflush chain inet ${TRACE_TABLE} out\nadd rule inet ${TRACE_TABLE} ${chain} ${match}${mark} meta nftrace set 1\n`);
     let from: Netns = this.main;
     if (opts.start === 'prerouting') {
@@ -354,7 +395,7 @@ export class TraceLab {
       from = this.peers.get(link.name) as Netns;
     }
     listener.take();
-    await this.sender(from).send({ n: ++this.seq, proto: l4, saddr: formatAddr(p.saddr), daddr: formatAddr(p.daddr), sport: p.sport as number, dport: p.dport as number });
+    await this.sender(from, socketMark).send({ n: ++this.seq, proto: l4, saddr: formatAddr(p.saddr), daddr: formatAddr(p.daddr), sport: p.sport as number, dport: p.dport as number, ...(socketMark ? { mark: opts.mark } : {}) });
     // Done when the packet got through its last hook (an observer's policy, not on the way to lo) or was dropped.
     let curOif: number | undefined;
     const finished = (e: NfTraceEvent): boolean => {

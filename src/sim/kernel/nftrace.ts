@@ -8,7 +8,7 @@ import { NETLINK_NETFILTER, NFGENMSG_LEN, NLMSG_HDRLEN, SOL_NETLINK } from '../.
 import { AttrCursor } from '../../netlink/cursor.js';
 import { loadNative } from '../../netlink/native.js';
 import { NativeNetlinkSocket, type Watch } from '../../netlink/socket.js';
-import { NF_ACCEPT, NF_DROP, NF_QUEUE, NF_REPEAT, NF_STOLEN, NF_STOP } from '../../nfqueue/constants.js';
+import { NF_ACCEPT, NF_DROP, NF_QUEUE, NF_REPEAT, NF_STOLEN, NF_STOP, NF_VERDICT_FLAG_QUEUE_BYPASS } from '../../nfqueue/constants.js';
 import type { KEvent } from '../compare.js';
 
 export const NFNL_SUBSYS_NFTABLES = 10;
@@ -58,7 +58,7 @@ export interface NfTraceEvent extends KEvent {
   dport?: number;
 }
 
-function verdictName(code: number): { verdict: string; queue?: number } {
+function verdictName(code: number): { verdict: string; queue?: number; bypass?: boolean } {
   switch (code) {
     case NFT_CONTINUE:
       return { verdict: 'continue' };
@@ -79,7 +79,7 @@ function verdictName(code: number): { verdict: string; queue?: number } {
     case NF_STOLEN:
       return { verdict: 'stolen' };
     case NF_QUEUE:
-      return { verdict: 'queue', queue: code >>> 16 };
+      return { verdict: 'queue', queue: code >>> 16, bypass: (code & NF_VERDICT_FLAG_QUEUE_BYPASS) !== 0 };
     case NF_REPEAT:
       return { verdict: 'repeat' };
     case NF_STOP:

@@ -15,6 +15,8 @@ export interface SendSpec {
   dport: number;
   /** How long a TCP connect may try, in ms (stays below the 1 s SYN retransmission). */
   waitMs?: number;
+  /** The socket's mark (SO_MARK); only the Python sender (send-marked.ts) sets it. */
+  mark?: number;
 }
 
 function reply(line: string): void {

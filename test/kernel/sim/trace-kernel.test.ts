@@ -89,3 +89,16 @@ test('an IPv6 packet in an inet chain: `ip saddr != X` does not match it (the ke
   assert.equal(replay.outcome.mark, '0x00000004');
   assert.deepEqual(compareTrace(sim, replay.outcome, formatMark, replay.chains).differences, []);
 });
+
+test('--kernel with --ip-rules: wg-quick routes the packet to table 51820, mangle OUTPUT marks it 0xca6c, the kernel re-routes it to main as the simulator does', { skip, timeout: 60_000 }, async () => {
+  const rules = join(dir, 'wg.iprules');
+  writeFileSync(rules, '0:\tfrom all lookup local\n32764:\tfrom all lookup main suppress_prefixlength 0\n32765:\tnot from all fwmark 0xca6c lookup 51820\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n');
+  const f = join(dir, 'wg.rules');
+  writeFileSync(f, '*mangle\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p udp -m udp --dport 53 -j MARK --set-xmark 0xca6c/0xffffffff\nCOMMIT\n');
+  const args = ['trace', '--iptables-save', f, '--ip-rules', rules, '--local', '10.0.0.2/24@eth0', '--route', 'default@eth0', '--route', 'default@wg0,table=51820', '--kernel', '--json'];
+  const marked = JSON.parse((await cli([...args, '--packet', 'udp 10.0.0.2:40000 > 192.0.2.7:53'])).stdout);
+  assert.deepEqual([marked.verdict, marked.mark, marked.kernel.differences, marked.kernel.interfaces], ['accept', '0x0000ca6c', [], ['out wg0', 'out eth0']]);
+  const plain = JSON.parse((await cli([...args, '--packet', 'udp 10.0.0.2:40000 > 192.0.2.7:443'])).stdout);
+  assert.deepEqual([plain.kernel.differences, plain.kernel.interfaces], [[], ['out wg0']]);
+  assert.deepEqual(liveNamespaces(), []);
+});

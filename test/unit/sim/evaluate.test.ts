@@ -329,13 +329,18 @@ test('a big chain with a destination index gives the same answer as a scan', () 
   const rs = ruleset(iptTable('mangle', { PREROUTING: rules }));
   const sim = new Simulator(rs);
   const chain = sim.program.tables[0].chains.get('PREROUTING');
-  assert.ok(chain?.index, 'the chain is indexed');
+  assert.ok(chain && !chain.prepared && chain.index === undefined, 'nothing is compiled before a walk enters the chain');
   for (const [dst, mark] of [
     ['10.96.0.7', 7],
     ['10.96.0.150', 150],
     ['10.96.1.1', 0],
   ] as const) {
     const r = sim.trace({ packet: parsePacketSpec(`tcp 10.0.0.1:1 > ${dst}:80`) });
+    assert.ok(chain.index, 'the chain is indexed once entered');
+    if (dst === '10.96.0.7') {
+      // Lazy compilation: only the index's candidates for 10.96.0.7 were compiled (rule 8, the /24 rule, RETURN).
+      assert.deepEqual(chain.rules.flatMap((x, i) => (x ? [i + 1] : [])), [8, 101, 202]);
+    }
     assert.equal(r.mark, mark, dst);
     assert.deepEqual(r.steps.map((s) => s.rule).filter((x) => x !== null), mark ? [mark < 100 ? mark + 1 : mark + 2, 202] : [202]);
   }

@@ -67,7 +67,9 @@ test('NFT_MSG_TRACE decodes: table, chain, handle, verdicts (jump target, queue 
     { id: 0x1234, family: 'ip', table: 'filter', chain: 'INPUT', type: 'rule', handle: 7, verdict: 'jump', target: 'KUBE-FIREWALL', mark: 0x8000, iif: 1, proto: 6, saddr: '10.0.0.1', daddr: '127.0.0.1', sport: 40240, dport: 80 },
   );
   const q = decodeTraceMessage(traceMsg({ family: 1, table: 't', chain: 'c', type: NFT_TRACETYPE_RULE, handle: 2, code: (80 << 16) | 3 }), 0);
-  assert.deepEqual([q?.family, q?.verdict, q?.queue, q?.mark], ['inet', 'queue', 80, 0]);
+  assert.deepEqual([q?.family, q?.verdict, q?.queue, q?.bypass, q?.mark], ['inet', 'queue', 80, false, 0]);
+  const qb = decodeTraceMessage(traceMsg({ family: 2, table: 't', chain: 'c', type: NFT_TRACETYPE_RULE, handle: 2, code: (6 << 16) | 0x8000 | 3 }), 0);
+  assert.deepEqual([qb?.verdict, qb?.queue, qb?.bypass], ['queue', 6, true], 'NF_VERDICT_FLAG_QUEUE_BYPASS');
   const p = decodeTraceMessage(traceMsg({ family: 10, table: 't', chain: 'c', type: NFT_TRACETYPE_POLICY, policy: 0 }), 0);
   assert.deepEqual([p?.family, p?.type, p?.policy], ['ip6', 'policy', 'drop']);
   const bytes = traceMsg({ family: 2, table: 'filter', chain: 'INPUT', type: NFT_TRACETYPE_RULE });
@@ -128,6 +130,28 @@ test('kernel outcome: queued and never back is a drop by the queue rule; nothing
   const q = kernelOutcome([ev({ table: 'mangle', chain: 'INPUT', type: 'rule', handle: 4, verdict: 'queue', iif: 2 })], view);
   assert.deepEqual([q.verdict, q.decidedBy?.rule], ['drop', 1]);
   assert.equal(kernelOutcome([], view).verdict, 'lost');
+  // With bypass and no consumer the packet went on: whatever ended it later was not a traced rule.
+  const bypassed = [ev({ table: 'mangle', chain: 'INPUT', type: 'rule', handle: 4, verdict: 'queue', queue: 6, bypass: true, iif: 2, mark: 0x10 })];
+  const lost = kernelOutcome(bypassed, { ...view, queueConsumers: new Set([5]) });
+  assert.deepEqual([lost.verdict, lost.decidedBy, lost.mark], ['lost', null, '0x00000010']);
+  assert.equal(kernelOutcome(bypassed, { ...view, queueConsumers: new Set([6]) }).verdict, 'drop', 'a consumer on queue 6 dropped it');
+  // A packet lost before any chain of the ruleset still has the mark our trace rule saw.
+  assert.equal(kernelOutcome([ev({ family: 'inet', table: TRACE_TABLE, chain: 'pre', type: 'rule', handle: 2, verdict: 'continue', iif: 2, mark: 0x4 })], view).mark, '0x00000004');
+});
+
+test('comparison: the devices of the path are compared with those the kernel saw', () => {
+  const k = kernelOutcome(
+    [
+      ev({ family: 'inet', table: TRACE_TABLE, chain: 'out', type: 'rule', handle: 2, verdict: 'continue', oif: 2 }),
+      ev({ family: 'inet', table: OBSERVER_TABLE, chain: 'post_last', type: 'policy', policy: 'accept', oif: 3 }),
+    ],
+    { ...view, ifname: (i) => ['', 'lo', 'eth0', 'wg0'][i] },
+  );
+  assert.deepEqual(k.interfaces, ['out eth0', 'out wg0']);
+  const base = { verdict: 'accept' as const, decidedBy: null, mark: '0x00000000', steps: [] };
+  assert.deepEqual(compareOutcome({ ...base, path: [{ hook: 'output', oif: 'eth0' }, { hook: 'postrouting', oif: 'wg0' }] }, k), []);
+  const d = compareOutcome({ ...base, path: [{ hook: 'output', oif: 'wg0' }, { hook: 'postrouting', oif: 'wg0' }] }, k);
+  assert.deepEqual(d, ['interfaces: simulator out wg0, kernel out eth0 -> out wg0']);
 });
 
 test('comparison: verdict, deciding rule, final mark and the first differing step are reported', () => {

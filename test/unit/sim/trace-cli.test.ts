@@ -115,3 +115,49 @@ test('trace: problems in the input go to stderr with line and column; the trace 
   assert.match(r.stderr, /odd\.rules:11:\d+/);
   assert.match(r.stdout, /UNDETERMINED|verdict:/);
 });
+
+test('trace --ip-rules and --route ...,table=T: the routing decision by mark is a step; an unknown table is undetermined', async () => {
+  const rules = join(dir, 'wg.iprules');
+  writeFileSync(rules, '0:\tfrom all lookup local\n32764:\tfrom all lookup main suppress_prefixlength 0\n32765:\tnot from all fwmark 0xca6c lookup 51820\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n');
+  const mangle = join(dir, 'wg.rules');
+  writeFileSync(mangle, '*mangle\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p udp -m udp --dport 53 -j MARK --set-xmark 0xca6c/0xffffffff\nCOMMIT\n');
+  const base = ['trace', '--iptables-save', mangle, '--ip-rules', rules, '--local', '10.0.0.2/24@eth0', '--route', 'default@eth0', '--route', 'default@wg0,table=51820'];
+  const r = await cli([...base, '--packet', 'udp 10.0.0.2:40000 > 192.0.2.7:53']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /path: +output \(out wg0\) -> postrouting \(out eth0\)/);
+  assert.match(r.stdout, /dev wg0 +routing: 32765 not fwmark 0xca6c -> table 51820: default dev wg0/);
+  assert.match(r.stdout, /0x00000000 -> 0x0000ca6c +continue/);
+  assert.match(r.stdout, /dev eth0 +routing: 32766 -> table main: default dev eth0/);
+  const j = JSON.parse((await cli([...base, '--packet', 'udp 10.0.0.2:40000 > 192.0.2.7:443', '--mark', '0xca6c', '--json'])).stdout);
+  assert.deepEqual(j.path, [
+    { hook: 'output', oif: 'eth0' },
+    { hook: 'postrouting', oif: 'eth0' },
+  ]);
+  assert.deepEqual(
+    j.steps.filter((s: { table: string }) => s.table === '(routing)').map((s: { verdict: string; text: string }) => `${s.verdict}: ${s.text}`),
+    ['dev eth0: routing: 32766 -> table main: default dev eth0'],
+  );
+  // Without table 51820's routes the route is not known: undetermined, the rule named, the fix in a note.
+  const u = await cli(['trace', '--iptables-save', mangle, '--ip-rules', rules, '--local', '10.0.0.2/24@eth0', '--route', 'default@eth0', '--packet', 'udp 10.0.0.2:40000 > 192.0.2.7:443', '--json']);
+  const uj = JSON.parse(u.stdout);
+  assert.equal(uj.verdict, 'undetermined');
+  assert.equal(uj.decidedBy.text, '32765: not from all fwmark 0xca6c lookup 51820');
+  assert.ok(uj.notes.some((n: string) => /--route CIDR@DEV,table=51820/.test(n)), uj.notes.join('\n'));
+  // Batch mode: the rule that left the route undetermined, in a line of five tab-separated fields.
+  const pk = join(dir, 'wg.packets');
+  writeFileSync(pk, 'udp 10.0.0.2:40000 > 192.0.2.7:443\nudp 10.0.0.2:40000 > 10.0.0.9:53\n');
+  const b = await cli(['trace', '--iptables-save', mangle, '--ip-rules', rules, '--local', '10.0.0.2/24@eth0', '--route', 'default@eth0', '--route', '10.0.0.0/24@eth0', '--packets', pk]);
+  assert.equal(b.code, 0, b.stderr);
+  const lines = b.stdout.trim().split('\n').map((l) => l.split('\t'));
+  assert.deepEqual(lines[0], ['1', 'udp', 'undetermined(1)', '0x00000000', 'ip (routing) ip rule 32765: not from all fwmark 0xca6c lookup 51820']);
+  assert.deepEqual(lines[1].slice(0, 3), ['2', 'udp', 'accept'], 'main has a /24 for it: not suppressed, table 51820 never asked');
+  // Bad input: a route option with a stray part, an ip rule line that is not one.
+  const bad = await cli([...base.slice(0, 5), '--route', 'default@wg0,tabel=5', '--packet', 'udp 10.0.0.2:1 > 192.0.2.7:53']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--route "default@wg0,tabel=5": unexpected "tabel=5"/);
+  const odd = join(dir, 'odd.iprules');
+  writeFileSync(odd, '0:\tfrom all lookup local\nnot a rule\n');
+  const o = await cli(['trace', '--iptables-save', mangle, '--ip-rules', odd, '--packet', 'udp 10.0.0.2:1 > 192.0.2.7:53', '--local', '10.0.0.2']);
+  assert.equal(o.code, 0, o.stderr);
+  assert.match(o.stderr, /odd\.iprules:2:1/);
+});
