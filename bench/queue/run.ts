@@ -8,7 +8,7 @@
 // (/proc/net/netfilter/nfnetlink_queue, /proc/net/dev, iptables counters), never from the programs.
 import { execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,9 +29,9 @@ import {
   verdicted,
   type DevCounters,
 } from './stats.js';
+import { compileC } from './tools.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN_DIR = join(ROOT, 'dist', 'bench', 'queue', 'bin');
 const FLOOD_PORT = 9000;
 const ECHO_PORT = 9001;
 
@@ -493,25 +493,6 @@ function render(cfg: Config, machine: Record<string, unknown>, s: ModeSummary[],
 
 // ---- main --------------------------------------------------------------------------------------
 
-function compile(): { tool: string; baseline: string } {
-  mkdirSync(BIN_DIR, { recursive: true });
-  const src = join(ROOT, 'bench', 'queue', 'c');
-  const tool = join(BIN_DIR, 'udp_tool');
-  const baseline = join(BIN_DIR, 'nfq_baseline');
-  const gcc = (out: string, file: string, libs: string[]): void => {
-    try {
-      execFileSync('gcc', ['-O2', '-Wall', '-o', out, join(src, file), ...libs], { stdio: ['ignore', 'ignore', 'pipe'] });
-    } catch (e) {
-      const err = e as { code?: string; stderr?: Buffer };
-      if (err.code === 'ENOENT') throw new Error('gcc is not installed (run `npm run setup` as root)');
-      throw new Error(`gcc ${file} failed (is libnetfilter-queue-dev installed? \`npm run setup\`): ${err.stderr?.toString().trim()}`);
-    }
-  };
-  gcc(tool, 'udp_tool.c', []);
-  gcc(baseline, 'nfq_baseline.c', ['-lnetfilter_queue']);
-  return { tool, baseline };
-}
-
 async function main(): Promise<number> {
   let cfg: Config;
   try {
@@ -542,7 +523,8 @@ async function main(): Promise<number> {
     loadBefore: loadavg().map((l) => l.toFixed(2)).join(' '),
     loadAfter: '',
   };
-  const { tool, baseline } = compile();
+  const tool = compileC('udp_tool');
+  const baseline = compileC('nfq_baseline', ['-lnetfilter_queue']);
   niceness = cfg.nice;
   const clkTck = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
   cleanupStaleNamespaces();

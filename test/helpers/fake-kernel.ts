@@ -118,7 +118,7 @@ export class FakeKernel implements NetlinkTransport {
   /** -errno values recvBatch returns before reading the inbox (e.g. -105 for ENOBUFS). */
   readonly recvErrors: number[] = [];
   closed = false;
-  private cb: ((status: number) => void) | null = null;
+  protected cb: ((status: number) => void) | null = null;
 
   send(buf: Uint8Array, off: number, len: number): number {
     if (this.closed) return -9;
@@ -178,7 +178,7 @@ export class FakeKernel implements NetlinkTransport {
     setImmediate(() => cb?.(status));
   }
 
-  private kick(): void {
+  protected kick(): void {
     setImmediate(() => this.cb?.(0));
   }
 
