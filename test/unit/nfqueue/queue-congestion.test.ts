@@ -83,19 +83,27 @@ test('ENOBUFS does not use up the drain budget: the next receive happens even on
   }
 });
 
-test('ENOBUFS after ENOBUFS: the queue keeps receiving, and past the limit yields and comes back', async () => {
+test('ENOBUFS after ENOBUFS: the queue keeps receiving until a receive gets through, yielding to the loop on the way', async () => {
   const k = new CongestingKernel(64);
   const q = await NfQueue.open({ queue: 80, transport: k, onPacket: () => undefined });
   try {
     await quiesce(k);
-    // Not something the kernel does (each ENOBUFS needs a new overrun in between): the loop must still
-    // neither spin forever nor stop for good.
-    for (let i = 0; i < 40; i++) k.recvErrors.push(-105);
+    // Not something the kernel does (each ENOBUFS needs a new overrun in between), but the loop must neither
+    // spin on it forever nor stop before a receive got through, while the socket is congested and empty.
+    k.congested = true;
     const real = k.recvBatch.bind(k);
-    k.recvBatch = (buf, slot, max, meta) => k.recvErrors.shift() ?? real(buf, slot, max, meta);
-    k.offer(packet(1));
+    let errors = 40;
+    let seenNextTurn = -1;
+    k.recvBatch = (buf, slot, max, meta) => {
+      if (errors === 40) setImmediate(() => (seenNextTurn = q.stats.enobufs));
+      return errors-- > 0 ? -105 : real(buf, slot, max, meta);
+    };
+    k.fireError(-9);
+    await until(() => q.stats.enobufs === 40 && !k.congested);
+    assert.ok(seenNextTurn > 0 && seenNextTurn < 40, `yielded after ${seenNextTurn} in a row`);
+    assert.equal(k.watching, true);
+    assert.ok(k.offer(packet(1)), 'the socket takes new messages');
     await until(() => q.stats.verdicts === 1);
-    assert.equal(q.stats.enobufs, 40);
   } finally {
     await q.close();
   }
