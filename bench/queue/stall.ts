@@ -11,7 +11,6 @@
 // With the library consumer (bench/queue/stall-consumer.ts, the default) a stall is explained: its last
 // receives, whether the socket is still in the event loop's epoll set, and whether one receive from
 // outside any wake-up brings it back.
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -21,7 +20,7 @@ import { Netns, cleanupStaleNamespaces } from '../../src/lab/netns.js';
 import type { ProcQueueRow } from '../../src/nfqueue/proc.js';
 import { kernelUnavailableReason } from '../../src/util/caps.js';
 import { queueRow, verdicted } from './stats.js';
-import { compileC } from './tools.js';
+import { capture, compileC, numberOption, stop, type Proc } from './tools.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const PORT = 9000;
@@ -77,11 +76,7 @@ function parseConfig(argv: string[]): Config {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const num = (name: string, v: string, min: number, max: number): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max}, got "${v}"`);
-    return n;
-  };
+  const num = numberOption;
   return {
     floods: Math.round(num('floods', values.floods, 1, 100_000)),
     seconds: num('seconds', values.seconds, 0.1, 30),
@@ -98,26 +93,10 @@ function parseConfig(argv: string[]): Config {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface Proc {
-  child: ChildProcess;
-  lines: string[];
-  stderr: string;
-  exited: Promise<number | null>;
-}
-
 function start(ns: Netns, cpu: number | null, argv: string[]): Proc {
   const pin = cpu === null ? [] : ['taskset', '-c', String(cpu)];
   const full = ['nice', '-n', '-10', ...pin, ...argv];
-  const child = ns.spawn(full[0], full.slice(1));
-  const p: Proc = { child, lines: [], stderr: '', exited: new Promise((r) => child.once('close', (code) => r(code))) };
-  let partial = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-    const parts = (partial + d).split('\n');
-    partial = parts.pop() ?? '';
-    p.lines.push(...parts);
-  });
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (p.stderr += d));
-  return p;
+  return capture(ns.spawn(full[0], full.slice(1)));
 }
 
 async function waitLine(p: Proc, ok: (line: string) => boolean, ms: number): Promise<string> {
@@ -221,14 +200,7 @@ class Hunt {
   }
 
   async stopConsumer(): Promise<void> {
-    const c = this.consumer;
-    if (!c) return;
-    if (c.proc.child.exitCode === null && c.proc.child.signalCode === null) {
-      c.proc.child.kill('SIGTERM');
-      const kill = setTimeout(() => c.proc.child.kill('SIGKILL'), 3000);
-      await c.proc.exited;
-      clearTimeout(kill);
-    }
+    if (this.consumer) await stop(this.consumer.proc);
     this.consumer = null;
   }
 

@@ -96,12 +96,7 @@ export class CongestingKernel extends FakeKernel {
       if (this.skErr !== 0) err = this.takeError();
       else if (this.inbox.length === 0) err = -1;
       else {
-        const d = this.inbox.shift() as Uint8Array;
-        const copy = Math.min(d.length, slotSize);
-        buf.set(d.subarray(0, copy), n * slotSize);
-        meta[2 * n] = d.length;
-        meta[2 * n + 1] = 0;
-        n++;
+        this.copyOut(this.inbox.shift() as Uint8Array, buf, slotSize, meta, n++);
         this.interleave('dequeued');
       }
       if (this.inbox.length === 0) this.congested = false; // netlink_rcv_wake()
