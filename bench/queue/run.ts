@@ -7,8 +7,7 @@
 // Everything happens in one throwaway network namespace on its loopback. Counts come from the kernel
 // (/proc/net/netfilter/nfnetlink_queue, /proc/net/dev, iptables counters), never from the programs.
 import { execFileSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,9 +28,9 @@ import {
   verdicted,
   type DevCounters,
 } from './stats.js';
+import { capture, compileC, numberOption, stop, type Proc } from './tools.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const BIN_DIR = join(ROOT, 'dist', 'bench', 'queue', 'bin');
 const FLOOD_PORT = 9000;
 const ECHO_PORT = 9001;
 
@@ -90,11 +89,7 @@ function parseConfig(argv: string[]): Config {
     process.stdout.write(USAGE);
     process.exit(0);
   }
-  const num = (name: string, v: string, min: number, max: number): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max}, got "${v}"`);
-    return n;
-  };
+  const num = numberOption;
   return {
     runs: Math.round(num('runs', values.runs, 1, 50)),
     seconds: num('seconds', values.seconds, 0.2, 30),
@@ -135,13 +130,6 @@ function sleep(ms: number): Promise<void> {
   });
 }
 
-interface Proc {
-  child: ChildProcess;
-  lines: string[];
-  stderr: string;
-  exited: Promise<number | null>;
-}
-
 let niceness = 0;
 
 /**
@@ -153,22 +141,11 @@ function start(ns: Netns, cpu: number | null, argv: string[], rt = 0): Proc {
   const sched = rt > 0 ? ['chrt', '-f', String(rt)] : niceness !== 0 ? ['nice', '-n', String(niceness)] : [];
   const full = [...sched, ...(cpu === null ? [] : ['taskset', '-c', String(cpu)]), ...argv];
   const child = ns.spawn(full[0], full.slice(1));
-  const p: Proc = { child, lines: [], stderr: '', exited: new Promise((r) => child.once('close', (code) => r(code))) };
   // Ctrl-C: end every program at once, so that nothing waits on it (the namespace goes next).
   const onAbort = (): void => void child.kill('SIGKILL');
   abort.signal.addEventListener('abort', onAbort, { once: true });
   child.once('close', () => abort.signal.removeEventListener('abort', onAbort));
-  let partial = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-    const parts = (partial + d).split('\n');
-    partial = parts.pop() ?? '';
-    p.lines.push(...parts);
-  });
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (p.stderr += d));
-  child.once('close', () => {
-    if (partial) p.lines.push(partial);
-  });
-  return p;
+  return capture(child);
 }
 
 async function waitFor(what: string, timeoutMs: number, ok: () => boolean, proc?: Proc): Promise<void> {
@@ -180,15 +157,6 @@ async function waitFor(what: string, timeoutMs: number, ok: () => boolean, proc?
     if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms${proc ? `: ${proc.stderr.trim()}` : ''}`);
     await sleep(10);
   }
-}
-
-async function stop(p: Proc): Promise<number | null> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return p.exited;
-  p.child.kill('SIGTERM');
-  const kill = setTimeout(() => p.child.kill('SIGKILL'), 3000);
-  const code = await p.exited;
-  clearTimeout(kill);
-  return code;
 }
 
 // ---- kernel counters ---------------------------------------------------------------------------
@@ -493,25 +461,6 @@ function render(cfg: Config, machine: Record<string, unknown>, s: ModeSummary[],
 
 // ---- main --------------------------------------------------------------------------------------
 
-function compile(): { tool: string; baseline: string } {
-  mkdirSync(BIN_DIR, { recursive: true });
-  const src = join(ROOT, 'bench', 'queue', 'c');
-  const tool = join(BIN_DIR, 'udp_tool');
-  const baseline = join(BIN_DIR, 'nfq_baseline');
-  const gcc = (out: string, file: string, libs: string[]): void => {
-    try {
-      execFileSync('gcc', ['-O2', '-Wall', '-o', out, join(src, file), ...libs], { stdio: ['ignore', 'ignore', 'pipe'] });
-    } catch (e) {
-      const err = e as { code?: string; stderr?: Buffer };
-      if (err.code === 'ENOENT') throw new Error('gcc is not installed (run `npm run setup` as root)');
-      throw new Error(`gcc ${file} failed (is libnetfilter-queue-dev installed? \`npm run setup\`): ${err.stderr?.toString().trim()}`);
-    }
-  };
-  gcc(tool, 'udp_tool.c', []);
-  gcc(baseline, 'nfq_baseline.c', ['-lnetfilter_queue']);
-  return { tool, baseline };
-}
-
 async function main(): Promise<number> {
   let cfg: Config;
   try {
@@ -542,7 +491,8 @@ async function main(): Promise<number> {
     loadBefore: loadavg().map((l) => l.toFixed(2)).join(' '),
     loadAfter: '',
   };
-  const { tool, baseline } = compile();
+  const tool = compileC('udp_tool');
+  const baseline = compileC('nfq_baseline', ['-lnetfilter_queue']);
   niceness = cfg.nice;
   const clkTck = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
   cleanupStaleNamespaces();

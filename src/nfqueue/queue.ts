@@ -23,9 +23,9 @@ import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 
 const ENOBUFS = 105;
 const EPERM = 1;
-// After an overrun, receive every POKE_MS on a timer until POKE_WINDOW_MS pass without another one.
-const POKE_MS = 50;
-const POKE_WINDOW_MS = 2000;
+// A drain never ends on ENOBUFS (see drain). Each ENOBUFS in a row needs a fresh overrun in between, so
+// more than a few never happen; past this many the queue yields and receives again on the next turn.
+const MAX_OVERRUNS_IN_A_ROW = 16;
 
 export type PacketHandler = (packet: PacketView) => Decision | Readonly<Decision> | undefined | void;
 
@@ -169,8 +169,6 @@ export class NfQueue {
   private readonly pending = new Map<number, Pending>();
   private readonly requestTimeoutMs: number;
   private watcher: Watch | null = null;
-  private pokeTimer: ReturnType<typeof setInterval> | null = null;
-  private lastOverrunAt = 0;
   private seq = 1;
   private closed = false;
   // The current run of plain verdicts (same code, no mark change) not yet encoded.
@@ -315,7 +313,6 @@ export class NfQueue {
 
   private shutdownSocket(): void {
     this.closed = true;
-    this.stopPoking();
     this.watcher?.stop();
     this.watcher = null;
     for (const [seq, p] of this.pending) {
@@ -348,28 +345,6 @@ export class NfQueue {
     }
   }
 
-  /**
-   * An overrun can leave the socket silent for good: under UDP floods on Linux 6.18 (about one 1-second
-   * flood in 50 here) the kernel's congestion flag (NETLINK_S_CONGESTED, set on an overrun) stayed set
-   * with nothing queued and no error pending, so the socket never became readable again while the
-   * kernel dropped every new packet (user_dropped). Only a receive on the empty socket clears the flag,
-   * so after an overrun the queue also receives on a timer until overruns stop.
-   */
-  private noteOverrun(): void {
-    this.lastOverrunAt = Date.now();
-    if (this.pokeTimer !== null || this.closed) return;
-    this.pokeTimer = setInterval(() => {
-      if (this.closed || Date.now() - this.lastOverrunAt > POKE_WINDOW_MS) this.stopPoking();
-      else if (this.watcher !== null) this.drain(1); // not while paused
-    }, POKE_MS);
-    this.pokeTimer.unref();
-  }
-
-  private stopPoking(): void {
-    if (this.pokeTimer !== null) clearInterval(this.pokeTimer);
-    this.pokeTimer = null;
-  }
-
   private emit(e: QueueEvent): void {
     try {
       this.onEvent(e);
@@ -378,22 +353,41 @@ export class NfQueue {
     }
   }
 
-  /** Receives and handles up to `rounds` batches; stops early when the socket is empty. */
+  /**
+   * Receives and handles up to `rounds` batches; stops early when the socket is empty.
+   *
+   * It never stops on ENOBUFS: the receive after one always happens, whatever the budget. recvmmsg(2)
+   * returns a pending socket error before it receives anything, so the receive that reports ENOBUFS never
+   * reaches netlink_recvmsg() and its netlink_rcv_wake(), the only place that clears the congestion flag
+   * (NETLINK_S_CONGESTED) the overrun set along with the error. Were that the last receive and the socket
+   * empty, the kernel would refuse every new message (user_dropped) without raising another error, and
+   * nothing would ever make the socket readable again. The next receive either finds messages (and the
+   * socket stays readable until they are read) or finds it empty, which clears the flag.
+   * docs/ARCHITECTURE.md ("The queue's hot path") has the whole sequence.
+   */
   private drain(rounds: number): void {
-    for (let round = 0; round < rounds; round++) {
+    let overruns = 0;
+    for (let round = 0; round < rounds; ) {
       const n = this.transport.recvBatch(this.rbuf, this.slot, this.batchSize, this.meta);
-      if (n === 0) return;
-      if (n < 0) {
-        if (-n === ENOBUFS) {
-          this.stats.enobufs++;
-          this.emit({ type: 'enobufs' });
-          this.noteOverrun();
-          continue; // the error is reported once; the next receive reads on
+      if (n === -ENOBUFS) {
+        this.stats.enobufs++;
+        this.emit({ type: 'enobufs' });
+        if (++overruns > MAX_OVERRUNS_IN_A_ROW) {
+          setImmediate(() => {
+            if (!this.closed && this.watcher !== null) this.drain(this.drainRounds);
+          });
+          return;
         }
-        this.stats.recvErrors++;
-        this.emit({ type: 'recv-error', error: syscallError('recvmmsg', n) });
+        continue; // not a round: see above
+      }
+      if (n <= 0) {
+        if (n < 0) {
+          this.stats.recvErrors++;
+          this.emit({ type: 'recv-error', error: syscallError('recvmmsg', n) });
+        }
         return;
       }
+      overruns = 0;
       this.stats.batches++;
       for (let i = 0; i < n; i++) {
         const start = i * this.slot;
@@ -406,6 +400,7 @@ export class NfQueue {
       }
       this.flush();
       if (n < this.batchSize) return;
+      round++;
     }
   }
 

@@ -118,7 +118,7 @@ export class FakeKernel implements NetlinkTransport {
   /** -errno values recvBatch returns before reading the inbox (e.g. -105 for ENOBUFS). */
   readonly recvErrors: number[] = [];
   closed = false;
-  private cb: ((status: number) => void) | null = null;
+  protected cb: ((status: number) => void) | null = null;
 
   send(buf: Uint8Array, off: number, len: number): number {
     if (this.closed) return -9;
@@ -139,15 +139,15 @@ export class FakeKernel implements NetlinkTransport {
     const err = this.recvErrors.shift();
     if (err !== undefined) return err;
     let n = 0;
-    while (n < maxMsgs && this.inbox.length > 0) {
-      const d = this.inbox.shift() as Uint8Array;
-      const copy = Math.min(d.length, slotSize);
-      buf.set(d.subarray(0, copy), n * slotSize);
-      meta[2 * n] = d.length;
-      meta[2 * n + 1] = d.length > slotSize ? MSG_TRUNC : 0;
-      n++;
-    }
+    while (n < maxMsgs && this.inbox.length > 0) this.copyOut(this.inbox.shift() as Uint8Array, buf, slotSize, meta, n++);
     return n;
+  }
+
+  /** Puts datagram `d` in slot n of buf, with its length and flags in meta, as recvmmsg(2) does. */
+  protected copyOut(d: Uint8Array, buf: Uint8Array, slotSize: number, meta: Int32Array, n: number): void {
+    buf.set(d.subarray(0, Math.min(d.length, slotSize)), n * slotSize);
+    meta[2 * n] = d.length;
+    meta[2 * n + 1] = d.length > slotSize ? MSG_TRUNC : 0;
   }
 
   watch(onReadable: (status: number) => void): Watch {
@@ -178,7 +178,7 @@ export class FakeKernel implements NetlinkTransport {
     setImmediate(() => cb?.(status));
   }
 
-  private kick(): void {
+  protected kick(): void {
     setImmediate(() => this.cb?.(0));
   }
 
