@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the compiled tests with node's own test runner. `node scripts/run-tests.mjs [unit|kernel|...]`
 // limits the run to test/<folder>/. Kernel tests skip themselves (with a reason) without root.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -12,7 +12,8 @@ function walk(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p);
-    else if (name.endsWith('.test.js')) files.push(p);
+    // tsc leaves the output of deleted sources behind: run only tests whose .ts still exists.
+    else if (name.endsWith('.test.js') && existsSync(p.replace(/^dist\//, '').replace(/\.js$/, '.ts'))) files.push(p);
   }
 }
 walk(root);
