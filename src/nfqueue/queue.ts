@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hex32, viewOf } from '../netlink/bytes.js';
 import { MSG_TRUNC, NETLINK_NETFILTER, NFNL_SUBSYS_QUEUE, NLMSG_ERROR, NLMSG_HDRLEN } from '../netlink/constants.js';
 import { DecodeError, NetlinkError, errnoName, syscallError } from '../netlink/errors.js';
+import { drainSocket, type DrainBuffers, type DrainHooks } from '../netlink/drain.js';
 import { NlHeader, decodeError, nextMessage } from '../netlink/message.js';
 import { NativeNetlinkSocket, type NetlinkTransport, type Watch } from '../netlink/socket.js';
 import { MessageWriter } from '../netlink/writer.js';
@@ -21,11 +22,7 @@ import { encodeBatchVerdict, encodeVerdict, verdictCode, type Decision } from '.
 import { parseProcQueues } from './proc.js';
 import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 
-const ENOBUFS = 105;
 const EPERM = 1;
-// A drain never ends on ENOBUFS (see drain). Each ENOBUFS in a row needs a fresh overrun in between, so
-// more than a few never happen; past this many the queue yields and receives again on the next turn.
-const MAX_OVERRUNS_IN_A_ROW = 16;
 
 export type PacketHandler = (packet: PacketView) => Decision | Readonly<Decision> | undefined | void;
 
@@ -163,6 +160,8 @@ export class NfQueue {
   private readonly rbuf: Uint8Array;
   private readonly rview: DataView;
   private readonly meta: Int32Array;
+  private readonly drainBuffers: DrainBuffers;
+  private readonly drainHooks: DrainHooks;
   private readonly hdr = new NlHeader();
   private readonly pv = new PacketView();
   private readonly out = new MessageWriter(64 * 1024);
@@ -196,6 +195,18 @@ export class NfQueue {
     this.rbuf = new Uint8Array(this.slot * this.batchSize);
     this.rview = viewOf(this.rbuf);
     this.meta = new Int32Array(this.batchSize * 2);
+    this.drainBuffers = { buf: this.rbuf, slot: this.slot, batch: this.batchSize, meta: this.meta };
+    this.drainHooks = {
+      onBatch: (n) => this.handleBatch(n),
+      onEnobufs: () => {
+        this.stats.enobufs++;
+        this.emit({ type: 'enobufs' });
+      },
+      onError: (n) => {
+        this.stats.recvErrors++;
+        this.emit({ type: 'recv-error', error: syscallError('recvmmsg', n) });
+      },
+    };
   }
 
   /** Opens a socket, binds the queue and configures it. Throws NetlinkError (QueueBusyError on EPERM). */
@@ -354,54 +365,29 @@ export class NfQueue {
   }
 
   /**
-   * Receives and handles up to `rounds` batches; stops early when the socket is empty.
-   *
-   * It never stops on ENOBUFS: the receive after one always happens, whatever the budget. recvmmsg(2)
-   * returns a pending socket error before it receives anything, so the receive that reports ENOBUFS never
-   * reaches netlink_recvmsg() and its netlink_rcv_wake(), the only place that clears the congestion flag
-   * (NETLINK_S_CONGESTED) the overrun set along with the error. Were that the last receive and the socket
-   * empty, the kernel would refuse every new message (user_dropped) without raising another error, and
-   * nothing would ever make the socket readable again. The next receive either finds messages (and the
-   * socket stays readable until they are read) or finds it empty, which clears the flag.
-   * docs/ARCHITECTURE.md ("The queue's hot path") has the whole sequence.
+   * Receives and handles up to `rounds` batches; stops early when the socket is empty. It never stops on
+   * ENOBUFS (src/netlink/drain.ts explains why: a drain that did could leave the socket congested).
    */
   private drain(rounds: number): void {
-    let overruns = 0;
-    for (let round = 0; round < rounds; ) {
-      const n = this.transport.recvBatch(this.rbuf, this.slot, this.batchSize, this.meta);
-      if (n === -ENOBUFS) {
-        this.stats.enobufs++;
-        this.emit({ type: 'enobufs' });
-        if (++overruns > MAX_OVERRUNS_IN_A_ROW) {
-          setImmediate(() => {
-            if (!this.closed && this.watcher !== null) this.drain(this.drainRounds);
-          });
-          return;
-        }
-        continue; // not a round: see above
-      }
-      if (n <= 0) {
-        if (n < 0) {
-          this.stats.recvErrors++;
-          this.emit({ type: 'recv-error', error: syscallError('recvmmsg', n) });
-        }
-        return;
-      }
-      overruns = 0;
-      this.stats.batches++;
-      for (let i = 0; i < n; i++) {
-        const start = i * this.slot;
-        let len = this.meta[2 * i];
-        if ((this.meta[2 * i + 1] & MSG_TRUNC) !== 0) {
-          this.stats.truncated++;
-          len = Math.min(len, this.slot);
-        }
-        this.handleDatagram(start, start + len);
-      }
-      this.flush();
-      if (n < this.batchSize) return;
-      round++;
+    if (drainSocket(this.transport, this.drainBuffers, rounds, this.drainHooks) === 'again') {
+      setImmediate(() => {
+        if (!this.closed && this.watcher !== null) this.drain(this.drainRounds);
+      });
     }
+  }
+
+  private handleBatch(n: number): void {
+    this.stats.batches++;
+    for (let i = 0; i < n; i++) {
+      const start = i * this.slot;
+      let len = this.meta[2 * i];
+      if ((this.meta[2 * i + 1] & MSG_TRUNC) !== 0) {
+        this.stats.truncated++;
+        len = Math.min(len, this.slot);
+      }
+      this.handleDatagram(start, start + len);
+    }
+    this.flush();
   }
 
   private handleDatagram(off: number, end: number): void {

@@ -3,6 +3,7 @@
 // directly because the kernel puts the packet mark (NFTA_TRACE_MARK) in every event, where nft 1.0.6
 // prints it only for policy events, and because each rule event carries its handle.
 // (include/uapi/linux/netfilter/nf_tables.h, net/netfilter/nf_tables_trace.c.)
+import { drainSocket, type DrainBuffers, type DrainHooks } from '../../netlink/drain.js';
 import { HOST_LE, viewOf } from '../../netlink/bytes.js';
 import { NETLINK_NETFILTER, NFGENMSG_LEN, NLMSG_HDRLEN, SOL_NETLINK } from '../../netlink/constants.js';
 import { AttrCursor } from '../../netlink/cursor.js';
@@ -181,9 +182,18 @@ export function decodeTraceMessage(buf: Uint8Array, off: number): NfTraceEvent |
 /** Listens for trace events in a network namespace until closed. */
 export class NfTraceListener {
   private readonly sock: NativeNetlinkSocket;
-  private readonly watch: Watch;
+  private watch: Watch | null = null;
+  private closed = false;
   private readonly buf = new Uint8Array(16 * 16384);
   private readonly meta = new Int32Array(32);
+  private readonly drainBuffers: DrainBuffers = { buf: this.buf, slot: 16384, batch: 16, meta: this.meta };
+  private readonly drainHooks: DrainHooks = {
+    onBatch: (n) => this.decodeBatch(n),
+    onEnobufs: () => void this.overruns++,
+    onError: () => undefined,
+  };
+  /** Times the kernel dropped trace events for this socket (receive buffer full). */
+  overruns = 0;
   readonly events: NfTraceEvent[] = [];
   /** Datagrams that were not trace messages or did not decode. */
   skipped = 0;
@@ -196,21 +206,34 @@ export class NfTraceListener {
       this.sock.close();
       throw new Error(`could not join the nftrace netlink group (errno ${-rc})`);
     }
-    this.watch = this.sock.watch(() => this.drain());
+    this.arm();
+  }
+
+  // libuv stops a poll handle on POLLERR (a pending ENOBUFS) and reports it with a negative status:
+  // read the error, then watch again (the queue does the same; see NfQueue.rearm).
+  private arm(): void {
+    this.watch = this.sock.watch((status) => {
+      this.drain();
+      if (status < 0 && !this.closed) {
+        this.watch?.stop();
+        this.arm();
+      }
+    });
   }
 
   private drain(): void {
-    for (;;) {
-      const n = this.sock.recvBatch(this.buf, 16384, 16, this.meta);
-      if (n <= 0) break;
-      for (let i = 0; i < n; i++) {
-        const slot = this.buf.subarray(i * 16384, i * 16384 + this.meta[2 * i]);
-        const ev = decodeTraceMessage(slot, 0);
-        if (ev) this.events.push(ev);
-        else this.skipped++;
-      }
-    }
+    // Overrun-safe: never stops on ENOBUFS (src/netlink/drain.ts).
+    while (drainSocket(this.sock, this.drainBuffers, Number.MAX_SAFE_INTEGER, this.drainHooks) === 'again');
     this.onEvent?.();
+  }
+
+  private decodeBatch(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const slot = this.buf.subarray(i * 16384, i * 16384 + this.meta[2 * i]);
+      const ev = decodeTraceMessage(slot, 0);
+      if (ev) this.events.push(ev);
+      else this.skipped++;
+    }
   }
 
   /**
@@ -249,7 +272,8 @@ export class NfTraceListener {
   }
 
   close(): void {
-    this.watch.stop();
+    this.closed = true;
+    this.watch?.stop();
     this.sock.close();
   }
 }
