@@ -104,20 +104,23 @@ async function loadRuleset(ctx: CommandContext, opts: TraceCmdOptions): Promise<
   const source: RulesetSource = {};
   const locals: LocalAddress[] = [];
   const routes: RouteSpec[] = [];
+  // The replay source (what --kernel loads) is kept only for --kernel: writing a 120,000-rule table back
+  // as text re-reads every rule and cost more than the simulation of 100,000 packets.
+  const keep = !!opts.kernel;
   for (const f of opts.iptablesSave) {
     const text = await readText(ctx, f);
     parts.push(parseIptablesSave(text, { source: f === '-' ? '<stdin>' : f, family: 'ip' }));
-    source.iptables = (source.iptables ?? '') + text + (text.endsWith('\n') ? '' : '\n');
+    if (keep) source.iptables = (source.iptables ?? '') + text + (text.endsWith('\n') ? '' : '\n');
   }
   for (const f of opts.ip6tablesSave) {
     const text = await readText(ctx, f);
     parts.push(parseIptablesSave(text, { source: f === '-' ? '<stdin>' : f, family: 'ip6' }));
-    source.ip6tables = (source.ip6tables ?? '') + text + (text.endsWith('\n') ? '' : '\n');
+    if (keep) source.ip6tables = (source.ip6tables ?? '') + text + (text.endsWith('\n') ? '' : '\n');
   }
   for (const f of opts.nftJson) {
     const text = await readText(ctx, f);
     parts.push(parseNftJson(text, { source: f === '-' ? '<stdin>' : f }));
-    (source.nftJson ??= []).push(text);
+    if (keep) (source.nftJson ??= []).push(text);
   }
   for (const [files, family] of [
     [opts.ipRules, 'ip'],
@@ -145,7 +148,7 @@ async function loadRuleset(ctx: CommandContext, opts: TraceCmdOptions): Promise<
   const ruleset = mergeRulesets(...parts);
   // The kernel replay loads what the simulator traces: the parsed iptables tables written back
   // (the same rules, and the same chains, declared or not in the file).
-  if (opts.iptablesSave.length || opts.ip6tablesSave.length) {
+  if (keep && (opts.iptablesSave.length || opts.ip6tablesSave.length)) {
     const ip4 = serializeIptablesSave(ruleset, { family: 'ip' });
     const ip6 = serializeIptablesSave(ruleset, { family: 'ip6' });
     if (ip4.includes('COMMIT')) source.iptables = ip4;
