@@ -3,7 +3,7 @@
 // choices; trace.ts replays the walk with every vector to show every outcome (see enumerate()).
 import type { Action, CtState, Hook } from '../ruleset/model.js';
 import { addrEquals, formatAddr, isLoopback, type Addr } from './addr.js';
-import { K_FN, NO, UNKNOWN, YES, testMatch } from './matches.js';
+import { K_FN, NO, UNKNOWN, YES, testMatch, whyUnknown } from './matches.js';
 import { netmapAddr } from './nat.js';
 import { answerFor, type QueueAnswers } from './options.js';
 import { NF_IP_PRI_FIRST, NF_IP_PRI_LAST } from '../ruleset/priorities.js';
@@ -100,6 +100,7 @@ export function finalText(f: FinalAddrs): { saddr: string; daddr: string; sport?
 }
 
 const NONE: never[] = [];
+const MATCH_CHOICES = ['matches', 'does not match'];
 const LOCALHOST4: Addr = { v: 4, n: 0x7f000001 };
 const LOCALHOST6: Addr = { v: 6, w: [0, 0, 0, 1] };
 
@@ -463,7 +464,7 @@ export class Runner {
     else if (verdict === 'queue') decidedBy = this.qRef ?? null;
     else if (verdict === 'accept') decidedBy = this.lastAccept;
     else decidedBy = this.decided;
-    return {
+    const o: Outcome = {
       verdict,
       decidedBy,
       end,
@@ -477,8 +478,9 @@ export class Runner {
       assumptions: this.assumptions,
       final: { saddr: st.saddr, daddr: st.daddr, saddrLocal: st.saddrUnknown, daddrLocal: st.daddrUnknown, sport: st.sport, dport: st.dport },
       notes: this.notes,
-      ...(this.error ? { error: this.error } : {}),
     };
+    if (this.error) o.error = this.error;
+    return o;
   }
 
   private runHook(hook: Hook): number {
@@ -845,7 +847,7 @@ export class Runner {
         let j = i + 1;
         if (!no) {
           // Unknown: a later match of the same run may still rule the rule out; else follow both ways.
-          const reasons = [x.why(st)];
+          let reason = whyUnknown(x, st);
           for (; j < n; j++) {
             const y = code[j];
             if (!y.isMatch) break;
@@ -854,9 +856,9 @@ export class Runner {
               no = true;
               break;
             }
-            if (t2 === UNKNOWN) reasons.push(y.why(st));
+            if (t2 === UNKNOWN) reason += '; ' + whyUnknown(y, st);
           }
-          if (!no) no = this.choose(['matches', 'does not match'], rule.ref, reasons.join('; ')) === 1;
+          if (!no) no = this.choose(MATCH_CHOICES, rule.ref, reason) === 1;
         }
         if (no) {
           if (this.record && (st.mark !== markBefore || st.markKnown !== knownBefore)) {

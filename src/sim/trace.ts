@@ -55,7 +55,8 @@ export interface TraceResult {
 }
 
 function sameRef(a: RuleRef | null, b: RuleRef | null): boolean {
-  if (a === null || b === null) return a === b;
+  if (a === b) return true;
+  if (a === null || b === null) return false;
   return a.family === b.family && a.table === b.table && a.chain === b.chain && a.rule === b.rule && a.text === b.text;
 }
 
