@@ -131,6 +131,13 @@ async function compare(label: string, oldCli: RunCli, newCli: RunCli, argv: stri
   let i = 0;
   while (i < x.length && x[i] === y[i]) i++;
   process.stdout.write(`DIFFERENT (${field}) ${label}: nfqguard ${argv.join(' ')}\n  old: ${JSON.stringify(x.slice(Math.max(0, i - 80), i + 120))}\n  new: ${JSON.stringify(y.slice(Math.max(0, i - 80), i + 120))}\n`);
+  const file = argv[argv.indexOf('--packets') + 1];
+  if (argv.includes('--packets') && field === 'stdout') {
+    // The packet of the first differing batch line.
+    const at = /^\{"line":(\d+)|^(\d+)\t/.exec(x.slice(x.lastIndexOf('\n', i - 1) + 1));
+    const n = at ? Number(at[1] ?? at[2]) : 0;
+    if (n) process.stdout.write(`  packet (line ${n}): ${readFileSync(file, 'utf8').split('\n')[n - 1]}\n`);
+  }
 }
 
 const oldCli = await loadCli(oldDist);

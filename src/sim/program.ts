@@ -231,7 +231,10 @@ export function nodeView(locals: readonly LocalAddress[], routes: readonly Route
       // global address of the node in device order (the order `ip addr` lists, and --local's order).
       return locals.find((l) => l.addr.v === v && !isLoopback(l.addr) && !(l.addr.v === 6 && l.addr.w[0] >>> 22 === 0x3fa))?.addr;
     },
-    routeDev: (a: Addr) => byLen.find((r) => inPrefix(a, r.prefix))?.dev,
+    routeDev: (a: Addr) => {
+      for (let i = 0; i < byLen.length; i++) if (inPrefix(a, byLen[i].prefix)) return byLen[i].dev;
+      return undefined;
+    },
   };
 }
 

@@ -137,10 +137,12 @@ interface Frame {
 const EMPTY = new Int32Array(0);
 
 export class Runner {
-  // Choice replay (see trace.ts enumerate).
-  choices: number[] = [];
-  used: number[] = [];
-  arities: number[] = [];
+  // Choice replay (see trace.ts enumerate): the walk's choices are used[0..nUsed) with arities[0..nUsed);
+  // the first `forced` of them are replayed, the later ones start at 0. Arrays kept from walk to walk.
+  readonly used: number[] = [];
+  readonly arities: number[] = [];
+  nUsed = 0;
+  private forced = 0;
 
   private st!: PacketState;
   private steps: Step[] = [];
@@ -171,6 +173,29 @@ export class Runner {
   private readonly pool: Frame[] = [];
   private depth = 0;
 
+  /**
+   * Lean walks (batch mode, which prints verdicts only): no assumptions or reasons are written, only
+   * the first point the walk could not decide (firstAt); run() returns the same Outcome object each
+   * time, without path, steps, notes or final addresses, overwritten by the next walk.
+   */
+  lean = false;
+  firstAt: RuleRef | null = null;
+  private readonly leanOut: Outcome = {
+    verdict: 'accept',
+    decidedBy: null,
+    end: 'delivered',
+    mark: 0,
+    markKnown: 0,
+    ctmark: 0,
+    ctmarkKnown: 0,
+    ct: 'none',
+    path: NONE,
+    steps: NONE,
+    assumptions: NONE,
+    final: { saddr: { v: 4, n: 0 }, daddr: { v: 4, n: 0 }, saddrLocal: false, daddrLocal: false, sport: -1, dport: -1 },
+    notes: NONE,
+  };
+
   constructor(
     private readonly prog: Program,
     /** The packet and its circumstances; a Runner is reused for the next packet by setting these. */
@@ -178,13 +203,19 @@ export class Runner {
     public record: boolean,
   ) {}
 
-  private choose(labels: string[], at: RuleRef, reason: string): number {
-    const k = this.used.length;
-    const c = k < this.choices.length ? this.choices[k] : 0;
-    this.used.push(c);
-    this.arities.push(labels.length);
-    if (this.assumptions === NONE) this.assumptions = [];
-    this.assumptions.push({ at, hook: this.st.hook, reason, assumed: labels[c] });
+  private choose(labels: readonly string[], at: RuleRef, reason: string): number {
+    const k = this.nUsed++;
+    let c = 0;
+    if (k < this.forced) c = this.used[k];
+    else this.used[k] = 0;
+    this.arities[k] = labels.length;
+    if (this.lean) {
+      if (this.firstAt === null) this.firstAt = at;
+      return c;
+    }
+    const a: Assumption = { at, hook: this.st.hook, reason, assumed: labels[c] };
+    if (this.assumptions === NONE) this.assumptions = [a];
+    else this.assumptions.push(a);
     return c;
   }
 
@@ -259,12 +290,11 @@ export class Runner {
     return unknownLocal || this.prog.node.isLocal(a);
   }
 
-  /** Walks the packet once with the given choice vector. */
-  run(choices: number[]): Outcome {
-    this.choices = choices;
-    // used/arities are read (copied) by enumerate() before the next walk; the rest go out with the outcome.
-    this.used.length = 0;
-    this.arities.length = 0;
+  /** Walks the packet once, replaying the first `forced` choices of `used`. */
+  run(forced: number): Outcome {
+    this.forced = forced;
+    this.nUsed = 0;
+    this.firstAt = null;
     this.steps = this.record ? [] : NONE;
     this.assumptions = NONE;
     this.notes = NONE;
@@ -464,6 +494,18 @@ export class Runner {
     else if (verdict === 'queue') decidedBy = this.qRef ?? null;
     else if (verdict === 'accept') decidedBy = this.lastAccept;
     else decidedBy = this.decided;
+    if (this.lean) {
+      const o = this.leanOut;
+      o.verdict = verdict;
+      o.decidedBy = decidedBy;
+      o.end = end;
+      o.mark = st.mark >>> 0;
+      o.markKnown = st.markKnown >>> 0;
+      o.ctmark = st.ctmark >>> 0;
+      o.ctmarkKnown = st.ctmarkKnown >>> 0;
+      o.ct = st.ct;
+      return o;
+    }
     const o: Outcome = {
       verdict,
       decidedBy,
@@ -847,7 +889,8 @@ export class Runner {
         let j = i + 1;
         if (!no) {
           // Unknown: a later match of the same run may still rule the rule out; else follow both ways.
-          let reason = whyUnknown(x, st);
+          const lean = this.lean;
+          let reason = lean ? '' : whyUnknown(x, st);
           for (; j < n; j++) {
             const y = code[j];
             if (!y.isMatch) break;
@@ -856,7 +899,7 @@ export class Runner {
               no = true;
               break;
             }
-            if (t2 === UNKNOWN) reason += '; ' + whyUnknown(y, st);
+            if (t2 === UNKNOWN && !lean) reason += '; ' + whyUnknown(y, st);
           }
           if (!no) no = this.choose(MATCH_CHOICES, rule.ref, reason) === 1;
         }

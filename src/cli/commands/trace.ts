@@ -29,7 +29,7 @@ import { Simulator, traceJson, type TraceInput } from '../../sim/trace.js';
 import { kernelUnavailableReason } from '../../util/caps.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, writeJson } from '../io.js';
 import { parseIntIn, parseU32, type CommandContext } from '../program.js';
-import { batchLine, renderKernel, renderTrace } from '../render/trace.js';
+import { batchJson, batchLine, renderKernel, renderTrace } from '../render/trace.js';
 
 interface TraceCmdOptions {
   iptablesSave: string[];
@@ -286,11 +286,8 @@ Examples:
             ctx.io.stderr(`${opts.packets}:${i + 1}:${e.column}: ${e.message}\n`);
             continue;
           }
-          const r = sim.trace({ ...base, packet }, { recordSteps: false, maxOutcomes: opts.maxOutcomes });
-          if (opts.json) {
-            const d = r.decidedBy;
-            out += JSON.stringify({ line: i + 1, verdict: r.verdict, decidedBy: d && { family: d.family, table: d.table, chain: d.chain, rule: d.rule, text: d.text }, mark: formatMark(r.mark, r.markKnown), outcomes: r.outcomes.length }) + '\n';
-          } else out += batchLine(i + 1, r);
+          const r = sim.summarize({ ...base, packet }, opts.maxOutcomes);
+          out += opts.json ? batchJson(i + 1, r) : batchLine(i + 1, packet, r);
           if (out.length > 1 << 16) {
             ctx.io.stdout(out);
             out = '';
