@@ -63,6 +63,8 @@ export interface CompiledAction {
   /** jump/goto: the chain, undefined when the table does not declare it. */
   target: CompiledChain | undefined;
   action: Action;
+  /** The action's kind (the runner reads this, not the model's object). */
+  kind: Action['kind'];
   nat: NatTo | undefined;
   /** An uninterpreted statement that looks like it writes the mark / ctmark. */
   writesMark: boolean;
@@ -76,8 +78,11 @@ export interface CompiledRule {
   index: number;
   /** The rule's expressions, flat: no arrays or objects between the rule and them. */
   code: Instr[];
-  ref: RuleRef;
-  table: CompiledTable;
+  /** How the trace names the rule: made when first needed (refOf), as most rules never decide anything. */
+  ref: RuleRef | undefined;
+  chain: CompiledChain;
+  /** The rule in the model. */
+  model: Rule;
   // The first match's inline fields (see CompiledMatch), when it has an inline kind (k !== K_FN): most
   // rules fail their first match, and then only this object is read.
   k: number;
@@ -94,8 +99,8 @@ export interface DispatchIndex {
   field: 'daddr' | 'dport';
   /** Positions (0-based) of rules that may match any key. */
   wild: Int32Array;
-  /** Positions of rules that match only these keys. */
-  byKey: Map<string | number, Int32Array>;
+  /** Positions of rules that match only these keys: one position as a number (the usual case: no array to read). */
+  byKey: Map<string | number, Int32Array | number>;
 }
 
 export interface CompiledChain {
@@ -265,7 +270,7 @@ function compileAction(action: Action, table: CompiledTable): CompiledAction {
   let a = action;
   // `-j CT --notrack` may come as an uninterpreted CT target: it is notrack all the same.
   if (a.kind === 'other' && /^(CT|NOTRACK)$/i.test(a.name) && (/--notrack/.test(a.text) || /^NOTRACK$/i.test(a.name))) a = { type: 'action', kind: 'notrack' };
-  const out: CompiledAction = { isMatch: false, op: ACTION_CODES[a.kind], and: 0, xor: 0, target: undefined, action: a, nat: undefined, writesMark: false, writesCtmark: false };
+  const out: CompiledAction = { isMatch: false, op: ACTION_CODES[a.kind], and: 0, xor: 0, target: undefined, action: a, kind: a.kind, nat: undefined, writesMark: false, writesCtmark: false };
   switch (a.kind) {
     case 'mark':
     case 'ctmark':
@@ -351,7 +356,7 @@ function buildIndex(chain: CompiledChain): void {
     // Worth it only when most rules are keyed.
     if (wild.length * 2 > rules.length) continue;
     const index: DispatchIndex = { field, wild: Int32Array.from(wild), byKey: new Map() };
-    for (const [k, v] of byKey) index.byKey.set(k, Int32Array.from(v));
+    for (const [k, v] of byKey) index.byKey.set(k, v.length === 1 ? v[0] : Int32Array.from(v));
     chain.index = index;
     return;
   }
@@ -403,14 +408,27 @@ export function ruleAt(chain: CompiledChain, pos: number): CompiledRule {
   return r;
 }
 
+/** The rule as the trace names it (one object per rule, made on first use). */
+export function refOf(rule: CompiledRule): RuleRef {
+  if (rule.ref) return rule.ref;
+  const chain = rule.chain;
+  return (rule.ref = { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: rule.index, text: rule.model.text });
+}
+
 function compileRule(r: Rule, index: number, chain: CompiledChain, sets: Map<string, NamedSet>, node: NodeView): CompiledRule {
-  const code: Instr[] = r.exprs.map((e) => (isMatch(e) ? compileMatch(e, node, sets) : compileAction(e, chain.table)));
+  const exprs = r.exprs;
+  const code: Instr[] = new Array<Instr>(exprs.length);
+  for (let i = 0; i < exprs.length; i++) {
+    const e = exprs[i];
+    code[i] = isMatch(e) ? compileMatch(e, node, sets) : compileAction(e, chain.table);
+  }
   const f = code[0]?.isMatch ? code[0] : undefined;
   return {
     index,
     code,
-    table: chain.table,
-    ref: { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: index, text: r.text },
+    ref: undefined,
+    chain,
+    model: r,
     k: f ? f.k : K_FN,
     inv: f ? f.inv : false,
     a: f ? f.a : 0,

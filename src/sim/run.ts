@@ -9,7 +9,7 @@ import { answerFor, type QueueAnswers } from './options.js';
 import { NF_IP_PRI_FIRST, NF_IP_PRI_LAST } from '../ruleset/priorities.js';
 import { decideRoute, decisionText, type PolicyRule, type RouteDecision, type RouteEnv, type RouteQuery } from './routing.js';
 import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
-import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, prepareChain, ruleAt } from './program.js';
+import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, prepareChain, refOf, ruleAt } from './program.js';
 import { formatMark, type CtPhase, type PacketState } from './state.js';
 
 export const DEFAULT_IN = 'eth0';
@@ -132,9 +132,13 @@ interface Frame {
   wi: number;
   keyed: Int32Array | null;
   ki: number;
+  /** The frame's own list for a key with one rule. */
+  one: Int32Array;
 }
 
 const EMPTY = new Int32Array(0);
+const TCP_SYN = TCP_FLAGS.syn;
+const TCP_ACK = TCP_FLAGS.ack;
 
 export class Runner {
   // Choice replay (see trace.ts enumerate): the walk's choices are used[0..nUsed) with arities[0..nUsed);
@@ -252,7 +256,7 @@ export class Runner {
     const st = this.state;
     const ctInput = p.ctState ?? this.input.ctState ?? 'new';
     let flags = p.tcpFlags;
-    if (flags === undefined) flags = ctInput === 'new' ? TCP_FLAGS.syn : TCP_FLAGS.ack;
+    if (flags === undefined) flags = ctInput === 'new' ? TCP_SYN : TCP_ACK;
     const ports = PORT_PROTOS.has(p.proto);
     st.family = p.family;
     st.proto = p.proto;
@@ -753,7 +757,7 @@ export class Runner {
   /** The next frame of the pool, set to the start of a chain. */
   private frame(chain: CompiledChain): Frame {
     let f = this.pool[this.depth];
-    if (!f) this.pool[this.depth] = f = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0 };
+    if (!f) this.pool[this.depth] = f = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0, one: new Int32Array(1) };
     this.depth++;
     f.chain = chain;
     f.pos = 0;
@@ -765,13 +769,18 @@ export class Runner {
     const idx = chain.index;
     if (idx) {
       const st = this.st;
-      if (idx.field === 'dport') {
-        f.wild = idx.wild;
-        f.keyed = idx.byKey.get(st.dport) ?? EMPTY;
-      } else if (!st.daddrUnknown) {
+      let keyed: Int32Array | number | undefined | null = null;
+      if (idx.field === 'dport') keyed = idx.byKey.get(st.dport);
+      else if (!st.daddrUnknown) {
         const d = st.daddr;
+        keyed = idx.byKey.get(d.v === 4 ? d.n : `${d.w[0]}:${d.w[1]}:${d.w[2]}:${d.w[3]}`);
+      }
+      if (keyed !== null) {
         f.wild = idx.wild;
-        f.keyed = idx.byKey.get(d.v === 4 ? d.n : `${d.w[0]}:${d.w[1]}:${d.w[2]}:${d.w[3]}`) ?? EMPTY;
+        if (typeof keyed === 'number') {
+          f.one[0] = keyed;
+          f.keyed = f.one;
+        } else f.keyed = keyed ?? EMPTY;
       }
     }
     return f;
@@ -806,7 +815,7 @@ export class Runner {
           rule = f.chain.rules[pos] ?? ruleAt(f.chain, pos);
           if (++this.visits > MAX_RULE_VISITS) {
             this.error = `more than ${MAX_RULE_VISITS} rule evaluations: a loop in the ruleset?`;
-            this.decided = rule.ref;
+            this.decided = refOf(rule);
             return V_STOP;
           }
           r = this.evalRule(rule);
@@ -816,18 +825,18 @@ export class Runner {
           case R_CONT:
             continue;
           case R_ACCEPT:
-            this.lastAccept = (rule as CompiledRule).ref;
+            this.lastAccept = refOf(rule as CompiledRule);
             return V_ACCEPT;
           case R_DROP:
-            this.decided = (rule as CompiledRule).ref;
+            this.decided = refOf(rule as CompiledRule);
             return V_DROP;
           case R_QUEUE:
-            this.qRef = (rule as CompiledRule).ref;
+            this.qRef = refOf(rule as CompiledRule);
             return V_QUEUE;
           case R_JUMP:
             if (this.depth - bottom >= MAX_DEPTH) {
               this.error = `jumps nest deeper than ${MAX_DEPTH} chains`;
-              this.decided = (rule as CompiledRule).ref;
+              this.decided = refOf(rule as CompiledRule);
               return V_STOP;
             }
             f = this.frame(this.jTarget as CompiledChain);
@@ -855,7 +864,7 @@ export class Runner {
             return V_ACCEPT;
           }
           case R_STOP:
-            this.decided = (rule as CompiledRule).ref;
+            this.decided = refOf(rule as CompiledRule);
             return V_STOP;
         }
       }
@@ -866,17 +875,17 @@ export class Runner {
 
   private evalRule(rule: CompiledRule): number {
     const st = this.st;
-    const markBefore = st.mark;
-    const knownBefore = st.markKnown;
-    const code = rule.code;
-    const n = code.length;
     let i = 0;
     if (rule.k !== K_FN) {
-      // The first match, from the rule's own copy of it: most rules end here.
+      // The first match, from the rule's own copy of it: most rules end here, having read nothing else.
       const t = testMatch(rule, st);
       if (t === NO) return R_NOMATCH;
       if (t === YES) i = 1;
     }
+    const markBefore = st.mark;
+    const knownBefore = st.markKnown;
+    const code = rule.code;
+    const n = code.length;
     while (i < n) {
       const x = code[i];
       if (x.isMatch) {
@@ -901,11 +910,11 @@ export class Runner {
             }
             if (t2 === UNKNOWN && !lean) reason += '; ' + whyUnknown(y, st);
           }
-          if (!no) no = this.choose(MATCH_CHOICES, rule.ref, reason) === 1;
+          if (!no) no = this.choose(MATCH_CHOICES, refOf(rule), reason) === 1;
         }
         if (no) {
           if (this.record && (st.mark !== markBefore || st.markKnown !== knownBefore)) {
-            this.pushStep(rule.ref, markBefore, knownBefore, 'no match', 'statements before the failing match ran');
+            this.pushStep(refOf(rule), markBefore, knownBefore, 'no match', 'statements before the failing match ran');
           }
           return R_NOMATCH;
         }
@@ -918,20 +927,20 @@ export class Runner {
       if (r === R_NEXT) continue;
       if (r === R_BREAK) {
         if (this.record && (st.mark !== markBefore || st.markKnown !== knownBefore)) {
-          this.pushStep(rule.ref, markBefore, knownBefore, 'no match', 'the rule stopped reading a ct mark the packet has no entry for');
+          this.pushStep(refOf(rule), markBefore, knownBefore, 'no match', 'the rule stopped reading a ct mark the packet has no entry for');
         }
         return R_NOMATCH;
       }
-      this.pushStep(rule.ref, markBefore, knownBefore, this.label, this.note);
+      if (this.record) this.pushStep(refOf(rule), markBefore, knownBefore, this.label, this.note);
       return r;
     }
-    this.pushStep(rule.ref, markBefore, knownBefore, 'continue');
+    if (this.record) this.pushStep(refOf(rule), markBefore, knownBefore, 'continue');
     return R_CONT;
   }
 
   /** A verdict the simulator cannot know: follow each possibility. */
   private unknownVerdict(rule: CompiledRule, options: Array<'continue' | 'accept' | 'drop'>, reason: string): number {
-    const c = options[this.choose(options.map((o) => (o === 'continue' ? 'goes on (not terminal)' : o)), rule.ref, reason)];
+    const c = options[this.choose(options.map((o) => (o === 'continue' ? 'goes on (not terminal)' : o)), refOf(rule), reason)];
     this.label = c;
     this.note = `assumed: ${c}`;
     return c === 'continue' ? R_CONT : c === 'accept' ? R_ACCEPT : R_DROP;
@@ -962,7 +971,7 @@ export class Runner {
       case A_JUMP:
       case A_GOTO: {
         const a = ca.action as Extract<Action, { kind: 'jump' | 'goto' }>;
-        if (!ca.target) return this.unknownVerdict(rule, ['continue', 'accept', 'drop'], `chain "${a.chain}" is not declared in table ${rule.ref.table}`);
+        if (!ca.target) return this.unknownVerdict(rule, ['continue', 'accept', 'drop'], `chain "${a.chain}" is not declared in table ${rule.chain.table.name}`);
         this.jTarget = ca.target;
         if (this.record) this.label = `${a.kind} ${a.chain}`;
         return ca.op === A_JUMP ? R_JUMP : R_GOTO;
@@ -975,7 +984,7 @@ export class Runner {
       }
       case A_CTMARK:
         // nft reads the ct mark first (unless it sets it whole); without an entry the rule stops there.
-        if (st.ct !== 'tracked' && ca.and !== 0 && rule.table.nftExprs) return R_BREAK;
+        if (st.ct !== 'tracked' && ca.and !== 0 && rule.chain.table.nftExprs) return R_BREAK;
         if (st.ct === 'tracked') {
           st.ctmark = ((st.ctmark & ca.and) ^ ca.xor) >>> 0;
           st.ctmarkKnown = (~ca.and | st.ctmarkKnown) >>> 0;
@@ -989,7 +998,7 @@ export class Runner {
         }
         return R_NEXT;
       case A_RESTORE:
-        if (st.ct !== 'tracked' && rule.table.nftExprs) return R_BREAK;
+        if (st.ct !== 'tracked' && rule.chain.table.nftExprs) return R_BREAK;
         if (st.ct === 'tracked') {
           // mark = (mark & ~nfmask) ^ (ct & ctmask)
           st.mark = ((st.mark & ~ca.and) ^ (st.ctmark & ca.xor)) >>> 0;
@@ -1003,7 +1012,7 @@ export class Runner {
         return this.applyNat(ca);
       case A_TPROXY: {
         const a = ca.action as Extract<Action, { kind: 'tproxy' }>;
-        const c = this.choose(['a transparent socket takes it', 'no transparent socket: dropped'], rule.ref, `TPROXY accepts only if a transparent socket listens${a.port !== undefined ? ` on port ${a.port}` : ''}`);
+        const c = this.choose(['a transparent socket takes it', 'no transparent socket: dropped'], refOf(rule), `TPROXY accepts only if a transparent socket listens${a.port !== undefined ? ` on port ${a.port}` : ''}`);
         if (c === 1) {
           this.label = 'drop';
           return R_DROP;
@@ -1033,7 +1042,8 @@ export class Runner {
 
   private applyNat(ca: CompiledAction): number {
     const st = this.st;
-    const a = ca.action as Extract<Action, { kind: 'snat' | 'dnat' | 'masquerade' | 'redirect' | 'netmap' }>;
+    // The kind from the compiled action: a walk reads no object of the model (they are far apart in memory).
+    const kind = ca.kind as 'snat' | 'dnat' | 'masquerade' | 'redirect' | 'netmap';
     const to = ca.nat ?? { addrRange: false, portRange: false };
     const dst = st.hook === 'prerouting' || st.hook === 'output';
     const before = this.record ? this.natEnd(dst) : '';
@@ -1041,7 +1051,7 @@ export class Runner {
     // The new address (undefined: keep it), whether it becomes "a local address, not known which", the new port.
     let addr: Addr | undefined;
     let unknown = false;
-    switch (a.kind) {
+    switch (kind) {
       case 'dnat':
       case 'snat':
         if (to.addr) addr = to.addr;
@@ -1070,7 +1080,7 @@ export class Runner {
       // (nft_nat_inet_eval evaluates only the NAT of the packet's family).
       return R_NEXT;
     }
-    const port = a.kind === 'netmap' || st.sport < 0 ? undefined : to.port;
+    const port = kind === 'netmap' || st.sport < 0 ? undefined : to.port;
     let changed: boolean;
     if (dst) {
       changed = unknown || (addr !== undefined && !addrEquals(addr, st.daddr)) || (port !== undefined && port !== st.dport);
@@ -1090,7 +1100,7 @@ export class Runner {
     this.label = 'accept';
     if (this.record) {
       const notes = [why, to.addrRange || to.portRange ? 'a range: the kernel picks one by hash, the simulator takes the first' : undefined, to.unreadable ? `could not read "${to.unreadable}"` : undefined].filter(Boolean);
-      this.note = `${a.kind}: ${dst ? 'destination' : 'source'} ${before} -> ${this.natEnd(dst)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+      this.note = `${kind}: ${dst ? 'destination' : 'source'} ${before} -> ${this.natEnd(dst)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
     }
     return R_ACCEPT;
   }
