@@ -149,6 +149,92 @@ function inline(expr: Match, k: number, a: number, b: number, c: number, src: bo
   return { isMatch: true, k, inv: !!expr.invert, a, b, c, src, name, expr, test: undefined, why: undefined, reason: '' };
 }
 
+/** The fields of an inline kind (what testMatch reads), written into a match or a rule. */
+export interface InlineFields {
+  k: number;
+  inv: boolean;
+  a: number;
+  b: number;
+  c: number;
+  src: boolean;
+  name: string;
+}
+
+/**
+ * Writes the inline form of `m` into `into` and returns true, or returns false (k = K_FN) when `m` needs
+ * a closure. Allocates nothing that lives on: a rule's first match is read this way when the rule is
+ * first reached, and the rest of the rule is compiled only if that match does not rule it out.
+ */
+export function setInline(m: Match, into: InlineFields): boolean {
+  let k = K_FN;
+  let a = 0;
+  let b = 0;
+  let c = -1;
+  let src = false;
+  let name = '';
+  switch (m.key) {
+    case 'proto':
+      if (m.protos.length === 1 && m.protos[0] !== 0) {
+        k = K_PROTO;
+        a = m.protos[0];
+      }
+      break;
+    case 'saddr':
+    case 'daddr':
+      if (m.cidrs.length === 1) {
+        const p = parsePrefix(m.cidrs[0]);
+        if (p && p.v === 4) {
+          k = K_ADDR4;
+          a = p.net;
+          b = p.mask;
+          src = m.key === 'saddr';
+        }
+      }
+      break;
+    case 'iif':
+    case 'oif':
+      if (m.names.length === 1 && !m.names[0].endsWith('+') && m.names[0] !== '') {
+        k = K_IFNAME;
+        src = m.key === 'iif';
+        name = m.names[0];
+      }
+      break;
+    case 'sport':
+    case 'dport':
+      if (m.ranges.length === 1) {
+        k = K_PORT;
+        a = m.ranges[0][0];
+        b = m.ranges[0][1];
+        c = m.proto ?? -1;
+        src = m.key === 'sport';
+      }
+      break;
+    case 'mark':
+    case 'ctmark':
+      k = m.key === 'mark' ? K_MARK : K_CTMARK;
+      a = m.value >>> 0;
+      b = m.mask >>> 0;
+      break;
+    case 'ctstate':
+      k = K_CTSTATE;
+      for (const st of m.states) a |= CS_BITS[st] ?? 0;
+      break;
+    case 'other':
+      k = K_UNKNOWN;
+      break;
+    default:
+      break;
+  }
+  into.k = k;
+  into.inv = k !== K_FN && !!m.invert;
+  into.a = a;
+  into.b = b;
+  into.c = c;
+  into.src = src;
+  into.name = name;
+  return k !== K_FN;
+}
+
 /** What matches need to know about the node. */
 export interface NodeView {
   isLocal(a: Addr): boolean;
@@ -368,9 +454,10 @@ export function describeMatch(m: Match): string {
 
 /** Compiles one match. `sets`: the named sets of the rule's table. */
 export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSet>): CompiledMatch {
+  const x = inline(m, K_FN, 0, 0, -1, false, '');
+  if (setInline(m, x)) return x;
   switch (m.key) {
     case 'proto': {
-      if (m.protos.length === 1 && m.protos[0] !== 0) return inline(m, K_PROTO, m.protos[0], 0, -1, false, '');
       const any = m.protos.includes(0);
       const protos = new Set(m.protos);
       return cm(m, K_FN, (s: PacketState): Tri => inv(any || protos.has(s.proto) ? YES : NO, m.invert));
@@ -378,10 +465,6 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
     case 'saddr':
     case 'daddr': {
       const src = m.key === 'saddr';
-      if (m.cidrs.length === 1) {
-        const p = parsePrefix(m.cidrs[0]);
-        if (p && p.v === 4) return inline(m, K_ADDR4, p.net, p.mask, -1, src, '');
-      }
       const prefixes: Prefix[] = [];
       const bad: string[] = [];
       for (const c of m.cidrs) {
@@ -408,7 +491,6 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
     case 'iif':
     case 'oif': {
       const input = m.key === 'iif';
-      if (m.names.length === 1 && !m.names[0].endsWith('+') && m.names[0] !== '') return inline(m, K_IFNAME, 0, 0, -1, input, m.names[0]);
       // No such device at this hook: the kernel compares an empty name (nft_meta_store_ifname,
       // ip_packet_match), so `! -i eth0` / `iifname != "eth0"` match in OUTPUT and POSTROUTING.
       const r = cm(m, K_FN, (s: PacketState): Tri => inv(ifaceMatches((input ? s.iif : s.oif) ?? '', m.names) ? YES : NO, m.invert));
@@ -419,7 +501,6 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
     case 'dport': {
       const src = m.key === 'sport';
       const ranges = m.ranges;
-      if (ranges.length === 1) return inline(m, K_PORT, ranges[0][0], ranges[0][1], m.proto ?? -1, src, '');
       const r = cm(m, K_FN, (s: PacketState): Tri => {
         if (m.proto !== undefined && m.proto !== s.proto) return NO;
         if (!PORT_PROTOS.has(s.proto)) return NO;
@@ -441,15 +522,9 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
       });
     }
     case 'mark':
-      return inline(m, K_MARK, m.value >>> 0, m.mask >>> 0, -1, false, '');
     case 'ctmark':
-      // Without a conntrack entry the kernel's connmark match / nft ct mark fail, inverted or not.
-      return inline(m, K_CTMARK, m.value >>> 0, m.mask >>> 0, -1, false, '');
-    case 'ctstate': {
-      let want = 0;
-      for (const st of m.states) want |= CS_BITS[st] ?? 0;
-      return inline(m, K_CTSTATE, want, 0, -1, false, '');
-    }
+    case 'ctstate':
+      return x; // inline (setInline)
     case 'ctdir':
       return cm(
         m,
@@ -508,7 +583,7 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
       );
     }
     case 'other':
-      // The reason is written when first asked (whyUnknown): kube-proxy has 20,000 `-m statistic` rules.
-      return cm(m, K_UNKNOWN);
+      // Inline K_UNKNOWN (setInline); the reason is written when first asked (whyUnknown).
+      return x;
   }
 }

@@ -18,7 +18,7 @@ import type { Action, BaseChain, Chain, Family, Hook, IpRule, NamedSet, Rule, Ru
 import { isMatch } from '../ruleset/model.js';
 import { NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC } from '../ruleset/priorities.js';
 import { addrKey, inPrefix, isLoopback, parsePrefix, type Addr } from './addr.js';
-import { K_FN, compileMatch, type CompiledMatch, type NodeView } from './matches.js';
+import { K_FN, compileMatch, setInline, type CompiledMatch, type NodeView } from './matches.js';
 import { parseNatTo, type NatTo } from './nat.js';
 import type { ExtraHook, LocalAddress, RouteSpec } from './options.js';
 import { compileRouting, type Routing } from './routing.js';
@@ -76,8 +76,11 @@ export type Instr = CompiledMatch | CompiledAction;
 
 export interface CompiledRule {
   index: number;
-  /** The rule's expressions, flat: no arrays or objects between the rule and them. */
-  code: Instr[];
+  /**
+   * The rule's expressions, compiled when a walk first gets past the rule's first match (codeOf): most
+   * rules of a long ruleset fail their first match every time, and are never compiled further.
+   */
+  code: Instr[] | undefined;
   /** How the trace names the rule: made when first needed (refOf), as most rules never decide anything. */
   ref: RuleRef | undefined;
   chain: CompiledChain;
@@ -399,13 +402,29 @@ export function prepareChain(chain: CompiledChain): void {
   chain.prepared = true;
 }
 
-/** The compiled rule at a position (0-based) of a prepared chain, compiled on first use. */
+/** The rule at a position (0-based) of a prepared chain, made on first use with its first match inline. */
 export function ruleAt(chain: CompiledChain, pos: number): CompiledRule {
-  const table = chain.table;
-  if (!table.sets) table.sets = new Map<string, NamedSet>(table.src.sets.map((s) => [s.name, s]));
-  const r = compileRule(chain.src.rules[pos], pos + 1, chain, table.sets, table.node);
+  const model = chain.src.rules[pos];
+  const r: CompiledRule = { index: pos + 1, code: undefined, ref: undefined, chain, model, k: K_FN, inv: false, a: 0, b: 0, c: -1, src: false, name: '' };
+  const e = model.exprs[0];
+  if (e !== undefined && isMatch(e)) setInline(e, r);
   chain.rules[pos] = r;
   return r;
+}
+
+/** The rule's expressions, compiled on first need. */
+export function codeOf(rule: CompiledRule): Instr[] {
+  if (rule.code) return rule.code;
+  const table = rule.chain.table;
+  if (!table.sets) table.sets = new Map<string, NamedSet>(table.src.sets.map((s) => [s.name, s]));
+  const sets = table.sets;
+  const exprs = rule.model.exprs;
+  const code: Instr[] = new Array<Instr>(exprs.length);
+  for (let i = 0; i < exprs.length; i++) {
+    const e = exprs[i];
+    code[i] = isMatch(e) ? compileMatch(e, table.node, sets) : compileAction(e, table);
+  }
+  return (rule.code = code);
 }
 
 /** The rule as the trace names it (one object per rule, made on first use). */
@@ -415,29 +434,6 @@ export function refOf(rule: CompiledRule): RuleRef {
   return (rule.ref = { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: rule.index, text: rule.model.text });
 }
 
-function compileRule(r: Rule, index: number, chain: CompiledChain, sets: Map<string, NamedSet>, node: NodeView): CompiledRule {
-  const exprs = r.exprs;
-  const code: Instr[] = new Array<Instr>(exprs.length);
-  for (let i = 0; i < exprs.length; i++) {
-    const e = exprs[i];
-    code[i] = isMatch(e) ? compileMatch(e, node, sets) : compileAction(e, chain.table);
-  }
-  const f = code[0]?.isMatch ? code[0] : undefined;
-  return {
-    index,
-    code,
-    ref: undefined,
-    chain,
-    model: r,
-    k: f ? f.k : K_FN,
-    inv: f ? f.inv : false,
-    a: f ? f.a : 0,
-    b: f ? f.b : 0,
-    c: f ? f.c : -1,
-    src: f ? f.src : false,
-    name: f ? f.name : '',
-  };
-}
 
 function pfsOf(f: Family): SimFamily[] {
   return f === 'ip' ? ['ip'] : f === 'ip6' ? ['ip6'] : f === 'inet' ? ['ip', 'ip6'] : [];
