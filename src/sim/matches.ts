@@ -40,7 +40,11 @@ export interface CompiledMatch {
   /** K_*: how testMatch evaluates it; K_FN: through `test`. */
   k: number;
   inv: boolean;
-  /** Parameters by kind: protocol; net and mask; low and high port and protocol (-1: any); value and mask; ct states. */
+  /**
+   * Parameters by kind: protocol; net and mask; low and high port and protocol (-1: any); value and mask;
+   * ct states. 32-bit values are kept as signed (| 0): small integers sit in the object, where a number
+   * of 2^31 or more would be a separate heap number to fetch.
+   */
   a: number;
   b: number;
   c: number;
@@ -73,7 +77,7 @@ export function testMatch(m: InlineMatch, s: PacketState): Tri {
       // An IPv4 address match implies IPv4 (nft's `meta nfproto ipv4` dependency): no match, inverted or not.
       if (a.v !== 4) return NO;
       if (m.src ? s.saddrUnknown : s.daddrUnknown) return UNKNOWN;
-      return (((a.n & m.b) >>> 0) === m.a) !== m.inv ? YES : NO;
+      return ((a.n & m.b) === m.a) !== m.inv ? YES : NO;
     }
     case K_PORT: {
       if ((m.c >= 0 && m.c !== s.proto) || !hasPorts(s.proto)) return NO;
@@ -185,8 +189,8 @@ export function setInline(m: Match, into: InlineFields): boolean {
         const p = parsePrefix(m.cidrs[0]);
         if (p && p.v === 4) {
           k = K_ADDR4;
-          a = p.net;
-          b = p.mask;
+          a = p.net | 0;
+          b = p.mask | 0;
           src = m.key === 'saddr';
         }
       }
@@ -212,8 +216,8 @@ export function setInline(m: Match, into: InlineFields): boolean {
     case 'mark':
     case 'ctmark':
       k = m.key === 'mark' ? K_MARK : K_CTMARK;
-      a = m.value >>> 0;
-      b = m.mask >>> 0;
+      a = m.value | 0;
+      b = m.mask | 0;
       break;
     case 'ctstate':
       k = K_CTSTATE;

@@ -57,7 +57,7 @@ export const A_OTHER = 16;
 export interface CompiledAction {
   isMatch: false;
   op: number;
-  /** A_MARK / A_CTMARK: (x & and) ^ xor. A_SAVE / A_RESTORE: nfmask in `and`, ctmask in `xor`. */
+  /** A_MARK / A_CTMARK: (x & and) ^ xor. A_SAVE / A_RESTORE: nfmask in `and`, ctmask in `xor`. Signed (| 0), see CompiledMatch.a. */
   and: number;
   xor: number;
   /** jump/goto: the chain, undefined when the table does not declare it. */
@@ -277,13 +277,13 @@ function compileAction(action: Action, table: CompiledTable): CompiledAction {
   switch (a.kind) {
     case 'mark':
     case 'ctmark':
-      out.and = a.and >>> 0;
-      out.xor = a.xor >>> 0;
+      out.and = a.and | 0;
+      out.xor = a.xor | 0;
       break;
     case 'connmark-save':
     case 'connmark-restore':
-      out.and = a.nfmask >>> 0;
-      out.xor = a.ctmask >>> 0;
+      out.and = a.nfmask | 0;
+      out.xor = a.ctmask | 0;
       break;
     case 'jump':
     case 'goto':
@@ -405,7 +405,8 @@ export function prepareChain(chain: CompiledChain): void {
 /** The rule at a position (0-based) of a prepared chain, made on first use with its first match inline. */
 export function ruleAt(chain: CompiledChain, pos: number): CompiledRule {
   const model = chain.src.rules[pos];
-  const r: CompiledRule = { index: pos + 1, code: undefined, ref: undefined, chain, model, k: K_FN, inv: false, a: 0, b: 0, c: -1, src: false, name: '' };
+  // The first match's fields first: a walk that reads only them touches the start of the object.
+  const r: CompiledRule = { k: K_FN, inv: false, a: 0, b: 0, c: -1, src: false, name: '', code: undefined, index: pos + 1, chain, model, ref: undefined };
   const e = model.exprs[0];
   if (e !== undefined && isMatch(e)) setInline(e, r);
   chain.rules[pos] = r;
