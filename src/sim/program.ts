@@ -119,8 +119,8 @@ export interface CompiledChain {
   /** For long chains: the rules to look at for a given destination address. */
   index?: DispatchIndex;
   policyRef?: RuleRef;
-  /** Implicit return at the end of a regular chain. */
-  endRef: RuleRef;
+  /** Implicit return at the end of a regular chain (endRefOf makes it when a step shows it). */
+  endRef: RuleRef | undefined;
 }
 
 export interface CompiledTable {
@@ -388,11 +388,15 @@ export function chainOf(table: CompiledTable, name: string): CompiledChain | und
     src: c,
     prepared: false,
     rules: [],
-    endRef: { family: t.family, table: t.name, chain: c.name, rule: null, text: 'end of chain: return' },
+    endRef: undefined,
     policyRef: c.base ? { family: t.family, table: t.name, chain: c.name, rule: null, text: `policy ${c.base.policy}` } : undefined,
   };
   table.chains.set(name, chain);
   return chain;
+}
+
+export function endRefOf(chain: CompiledChain): RuleRef {
+  return (chain.endRef ??= { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: null, text: 'end of chain: return' });
 }
 
 /** Readies a chain for its first walk: a slot per rule, and the index of a long chain. */

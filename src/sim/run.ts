@@ -9,7 +9,7 @@ import { answerFor, type QueueAnswers } from './options.js';
 import { NF_IP_PRI_FIRST, NF_IP_PRI_LAST } from '../ruleset/priorities.js';
 import { decideRoute, decisionText, type PolicyRule, type RouteDecision, type RouteEnv, type RouteQuery } from './routing.js';
 import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
-import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, codeOf, prepareChain, refOf, ruleAt } from './program.js';
+import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, codeOf, endRefOf, prepareChain, refOf, ruleAt } from './program.js';
 import { formatMark, type CtPhase, type PacketState } from './state.js';
 
 export const DEFAULT_IN = 'eth0';
@@ -848,7 +848,7 @@ export class Runner {
             continue;
           case R_RETURN: {
             if (this.depth - 1 > bottom) {
-              if (pos < 0) this.pushStep(f.chain.endRef, this.st.mark, this.st.markKnown, 'return');
+              if (pos < 0 && this.record) this.pushStep(endRefOf(f.chain), this.st.mark, this.st.markKnown, 'return');
               this.depth--;
               f = this.pool[this.depth - 1];
               continue;

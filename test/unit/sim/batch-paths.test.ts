@@ -12,6 +12,7 @@ import { genKubeProxy } from '../../../src/ruleset/gen/kube-proxy.js';
 import { addQueueVerdict, parseExtraHook, parseLocalAddress, type QueueAnswers } from '../../../src/sim/options.js';
 import { PacketSpecError, parsePacketSpec, parseSpec, type PacketSpec } from '../../../src/sim/packet.js';
 import { Simulator } from '../../../src/sim/trace.js';
+import { parseNatTo } from '../../../src/sim/nat.js';
 
 type Parsed = { spec: string } | { error: string; column: number };
 
@@ -49,6 +50,19 @@ test('packet specs: the fast path gives what the full parser gives, errors inclu
   for (const line of ['tcp 10.244.1.2:1024 > 10.96.0.10:80 in cni0', 'udp 192.0.2.1:5 > 10.0.0.2:30009 in eth0', 'icmp 10.0.0.1 > 10.0.0.2', 'tcp 1.2.3.4:1>5.6.7.8:2']) {
     assert.deepEqual(parseWith(parsePacketSpec, line), parseWith(parseSpec, line), line);
   }
+});
+
+test('NAT targets: the fast reading of A.B.C.D[:PORT] gives what the general one gives', () => {
+  // A leading blank takes the general reading (which trims), whatever the text.
+  const text = fc
+    .tuple(fc.constantFrom('10.244.98.54', '0.0.0.0', '255.255.255.255', '256.0.0.1', '1.2.3', '01.02.03.04', '1.2.3.4-1.2.3.9', '[fd00::1]', 'fd00::1', ''), fc.constantFrom('', ':8080', ':0', ':65535', ':123456', ':', ':80-90', ':x', '::80'))
+    .map(([a, p]) => a + p);
+  fc.assert(
+    fc.property(text, fc.constantFrom('dnat', 'snat'), (t, kind) => {
+      assert.equal(JSON.stringify(parseNatTo(t, kind)), JSON.stringify(parseNatTo(` ${t}`, kind)), t);
+    }),
+    { numRuns: 500 },
+  );
 });
 
 const FIXTURES = 'test/fixtures/rulesets';
