@@ -94,6 +94,8 @@ function packetLines(p: ReturnType<typeof pools>, n: number): string[] {
     out.push(line);
     // Now and then a comment, a blank line, or a line that does not parse.
     if (rnd(40) === 0) out.push(pick(['', '# a comment', '   ', 'tcp 10.0.0.1 > 10.0.0.2', 'bogus line', 'udp 10.0.0.1:5 > ::1:6', 'tcp 10.0.0.1:1 > 10.0.0.2:2 mark zz  # trailing']));
+    // Line ends and blanks that trim() and the comment rule treat in their own ways.
+    if (rnd(30) === 0) out[out.length - 1] = pick(['\t', ' ', '\u00a0', '\ufeff', '']) + out[out.length - 1] + pick(['\r', ' # café', ' # c\r', '\u2028', '\v', '\t\f', '#', '\u001f']);
   }
   return out;
 }

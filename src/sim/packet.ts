@@ -187,10 +187,9 @@ function isBlank(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 10 || c === 11 || c === 12;
 }
 
-/** Where the word starting at `i` ends (a blank, '>' or the end). */
-function wordEnd(line: string, i: number): number {
-  const n = line.length;
-  while (i < n) {
+/** Where the word starting at `i` ends (a blank, '>' or `to`). */
+function wordEnd(line: string, i: number, to: number): number {
+  while (i < to) {
     const c = line.charCodeAt(i);
     if (isBlank(c) || c === 62) break;
     i++;
@@ -198,9 +197,8 @@ function wordEnd(line: string, i: number): number {
   return i;
 }
 
-function skipBlanks(line: string, i: number): number {
-  const n = line.length;
-  while (i < n && isBlank(line.charCodeAt(i))) i++;
+function skipBlanks(line: string, i: number, to: number): number {
+  while (i < to && isBlank(line.charCodeAt(i))) i++;
   return i;
 }
 
@@ -255,36 +253,39 @@ function isIfaceChar(c: number): boolean {
   return (c >= 48 && c <= 58) || (c >= 64 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 43 || c === 45;
 }
 
-function fastPacketSpec(line: string): PacketSpec | undefined {
-  let i = skipBlanks(line, 0);
-  let e = wordEnd(line, i);
+/**
+ * The fast path on text[from, to) (a line of a file read whole, without cutting it out), or undefined:
+ * then parsePacketSpec(text.slice(from, to)) decides, and reports any error.
+ */
+export function fastPacketSpecAt(line: string, from: number, to: number): PacketSpec | undefined {
+  let i = skipBlanks(line, from, to);
+  let e = wordEnd(line, i, to);
   const proto = wordIs(line, i, e, 'tcp') ? IPPROTO_TCP : wordIs(line, i, e, 'udp') ? IPPROTO_UDP : wordIs(line, i, e, 'icmp') ? IPPROTO_ICMP : 0;
   if (proto === 0) return undefined;
   const wantPort = proto !== IPPROTO_ICMP;
-  i = skipBlanks(line, e);
-  e = wordEnd(line, i);
+  i = skipBlanks(line, e, to);
+  e = wordEnd(line, i, to);
   if (e === i || !fastEndpoint(line, i, e) || (epPort >= 0) !== wantPort) return undefined;
   const saddr = epAddr;
   const sport = epPort;
-  i = skipBlanks(line, e);
-  if (line.charCodeAt(i) !== 62) return undefined;
-  i = skipBlanks(line, i + 1);
-  e = wordEnd(line, i);
+  i = skipBlanks(line, e, to);
+  if (i >= to || line.charCodeAt(i) !== 62) return undefined;
+  i = skipBlanks(line, i + 1, to);
+  e = wordEnd(line, i, to);
   if (e === i || !fastEndpoint(line, i, e) || (epPort >= 0) !== wantPort) return undefined;
   const spec: PacketSpec = { family: 'ip', proto, saddr: { v: 4, n: saddr }, daddr: { v: 4, n: epAddr } };
   if (wantPort) {
     spec.sport = sport;
     spec.dport = epPort;
   }
-  const n = line.length;
   for (;;) {
-    i = skipBlanks(line, e);
-    if (i >= n) break;
-    e = wordEnd(line, i);
+    i = skipBlanks(line, e, to);
+    if (i >= to) break;
+    e = wordEnd(line, i, to);
     const w = wordIs(line, i, e, 'in') ? 'in' : wordIs(line, i, e, 'out') ? 'out' : undefined;
     if (w === undefined) return undefined;
-    i = skipBlanks(line, e);
-    e = wordEnd(line, i);
+    i = skipBlanks(line, e, to);
+    e = wordEnd(line, i, to);
     if (e === i || e - i > 15) return undefined;
     for (let j = i; j < e; j++) if (!isIfaceChar(line.charCodeAt(j))) return undefined;
     spec[w] = line.slice(i, e);
@@ -298,7 +299,7 @@ function fastPacketSpec(line: string): PacketSpec | undefined {
 
 /** Parses one packet line. Throws PacketSpecError with the column of the problem. */
 export function parsePacketSpec(line: string): PacketSpec {
-  return fastPacketSpec(line) ?? parseSpec(line);
+  return fastPacketSpecAt(line, 0, line.length) ?? parseSpec(line);
 }
 
 /** The full parser alone (what the fast path must agree with; exported for its test). */
