@@ -14,8 +14,9 @@ import { performance } from 'node:perf_hooks';
 import { parseIpRules, parseIptablesSave } from '../../src/ruleset/index.js';
 import { genKubeProxy } from '../../src/ruleset/gen/kube-proxy.js';
 import { parseLocalAddress, parseRoute } from '../../src/sim/options.js';
-import { parsePacketSpec } from '../../src/sim/packet.js';
-import { Simulator } from '../../src/sim/trace.js';
+import { forEachPacketLine } from '../../src/sim/batch.js';
+import { parsePacketSpec, type PacketSpec } from '../../src/sim/packet.js';
+import { Simulator, type TraceInput } from '../../src/sim/trace.js';
 import { batchLine } from '../../src/cli/render/trace.js';
 
 const arg = (name: string, dflt: number): number => {
@@ -103,18 +104,22 @@ function compiledRules(sim: Simulator): number | undefined {
   return n;
 }
 
-/** One pass of batch mode over `lines`: parse, trace without steps, format; returns the output size. */
+const packetsText = lines.join('\n') + '\n';
+
+/** One pass of batch mode over the packets, as `--packets FILE` runs it: read each line, summarize, format; returns the output size. */
 function batchPass(sim: Simulator): number {
   let out = '';
   let bytes = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const packet = parsePacketSpec(lines[i]);
-    out += batchLine(i + 1, packet, sim.summarize({ packet }));
+  const input: TraceInput = { packet: undefined as unknown as PacketSpec };
+  forEachPacketLine(packetsText, (line, packet) => {
+    input.packet = packet as PacketSpec;
+    out += batchLine(line, input.packet, sim.summarize(input));
     if (out.length > 1 << 16) {
       bytes += out.length;
       out = '';
     }
-  }
+    return false;
+  });
   return bytes + out.length;
 }
 

@@ -22,7 +22,8 @@ import {
   type QueueAnswers,
   type RouteSpec,
 } from '../../sim/options.js';
-import { CT_STATES, PacketSpecError, fastPacketSpecAt, parsePacketSpec, type PacketSpec } from '../../sim/packet.js';
+import { forEachPacketLine } from '../../sim/batch.js';
+import { CT_STATES, PacketSpecError, parsePacketSpec, type PacketSpec } from '../../sim/packet.js';
 import type { ConntrackMode } from '../../sim/program.js';
 import { formatMark } from '../../sim/state.js';
 import { Simulator, traceJson, type TraceInput } from '../../sim/trace.js';
@@ -58,10 +59,6 @@ interface TraceCmdOptions {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-/** The characters below 127 that String.prototype.trim removes. */
-function isAsciiBlank(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
-}
 
 function wrapOption<T>(f: () => T): T {
   try {
@@ -279,59 +276,21 @@ Examples:
         let bad = 0;
         let out = '';
         const input: TraceInput = { ...base, packet: undefined as unknown as PacketSpec };
-        // Line by line without cutting the file into lines: a plain line (ASCII, no '#' or CR) is read in
-        // place by the fast path; any other line as before, cut out, its comment removed, trimmed.
-        for (let i = 0, start = 0; start <= text.length; i++) {
-          let end = text.indexOf('\n', start);
-          if (end < 0) end = text.length;
-          const next = end + 1;
-          let from = start;
-          let to = end;
-          let plain = true;
-          for (let k = start; k < end; k++) {
-            const c = text.charCodeAt(k);
-            if (c === 35 || c === 13 || c > 126) {
-              plain = false;
-              break;
-            }
-          }
-          let line: string | undefined;
-          if (plain) {
-            // trim(): the ASCII blanks are JavaScript's white space below 127.
-            while (from < to && isAsciiBlank(text.charCodeAt(from))) from++;
-            while (to > from && isAsciiBlank(text.charCodeAt(to - 1))) to--;
-            if (from === to) {
-              start = next;
-              continue;
-            }
-          } else {
-            line = text.slice(start, end).replace(/#.*$/, '').trim();
-            if (line === '') {
-              start = next;
-              continue;
-            }
-          }
-          start = next;
-          let packet: PacketSpec | undefined = line === undefined ? fastPacketSpecAt(text, from, to) : undefined;
+        forEachPacketLine(text, (line, packet, error) => {
           if (!packet) {
-            try {
-              packet = parsePacketSpec(line ?? text.slice(from, to));
-            } catch (e) {
-              if (!(e instanceof PacketSpecError)) throw e;
-              bad++;
-              ctx.io.stderr(`${opts.packets}:${i + 1}:${e.column}: ${e.message}\n`);
-              continue;
-            }
+            bad++;
+            ctx.io.stderr(`${opts.packets}:${line}:${(error as PacketSpecError).column}: ${(error as PacketSpecError).message}\n`);
+            return false;
           }
           input.packet = packet;
           const r = sim.summarize(input, opts.maxOutcomes);
-          out += opts.json ? batchJson(i + 1, r) : batchLine(i + 1, packet, r);
+          out += opts.json ? batchJson(line, r) : batchLine(line, packet, r);
           if (out.length > 1 << 16) {
             ctx.io.stdout(out);
             out = '';
           }
-          if (ctx.io.signal.aborted) break;
-        }
+          return ctx.io.signal.aborted;
+        });
         ctx.io.stdout(out);
         ctx.exit(bad || inputErrors ? EXIT_USAGE : EXIT_OK);
         return;

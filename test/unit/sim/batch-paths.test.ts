@@ -13,6 +13,7 @@ import { addQueueVerdict, parseExtraHook, parseLocalAddress, type QueueAnswers }
 import { PacketSpecError, parsePacketSpec, parseSpec, type PacketSpec } from '../../../src/sim/packet.js';
 import { Simulator } from '../../../src/sim/trace.js';
 import { parseNatTo } from '../../../src/sim/nat.js';
+import { forEachPacketLine } from '../../../src/sim/batch.js';
 
 type Parsed = { spec: string } | { error: string; column: number };
 
@@ -50,6 +51,33 @@ test('packet specs: the fast path gives what the full parser gives, errors inclu
   for (const line of ['tcp 10.244.1.2:1024 > 10.96.0.10:80 in cni0', 'udp 192.0.2.1:5 > 10.0.0.2:30009 in eth0', 'icmp 10.0.0.1 > 10.0.0.2', 'tcp 1.2.3.4:1>5.6.7.8:2']) {
     assert.deepEqual(parseWith(parsePacketSpec, line), parseWith(parseSpec, line), line);
   }
+});
+
+test('--packets lines read in place: the same packets, line numbers and errors as split, comment removal and trim', () => {
+  const piece = fc.constantFrom('tcp 10.0.0.1:1 > 10.0.0.2:2', 'udp 10.0.0.1:5 > 10.0.0.2:53 in eth0', 'icmp 1.2.3.4 > 5.6.7.8', 'tcp [fd00::1]:1 > [fd00::2]:2', 'bogus', 'tcp 1.2.3.4 > 5.6.7.8', '', ' ', '\t', '#', '# note', '\r', '\u00a0', '\ufeff', '\u2028', '\v', '\f', '\u001f', 'é', '\n', '\n', '\n');
+  const file = fc.array(piece, { maxLength: 30 }).map((xs) => xs.join(''));
+  type Got = [number, string];
+  const reference = (text: string): Got[] => {
+    const out: Got[] = [];
+    text.split('\n').forEach((raw, i) => {
+      const line = raw.replace(/#.*$/, '').trim();
+      if (line === '') return;
+      const p = parseWith(parsePacketSpec, line);
+      out.push([i + 1, JSON.stringify(p)]);
+    });
+    return out;
+  };
+  fc.assert(
+    fc.property(file, (text) => {
+      const got: Got[] = [];
+      forEachPacketLine(text, (line, packet, error) => {
+        got.push([line, JSON.stringify(packet ? { spec: JSON.stringify(packet) } : { error: error?.message, column: error?.column })]);
+        return false;
+      });
+      assert.deepEqual(got, reference(text), JSON.stringify(text));
+    }),
+    { numRuns: 2000 },
+  );
 });
 
 test('NAT targets: the fast reading of A.B.C.D[:PORT] gives what the general one gives', () => {
