@@ -224,37 +224,50 @@ export class Runner {
   }
 
   /** The walk's packet state: one object per runner, reset for each walk (outcomes copy what they keep). */
-  private readonly state: PacketState = {
-    family: 'ip',
-    proto: 0,
-    saddr: { v: 4, n: 0 },
-    daddr: { v: 4, n: 0 },
-    saddrUnknown: false,
-    daddrUnknown: false,
-    sport: -1,
-    dport: -1,
-    tcpFlags: 0,
-    icmpType: -1,
-    icmpCode: -1,
-    mark: 0,
-    markKnown: 0xffffffff,
-    ctmark: 0,
-    ctmarkKnown: 0xffffffff,
-    ct: 'none',
-    ctInput: 'new',
-    natDst: false,
-    natSrc: false,
-    dnatApplied: false,
-    snatApplied: false,
-    hook: 'prerouting',
-    iif: undefined,
-    oif: undefined,
-  };
+  private readonly state: PacketState = this.newState();
 
-  private initState(): PacketState {
-    const p = this.input.packet;
-    const st = this.state;
-    const ctInput = p.ctState ?? this.input.ctState ?? 'new';
+  /** The packet's state at the start of every walk, and where it starts: set by begin(), once per trace. */
+  private readonly start0: PacketState = this.newState();
+  private startHook: 'prerouting' | 'output' = 'prerouting';
+  private inIf0: string | undefined;
+  private outIf0: string | undefined;
+
+  private newState(): PacketState {
+    return {
+      family: 'ip',
+      proto: 0,
+      saddr: { v: 4, n: 0 },
+      daddr: { v: 4, n: 0 },
+      saddrUnknown: false,
+      daddrUnknown: false,
+      sport: -1,
+      dport: -1,
+      tcpFlags: 0,
+      icmpType: -1,
+      icmpCode: -1,
+      mark: 0,
+      markKnown: 0xffffffff,
+      ctmark: 0,
+      ctmarkKnown: 0xffffffff,
+      ct: 'none',
+      ctInput: 'new',
+      natDst: false,
+      natSrc: false,
+      dnatApplied: false,
+      snatApplied: false,
+      hook: 'prerouting',
+      iif: undefined,
+      oif: undefined,
+    };
+  }
+
+  /** Sets the packet and its circumstances for the walks of one trace. */
+  begin(input: TraceInput, record: boolean): void {
+    this.input = input;
+    this.record = record;
+    const p = input.packet;
+    const st = this.start0;
+    const ctInput = p.ctState ?? input.ctState ?? 'new';
     let flags = p.tcpFlags;
     if (flags === undefined) flags = ctInput === 'new' ? TCP_SYN : TCP_ACK;
     const ports = PORT_PROTOS.has(p.proto);
@@ -262,19 +275,39 @@ export class Runner {
     st.proto = p.proto;
     st.saddr = p.saddr;
     st.daddr = p.daddr;
-    st.saddrUnknown = false;
-    st.daddrUnknown = false;
     st.sport = ports ? (p.sport ?? 0) : -1;
     st.dport = ports ? (p.dport ?? 0) : -1;
     st.tcpFlags = p.proto === IPPROTO_TCP ? flags : 0;
     st.icmpType = p.icmpType ?? -1;
     st.icmpCode = p.icmpCode ?? -1;
-    st.mark = (p.mark ?? this.input.mark ?? 0) >>> 0;
+    st.mark = (p.mark ?? input.mark ?? 0) >>> 0;
+    st.ctInput = ctInput;
+    this.inIf0 = p.in ?? input.in;
+    this.outIf0 = p.out ?? input.out;
+    this.startHook = input.start ?? (this.prog.node.isLocal(p.saddr) ? 'output' : 'prerouting');
+  }
+
+  /** The walk's state, reset from start0 (the fields a walk changes, and those begin() sets). */
+  private initState(): PacketState {
+    const s0 = this.start0;
+    const st = this.state;
+    st.family = s0.family;
+    st.proto = s0.proto;
+    st.saddr = s0.saddr;
+    st.daddr = s0.daddr;
+    st.saddrUnknown = false;
+    st.daddrUnknown = false;
+    st.sport = s0.sport;
+    st.dport = s0.dport;
+    st.tcpFlags = s0.tcpFlags;
+    st.icmpType = s0.icmpType;
+    st.icmpCode = s0.icmpCode;
+    st.mark = s0.mark;
     st.markKnown = 0xffffffff;
     st.ctmark = 0;
     st.ctmarkKnown = 0xffffffff;
     st.ct = 'none';
-    st.ctInput = ctInput;
+    st.ctInput = s0.ctInput;
     st.natDst = false;
     st.natSrc = false;
     st.dnatApplied = false;
@@ -309,10 +342,9 @@ export class Runner {
     this.visits = 0;
     this.depth = 0;
     const st = (this.st = this.initState());
-    const p = this.input.packet;
-    const inIf = p.in ?? this.input.in;
-    this.outIf = p.out ?? this.input.out;
-    const start = this.input.start ?? (this.prog.node.isLocal(p.saddr) ? 'output' : 'prerouting');
+    const inIf = this.inIf0;
+    this.outIf = this.outIf0;
+    const start = this.startHook;
     let hook: Hook = start;
     this.iif = undefined;
     this.oif = undefined;

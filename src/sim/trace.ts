@@ -162,8 +162,7 @@ export class Simulator {
 
   private runnerFor(input: TraceInput, record: boolean): Runner {
     const runner = this.runner ?? (this.runner = new Runner(this.program, input, record));
-    runner.input = input;
-    runner.record = record;
+    runner.begin(input, record);
     return runner;
   }
 
