@@ -134,6 +134,9 @@ interface Frame {
   ki: number;
   /** The frame's own list for a key with one rule. */
   one: Int32Array;
+  /** The chain's rules and their number, read once when the frame is set (the frame stays in cache). */
+  rules: Array<CompiledRule | undefined>;
+  n: number;
 }
 
 const EMPTY = new Int32Array(0);
@@ -789,7 +792,7 @@ export class Runner {
   /** The next frame of the pool, set to the start of a chain. */
   private frame(chain: CompiledChain): Frame {
     let f = this.pool[this.depth];
-    if (!f) this.pool[this.depth] = f = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0, one: new Int32Array(1) };
+    if (!f) this.pool[this.depth] = f = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0, one: new Int32Array(1), rules: [], n: 0 };
     this.depth++;
     f.chain = chain;
     f.pos = 0;
@@ -798,6 +801,9 @@ export class Runner {
     f.keyed = null;
     f.ki = 0;
     if (!chain.prepared) prepareChain(chain);
+    const rules = chain.rules;
+    f.rules = rules;
+    f.n = rules.length;
     const idx = chain.index;
     if (idx) {
       const st = this.st;
@@ -820,7 +826,7 @@ export class Runner {
 
   /** The next rule position of a frame, or -1 at the end. */
   private next(f: Frame): number {
-    if (f.wild === null) return f.pos < f.chain.rules.length ? f.pos++ : -1;
+    if (f.wild === null) return f.pos < f.n ? f.pos++ : -1;
     const keyed = f.keyed as Int32Array;
     const a = f.wi < f.wild.length ? f.wild[f.wi] : 0x7fffffff;
     const b = f.ki < keyed.length ? keyed[f.ki] : 0x7fffffff;
@@ -844,7 +850,7 @@ export class Runner {
         let rule: CompiledRule | undefined;
         if (pos < 0) r = R_RETURN;
         else {
-          rule = f.chain.rules[pos] ?? ruleAt(f.chain, pos);
+          rule = f.rules[pos] ?? ruleAt(f.chain, pos);
           if (++this.visits > MAX_RULE_VISITS) {
             this.error = `more than ${MAX_RULE_VISITS} rule evaluations: a loop in the ruleset?`;
             this.decided = refOf(rule);
@@ -865,14 +871,19 @@ export class Runner {
           case R_QUEUE:
             this.qRef = refOf(rule as CompiledRule);
             return V_QUEUE;
-          case R_JUMP:
+          case R_JUMP: {
             if (this.depth - bottom >= MAX_DEPTH) {
               this.error = `jumps nest deeper than ${MAX_DEPTH} chains`;
               this.decided = refOf(rule as CompiledRule);
               return V_STOP;
             }
-            f = this.frame(this.jTarget as CompiledChain);
+            const target = this.jTarget as CompiledChain;
+            // A jump to an empty chain returns at once (kube-proxy's KUBE-PROXY-FIREWALL and filter
+            // KUBE-SERVICES, every forwarded packet): no frame, unless the return is a step to show.
+            if (!this.record && target.prepared && target.rules.length === 0) continue;
+            f = this.frame(target);
             continue;
+          }
           case R_GOTO:
             // The current frame is replaced: the goto'd chain returns to the caller's caller.
             this.depth--;
