@@ -21,13 +21,30 @@ export const K_PORT = 3;
 export const K_MARK = 4;
 export const K_CTMARK = 5;
 export const K_IFNAME = 6;
+/** Never decidable (an uninterpreted module such as `-m statistic`, a set without contents). */
+export const K_UNKNOWN = 7;
+export const K_CTSTATE = 8;
+
+// K_CTSTATE: the states a conntrack match asks for, as bits of CompiledMatch.a.
+const CS_NEW = 1;
+const CS_ESTABLISHED = 2;
+const CS_RELATED = 4;
+const CS_INVALID = 8;
+const CS_UNTRACKED = 16;
+const CS_SNAT = 32;
+const CS_DNAT = 64;
+const CS_BITS: Readonly<Record<string, number>> = table({ new: CS_NEW, established: CS_ESTABLISHED, related: CS_RELATED, invalid: CS_INVALID, untracked: CS_UNTRACKED, snat: CS_SNAT, dnat: CS_DNAT });
 
 export interface CompiledMatch {
   isMatch: true;
   /** K_*: how testMatch evaluates it; K_FN: through `test`. */
   k: number;
   inv: boolean;
-  /** Parameters by kind: protocol; net and mask; low and high port and protocol (-1: any); value and mask. */
+  /**
+   * Parameters by kind: protocol; net and mask; low and high port and protocol (-1: any); value and mask;
+   * ct states. 32-bit values are kept as signed (| 0): small integers sit in the object, where a number
+   * of 2^31 or more would be a separate heap number to fetch.
+   */
   a: number;
   b: number;
   c: number;
@@ -35,9 +52,12 @@ export interface CompiledMatch {
   src: boolean;
   name: string;
   expr: Match;
-  test: (s: PacketState) => Tri;
-  /** Why the test answered unknown (only called then). */
-  why: (s: PacketState) => string;
+  /** K_FN only (inline kinds need no closure: compiling 120,000 rules allocates less). */
+  test: ((s: PacketState) => Tri) | undefined;
+  /** Why a K_FN test answered unknown, when it can; whyUnknown() reads it. */
+  why: ((s: PacketState) => string) | undefined;
+  /** K_UNKNOWN: the reason, written on first need. */
+  reason: string;
 }
 
 function hasPorts(proto: number): boolean {
@@ -57,7 +77,7 @@ export function testMatch(m: InlineMatch, s: PacketState): Tri {
       // An IPv4 address match implies IPv4 (nft's `meta nfproto ipv4` dependency): no match, inverted or not.
       if (a.v !== 4) return NO;
       if (m.src ? s.saddrUnknown : s.daddrUnknown) return UNKNOWN;
-      return (((a.n & m.b) >>> 0) === m.a) !== m.inv ? YES : NO;
+      return ((a.n & m.b) === m.a) !== m.inv ? YES : NO;
     }
     case K_PORT: {
       if ((m.c >= 0 && m.c !== s.proto) || !hasPorts(s.proto)) return NO;
@@ -70,14 +90,153 @@ export function testMatch(m: InlineMatch, s: PacketState): Tri {
       return s.ct !== 'tracked' ? NO : inv(maskedEquals(s.ctmark, s.ctmarkKnown, m.b, m.a), m.inv);
     case K_IFNAME:
       return ((m.src ? s.iif : s.oif) === m.name) !== m.inv ? YES : NO;
+    case K_UNKNOWN:
+      return UNKNOWN;
+    case K_CTSTATE: {
+      const want = m.a;
+      let hit: boolean;
+      let unknown = false;
+      if (s.ct === 'none' || s.ct === 'invalid') hit = (want & CS_INVALID) !== 0;
+      else if (s.ct === 'untracked') hit = (want & CS_UNTRACKED) !== 0;
+      else {
+        const input = s.ctInput;
+        hit = (want & (input === 'new' ? CS_NEW : input === 'established' ? CS_ESTABLISHED : input === 'related' ? CS_RELATED : (CS_BITS[input] ?? 0))) !== 0;
+        if (!hit && (want & (CS_SNAT | CS_DNAT)) !== 0) {
+          if (input === 'new') hit = ((want & CS_DNAT) !== 0 && s.dnatApplied) || ((want & CS_SNAT) !== 0 && s.snatApplied);
+          else unknown = true; // whether an older connection was NATed is not an input
+        }
+      }
+      if (hit) return m.inv ? NO : YES;
+      return unknown ? UNKNOWN : m.inv ? YES : NO;
+    }
     default:
-      return (m.test as CompiledMatch['test'])(s);
+      return (m.test as (s: PacketState) => Tri)(s);
   }
 }
 
+/** Why a match answered unknown (called only then: the texts are built on demand). */
+export function whyUnknown(m: CompiledMatch, s: PacketState): string {
+  switch (m.k) {
+    case K_ADDR4:
+      return addrUnknownWhy(m.src);
+    case K_MARK:
+      return `mark bits 0x${((m.b & ~s.markKnown) >>> 0).toString(16)} are not known here (written by a statement the simulator does not interpret)`;
+    case K_CTMARK:
+      return `ctmark bits 0x${((m.b & ~s.ctmarkKnown) >>> 0).toString(16)} are not known here`;
+    case K_CTSTATE:
+      return 'whether this existing connection was NATed (ct status snat/dnat) is not known';
+    case K_UNKNOWN:
+      if (m.reason === '') {
+        const e = m.expr;
+        if (e.key === 'other') {
+          const what = !e.text ? e.module : e.text.includes(e.module) ? e.text : `${e.module} ${e.text}`;
+          m.reason = `the simulator does not interpret "${e.invert ? '! ' : ''}${what}"`;
+        }
+      }
+      return m.reason;
+    default:
+      return m.why ? m.why(s) : '';
+  }
+}
+
+function addrUnknownWhy(src: boolean): string {
+  return `the ${src ? 'source' : 'destination'} address after NAT is one of the node's own, not known which`;
+}
+
 /** The compiled form with every field set (one object shape for all kinds). */
-function cm(expr: Match, test: CompiledMatch['test'], why: CompiledMatch['why'], fast?: Partial<Pick<CompiledMatch, 'k' | 'a' | 'b' | 'c' | 'src' | 'name'>>): CompiledMatch {
-  return { isMatch: true, k: fast?.k ?? K_FN, inv: !!expr.invert, a: fast?.a ?? 0, b: fast?.b ?? 0, c: fast?.c ?? -1, src: fast?.src ?? false, name: fast?.name ?? '', expr, test, why };
+function cm(expr: Match, k: number, test?: CompiledMatch['test'], why?: CompiledMatch['why']): CompiledMatch {
+  return { isMatch: true, k, inv: !!expr.invert, a: 0, b: 0, c: -1, src: false, name: '', expr, test, why, reason: '' };
+}
+
+/** An inline kind, with its parameters. */
+function inline(expr: Match, k: number, a: number, b: number, c: number, src: boolean, name: string): CompiledMatch {
+  return { isMatch: true, k, inv: !!expr.invert, a, b, c, src, name, expr, test: undefined, why: undefined, reason: '' };
+}
+
+/** The fields of an inline kind (what testMatch reads), written into a match or a rule. */
+export interface InlineFields {
+  k: number;
+  inv: boolean;
+  a: number;
+  b: number;
+  c: number;
+  src: boolean;
+  name: string;
+}
+
+/**
+ * Writes the inline form of `m` into `into` and returns true, or returns false (k = K_FN) when `m` needs
+ * a closure. Allocates nothing that lives on: a rule's first match is read this way when the rule is
+ * first reached, and the rest of the rule is compiled only if that match does not rule it out.
+ */
+export function setInline(m: Match, into: InlineFields): boolean {
+  let k = K_FN;
+  let a = 0;
+  let b = 0;
+  let c = -1;
+  let src = false;
+  let name = '';
+  switch (m.key) {
+    case 'proto':
+      if (m.protos.length === 1 && m.protos[0] !== 0) {
+        k = K_PROTO;
+        a = m.protos[0];
+      }
+      break;
+    case 'saddr':
+    case 'daddr':
+      if (m.cidrs.length === 1) {
+        const p = parsePrefix(m.cidrs[0]);
+        if (p && p.v === 4) {
+          k = K_ADDR4;
+          a = p.net | 0;
+          b = p.mask | 0;
+          src = m.key === 'saddr';
+        }
+      }
+      break;
+    case 'iif':
+    case 'oif':
+      if (m.names.length === 1 && !m.names[0].endsWith('+') && m.names[0] !== '') {
+        k = K_IFNAME;
+        src = m.key === 'iif';
+        name = m.names[0];
+      }
+      break;
+    case 'sport':
+    case 'dport':
+      if (m.ranges.length === 1) {
+        k = K_PORT;
+        a = m.ranges[0][0];
+        b = m.ranges[0][1];
+        c = m.proto ?? -1;
+        src = m.key === 'sport';
+      }
+      break;
+    case 'mark':
+    case 'ctmark':
+      k = m.key === 'mark' ? K_MARK : K_CTMARK;
+      a = m.value | 0;
+      b = m.mask | 0;
+      break;
+    case 'ctstate':
+      k = K_CTSTATE;
+      for (const st of m.states) a |= CS_BITS[st] ?? 0;
+      break;
+    case 'other':
+      k = K_UNKNOWN;
+      break;
+    default:
+      break;
+  }
+  into.k = k;
+  into.inv = k !== K_FN && !!m.invert;
+  into.a = a;
+  into.b = b;
+  into.c = c;
+  into.src = src;
+  into.name = name;
+  return k !== K_FN;
 }
 
 /** What matches need to know about the node. */
@@ -299,16 +458,17 @@ export function describeMatch(m: Match): string {
 
 /** Compiles one match. `sets`: the named sets of the rule's table. */
 export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSet>): CompiledMatch {
-  const fixed = (why: string) => () => why;
+  const x = inline(m, K_FN, 0, 0, -1, false, '');
+  if (setInline(m, x)) return x;
   switch (m.key) {
     case 'proto': {
       const any = m.protos.includes(0);
       const protos = new Set(m.protos);
-      const test = (s: PacketState): Tri => inv(any || protos.has(s.proto) ? YES : NO, m.invert);
-      return cm(m, test, fixed(''), !any && m.protos.length === 1 ? { k: K_PROTO, a: m.protos[0] } : undefined);
+      return cm(m, K_FN, (s: PacketState): Tri => inv(any || protos.has(s.proto) ? YES : NO, m.invert));
     }
     case 'saddr':
     case 'daddr': {
+      const src = m.key === 'saddr';
       const prefixes: Prefix[] = [];
       const bad: string[] = [];
       for (const c of m.cidrs) {
@@ -316,10 +476,9 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
         if (p) prefixes.push(p);
         else bad.push(c);
       }
-      const src = m.key === 'saddr';
-      const p0 = prefixes[0];
-      return cm(
+      const r = cm(
         m,
+        K_FN,
         (s) => {
           const a = src ? s.saddr : s.daddr;
           // Prefixes of the other IP version only: the match implies that version (nft's nfproto dependency).
@@ -328,87 +487,52 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
           for (const p of prefixes) if (inPrefix(a, p)) return inv(YES, m.invert);
           return bad.length ? UNKNOWN : inv(NO, m.invert);
         },
-        (s) => ((src ? s.saddrUnknown : s.daddrUnknown) ? `the ${src ? 'source' : 'destination'} address after NAT is one of the node's own, not known which` : `cannot read address "${bad.join(', ')}"`),
-        prefixes.length === 1 && bad.length === 0 && p0.v === 4 ? { k: K_ADDR4, a: p0.net, b: p0.mask, src } : { src },
+        (s) => ((src ? s.saddrUnknown : s.daddrUnknown) ? addrUnknownWhy(src) : `cannot read address "${bad.join(', ')}"`),
       );
+      r.src = src;
+      return r;
     }
     case 'iif':
     case 'oif': {
       const input = m.key === 'iif';
       // No such device at this hook: the kernel compares an empty name (nft_meta_store_ifname,
       // ip_packet_match), so `! -i eth0` / `iifname != "eth0"` match in OUTPUT and POSTROUTING.
-      const test = (s: PacketState): Tri => inv(ifaceMatches((input ? s.iif : s.oif) ?? '', m.names) ? YES : NO, m.invert);
-      const exact = m.names.length === 1 && !m.names[0].endsWith('+') && m.names[0] !== '';
-      return cm(m, test, fixed(''), exact ? { k: K_IFNAME, name: m.names[0], src: input } : { src: input });
+      const r = cm(m, K_FN, (s: PacketState): Tri => inv(ifaceMatches((input ? s.iif : s.oif) ?? '', m.names) ? YES : NO, m.invert));
+      r.src = input;
+      return r;
     }
     case 'sport':
     case 'dport': {
       const src = m.key === 'sport';
       const ranges = m.ranges;
-      const test = (s: PacketState): Tri => {
+      const r = cm(m, K_FN, (s: PacketState): Tri => {
         if (m.proto !== undefined && m.proto !== s.proto) return NO;
         if (!PORT_PROTOS.has(s.proto)) return NO;
         const p = src ? s.sport : s.dport;
         for (const [lo, hi] of ranges) if (p >= lo && p <= hi) return inv(YES, m.invert);
         return inv(NO, m.invert);
-      };
-      return cm(m, test, fixed(''), ranges.length === 1 ? { k: K_PORT, a: ranges[0][0], b: ranges[0][1], c: m.proto ?? -1, src } : { src });
+      });
+      r.src = src;
+      return r;
     }
     case 'tcpflags':
-      return cm(m, (s) => (s.proto !== 6 ? NO : inv((s.tcpFlags & m.mask) === m.comp ? YES : NO, m.invert)), fixed(''));
+      return cm(m, K_FN, (s) => (s.proto !== 6 ? NO : inv((s.tcpFlags & m.mask) === m.comp ? YES : NO, m.invert)));
     case 'icmp': {
       const proto = m.family === 'ip' ? 1 : 58;
-      return cm(
-        m,
-        (s) => {
-          if (s.proto !== proto) return NO;
-          const ok = (m.icmpType === undefined || m.icmpType === s.icmpType) && (m.code === undefined || m.code === s.icmpCode);
-          return inv(ok ? YES : NO, m.invert);
-        },
-        fixed(''),
-      );
+      return cm(m, K_FN, (s) => {
+        if (s.proto !== proto) return NO;
+        const ok = (m.icmpType === undefined || m.icmpType === s.icmpType) && (m.code === undefined || m.code === s.icmpCode);
+        return inv(ok ? YES : NO, m.invert);
+      });
     }
     case 'mark':
-      return cm(
-        m,
-        (s) => inv(maskedEquals(s.mark, s.markKnown, m.mask >>> 0, m.value >>> 0), m.invert),
-        (s) => `mark bits 0x${((m.mask & ~s.markKnown) >>> 0).toString(16)} are not known here (written by a statement the simulator does not interpret)`,
-        { k: K_MARK, a: m.value >>> 0, b: m.mask >>> 0 },
-      );
     case 'ctmark':
-      return cm(
-        m,
-        // Without a conntrack entry the kernel's connmark match / nft ct mark fail, inverted or not.
-        (s) => (s.ct !== 'tracked' ? NO : inv(maskedEquals(s.ctmark, s.ctmarkKnown, m.mask >>> 0, m.value >>> 0), m.invert)),
-        (s) => `ctmark bits 0x${((m.mask & ~s.ctmarkKnown) >>> 0).toString(16)} are not known here`,
-        { k: K_CTMARK, a: m.value >>> 0, b: m.mask >>> 0 },
-      );
-    case 'ctstate': {
-      const want = new Set(m.states);
-      const asksNat = want.has('snat') || want.has('dnat');
-      return cm(
-        m,
-        (s) => {
-          let hit = false;
-          let unknown = false;
-          if (s.ct === 'none' || s.ct === 'invalid') hit = want.has('invalid');
-          else if (s.ct === 'untracked') hit = want.has('untracked');
-          else {
-            hit = want.has(s.ctInput);
-            if (!hit && asksNat) {
-              if (s.ctInput === 'new') hit = (want.has('dnat') && s.dnatApplied) || (want.has('snat') && s.snatApplied);
-              else unknown = true; // whether an older connection was NATed is not an input
-            }
-          }
-          if (hit) return inv(YES, m.invert);
-          return unknown ? UNKNOWN : inv(NO, m.invert);
-        },
-        () => 'whether this existing connection was NATed (ct status snat/dnat) is not known',
-      );
-    }
+    case 'ctstate':
+      return x; // inline (setInline)
     case 'ctdir':
       return cm(
         m,
+        K_FN,
         (s) => {
           if (s.ct !== 'tracked') return NO;
           if (s.ctInput !== 'new') return UNKNOWN;
@@ -421,6 +545,7 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
       const dstMask = typeMask(m.dst);
       return cm(
         m,
+        K_FN,
         (s) => {
           let unknown = false;
           let ok = true;
@@ -446,22 +571,23 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
       const set = sets.get(m.name);
       const lookup = set ? compileSetLookup(set, m.dirs) : undefined;
       if (!lookup) {
-        const why = set ? `the simulator cannot read the elements of set "${m.name}" (type ${set.keyType})` : `the contents of set "${m.name}" are not in the ruleset (an ipset?)`;
-        return cm(m, () => UNKNOWN, fixed(why));
+        const r = cm(m, K_UNKNOWN);
+        r.reason = set ? `the simulator cannot read the elements of set "${m.name}" (type ${set.keyType})` : `the contents of set "${m.name}" are not in the ruleset (an ipset?)`;
+        return r;
       }
+      const why = `an address of set "${m.name}" is not known after NAT`;
       return cm(
         m,
+        K_FN,
         (s) => {
           const r = lookup(s);
           return r === NO_LOOKUP ? NO : inv(r, m.invert);
         },
-        fixed(`an address of set "${m.name}" is not known after NAT`),
+        () => why,
       );
     }
-    case 'other': {
-      const what = !m.text ? m.module : m.text.includes(m.module) ? m.text : `${m.module} ${m.text}`;
-      return cm(m, () => UNKNOWN, fixed(`the simulator does not interpret "${m.invert ? '! ' : ''}${what}"`));
-    }
+    case 'other':
+      // Inline K_UNKNOWN (setInline); the reason is written when first asked (whyUnknown).
+      return x;
   }
 }
-

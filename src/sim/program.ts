@@ -18,7 +18,7 @@ import type { Action, BaseChain, Chain, Family, Hook, IpRule, NamedSet, Rule, Ru
 import { isMatch } from '../ruleset/model.js';
 import { NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC } from '../ruleset/priorities.js';
 import { addrKey, inPrefix, isLoopback, parsePrefix, type Addr } from './addr.js';
-import { K_FN, compileMatch, type CompiledMatch, type NodeView } from './matches.js';
+import { K_FN, compileMatch, setInline, type CompiledMatch, type NodeView } from './matches.js';
 import { parseNatTo, type NatTo } from './nat.js';
 import type { ExtraHook, LocalAddress, RouteSpec } from './options.js';
 import { compileRouting, type Routing } from './routing.js';
@@ -57,12 +57,14 @@ export const A_OTHER = 16;
 export interface CompiledAction {
   isMatch: false;
   op: number;
-  /** A_MARK / A_CTMARK: (x & and) ^ xor. A_SAVE / A_RESTORE: nfmask in `and`, ctmask in `xor`. */
+  /** A_MARK / A_CTMARK: (x & and) ^ xor. A_SAVE / A_RESTORE: nfmask in `and`, ctmask in `xor`. Signed (| 0), see CompiledMatch.a. */
   and: number;
   xor: number;
   /** jump/goto: the chain, undefined when the table does not declare it. */
   target: CompiledChain | undefined;
   action: Action;
+  /** The action's kind (the runner reads this, not the model's object). */
+  kind: Action['kind'];
   nat: NatTo | undefined;
   /** An uninterpreted statement that looks like it writes the mark / ctmark. */
   writesMark: boolean;
@@ -74,10 +76,16 @@ export type Instr = CompiledMatch | CompiledAction;
 
 export interface CompiledRule {
   index: number;
-  /** The rule's expressions, flat: no arrays or objects between the rule and them. */
-  code: Instr[];
-  ref: RuleRef;
-  table: CompiledTable;
+  /**
+   * The rule's expressions, compiled when a walk first gets past the rule's first match (codeOf): most
+   * rules of a long ruleset fail their first match every time, and are never compiled further.
+   */
+  code: Instr[] | undefined;
+  /** How the trace names the rule: made when first needed (refOf), as most rules never decide anything. */
+  ref: RuleRef | undefined;
+  chain: CompiledChain;
+  /** The rule in the model. */
+  model: Rule;
   // The first match's inline fields (see CompiledMatch), when it has an inline kind (k !== K_FN): most
   // rules fail their first match, and then only this object is read.
   k: number;
@@ -94,8 +102,8 @@ export interface DispatchIndex {
   field: 'daddr' | 'dport';
   /** Positions (0-based) of rules that may match any key. */
   wild: Int32Array;
-  /** Positions of rules that match only these keys. */
-  byKey: Map<string | number, Int32Array>;
+  /** Positions of rules that match only these keys: one position as a number (the usual case: no array to read). */
+  byKey: Map<string | number, Int32Array | number>;
 }
 
 export interface CompiledChain {
@@ -111,8 +119,8 @@ export interface CompiledChain {
   /** For long chains: the rules to look at for a given destination address. */
   index?: DispatchIndex;
   policyRef?: RuleRef;
-  /** Implicit return at the end of a regular chain. */
-  endRef: RuleRef;
+  /** Implicit return at the end of a regular chain (endRefOf makes it when a step shows it). */
+  endRef: RuleRef | undefined;
 }
 
 export interface CompiledTable {
@@ -231,7 +239,10 @@ export function nodeView(locals: readonly LocalAddress[], routes: readonly Route
       // global address of the node in device order (the order `ip addr` lists, and --local's order).
       return locals.find((l) => l.addr.v === v && !isLoopback(l.addr) && !(l.addr.v === 6 && l.addr.w[0] >>> 22 === 0x3fa))?.addr;
     },
-    routeDev: (a: Addr) => byLen.find((r) => inPrefix(a, r.prefix))?.dev,
+    routeDev: (a: Addr) => {
+      for (let i = 0; i < byLen.length; i++) if (inPrefix(a, byLen[i].prefix)) return byLen[i].dev;
+      return undefined;
+    },
   };
 }
 
@@ -262,17 +273,17 @@ function compileAction(action: Action, table: CompiledTable): CompiledAction {
   let a = action;
   // `-j CT --notrack` may come as an uninterpreted CT target: it is notrack all the same.
   if (a.kind === 'other' && /^(CT|NOTRACK)$/i.test(a.name) && (/--notrack/.test(a.text) || /^NOTRACK$/i.test(a.name))) a = { type: 'action', kind: 'notrack' };
-  const out: CompiledAction = { isMatch: false, op: ACTION_CODES[a.kind], and: 0, xor: 0, target: undefined, action: a, nat: undefined, writesMark: false, writesCtmark: false };
+  const out: CompiledAction = { isMatch: false, op: ACTION_CODES[a.kind], and: 0, xor: 0, target: undefined, action: a, kind: a.kind, nat: undefined, writesMark: false, writesCtmark: false };
   switch (a.kind) {
     case 'mark':
     case 'ctmark':
-      out.and = a.and >>> 0;
-      out.xor = a.xor >>> 0;
+      out.and = a.and | 0;
+      out.xor = a.xor | 0;
       break;
     case 'connmark-save':
     case 'connmark-restore':
-      out.and = a.nfmask >>> 0;
-      out.xor = a.ctmask >>> 0;
+      out.and = a.nfmask | 0;
+      out.xor = a.ctmask | 0;
       break;
     case 'jump':
     case 'goto':
@@ -348,7 +359,7 @@ function buildIndex(chain: CompiledChain): void {
     // Worth it only when most rules are keyed.
     if (wild.length * 2 > rules.length) continue;
     const index: DispatchIndex = { field, wild: Int32Array.from(wild), byKey: new Map() };
-    for (const [k, v] of byKey) index.byKey.set(k, Int32Array.from(v));
+    for (const [k, v] of byKey) index.byKey.set(k, v.length === 1 ? v[0] : Int32Array.from(v));
     chain.index = index;
     return;
   }
@@ -377,11 +388,15 @@ export function chainOf(table: CompiledTable, name: string): CompiledChain | und
     src: c,
     prepared: false,
     rules: [],
-    endRef: { family: t.family, table: t.name, chain: c.name, rule: null, text: 'end of chain: return' },
+    endRef: undefined,
     policyRef: c.base ? { family: t.family, table: t.name, chain: c.name, rule: null, text: `policy ${c.base.policy}` } : undefined,
   };
   table.chains.set(name, chain);
   return chain;
+}
+
+export function endRefOf(chain: CompiledChain): RuleRef {
+  return (chain.endRef ??= { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: null, text: 'end of chain: return' });
 }
 
 /** Readies a chain for its first walk: a slot per rule, and the index of a long chain. */
@@ -391,32 +406,39 @@ export function prepareChain(chain: CompiledChain): void {
   chain.prepared = true;
 }
 
-/** The compiled rule at a position (0-based) of a prepared chain, compiled on first use. */
+/** The rule at a position (0-based) of a prepared chain, made on first use with its first match inline. */
 export function ruleAt(chain: CompiledChain, pos: number): CompiledRule {
-  const table = chain.table;
-  if (!table.sets) table.sets = new Map<string, NamedSet>(table.src.sets.map((s) => [s.name, s]));
-  const r = compileRule(chain.src.rules[pos], pos + 1, chain, table.sets, table.node);
+  const model = chain.src.rules[pos];
+  // The first match's fields first: a walk that reads only them touches the start of the object.
+  const r: CompiledRule = { k: K_FN, inv: false, a: 0, b: 0, c: -1, src: false, name: '', code: undefined, index: pos + 1, chain, model, ref: undefined };
+  const e = model.exprs[0];
+  if (e !== undefined && isMatch(e)) setInline(e, r);
   chain.rules[pos] = r;
   return r;
 }
 
-function compileRule(r: Rule, index: number, chain: CompiledChain, sets: Map<string, NamedSet>, node: NodeView): CompiledRule {
-  const code: Instr[] = r.exprs.map((e) => (isMatch(e) ? compileMatch(e, node, sets) : compileAction(e, chain.table)));
-  const f = code[0]?.isMatch ? code[0] : undefined;
-  return {
-    index,
-    code,
-    table: chain.table,
-    ref: { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: index, text: r.text },
-    k: f ? f.k : K_FN,
-    inv: f ? f.inv : false,
-    a: f ? f.a : 0,
-    b: f ? f.b : 0,
-    c: f ? f.c : -1,
-    src: f ? f.src : false,
-    name: f ? f.name : '',
-  };
+/** The rule's expressions, compiled on first need. */
+export function codeOf(rule: CompiledRule): Instr[] {
+  if (rule.code) return rule.code;
+  const table = rule.chain.table;
+  if (!table.sets) table.sets = new Map<string, NamedSet>(table.src.sets.map((s) => [s.name, s]));
+  const sets = table.sets;
+  const exprs = rule.model.exprs;
+  const code: Instr[] = new Array<Instr>(exprs.length);
+  for (let i = 0; i < exprs.length; i++) {
+    const e = exprs[i];
+    code[i] = isMatch(e) ? compileMatch(e, table.node, sets) : compileAction(e, table);
+  }
+  return (rule.code = code);
 }
+
+/** The rule as the trace names it (one object per rule, made on first use). */
+export function refOf(rule: CompiledRule): RuleRef {
+  if (rule.ref) return rule.ref;
+  const chain = rule.chain;
+  return (rule.ref = { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: rule.index, text: rule.model.text });
+}
+
 
 function pfsOf(f: Family): SimFamily[] {
   return f === 'ip' ? ['ip'] : f === 'ip6' ? ['ip6'] : f === 'inet' ? ['ip', 'ip6'] : [];

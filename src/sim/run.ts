@@ -3,13 +3,13 @@
 // choices; trace.ts replays the walk with every vector to show every outcome (see enumerate()).
 import type { Action, CtState, Hook } from '../ruleset/model.js';
 import { addrEquals, formatAddr, isLoopback, type Addr } from './addr.js';
-import { K_FN, NO, UNKNOWN, YES, testMatch } from './matches.js';
+import { K_FN, NO, UNKNOWN, YES, testMatch, whyUnknown } from './matches.js';
 import { netmapAddr } from './nat.js';
 import { answerFor, type QueueAnswers } from './options.js';
 import { NF_IP_PRI_FIRST, NF_IP_PRI_LAST } from '../ruleset/priorities.js';
 import { decideRoute, decisionText, type PolicyRule, type RouteDecision, type RouteEnv, type RouteQuery } from './routing.js';
 import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
-import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, prepareChain, ruleAt } from './program.js';
+import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, codeOf, endRefOf, prepareChain, refOf, ruleAt } from './program.js';
 import { formatMark, type CtPhase, type PacketState } from './state.js';
 
 export const DEFAULT_IN = 'eth0';
@@ -100,6 +100,7 @@ export function finalText(f: FinalAddrs): { saddr: string; daddr: string; sport?
 }
 
 const NONE: never[] = [];
+const MATCH_CHOICES = ['matches', 'does not match'];
 const LOCALHOST4: Addr = { v: 4, n: 0x7f000001 };
 const LOCALHOST6: Addr = { v: 6, w: [0, 0, 0, 1] };
 
@@ -131,15 +132,24 @@ interface Frame {
   wi: number;
   keyed: Int32Array | null;
   ki: number;
+  /** The frame's own list for a key with one rule. */
+  one: Int32Array;
+  /** The chain's rules and their number, read once when the frame is set (the frame stays in cache). */
+  rules: Array<CompiledRule | undefined>;
+  n: number;
 }
 
 const EMPTY = new Int32Array(0);
+const TCP_SYN = TCP_FLAGS.syn;
+const TCP_ACK = TCP_FLAGS.ack;
 
 export class Runner {
-  // Choice replay (see trace.ts enumerate).
-  choices: number[] = [];
-  used: number[] = [];
-  arities: number[] = [];
+  // Choice replay (see trace.ts enumerate): the walk's choices are used[0..nUsed) with arities[0..nUsed);
+  // the first `forced` of them are replayed, the later ones start at 0. Arrays kept from walk to walk.
+  readonly used: number[] = [];
+  readonly arities: number[] = [];
+  nUsed = 0;
+  private forced = 0;
 
   private st!: PacketState;
   private steps: Step[] = [];
@@ -170,6 +180,29 @@ export class Runner {
   private readonly pool: Frame[] = [];
   private depth = 0;
 
+  /**
+   * Lean walks (batch mode, which prints verdicts only): no assumptions or reasons are written, only
+   * the first point the walk could not decide (firstAt); run() returns the same Outcome object each
+   * time, without path, steps, notes or final addresses, overwritten by the next walk.
+   */
+  lean = false;
+  firstAt: RuleRef | null = null;
+  private readonly leanOut: Outcome = {
+    verdict: 'accept',
+    decidedBy: null,
+    end: 'delivered',
+    mark: 0,
+    markKnown: 0,
+    ctmark: 0,
+    ctmarkKnown: 0,
+    ct: 'none',
+    path: NONE,
+    steps: NONE,
+    assumptions: NONE,
+    final: { saddr: { v: 4, n: 0 }, daddr: { v: 4, n: 0 }, saddrLocal: false, daddrLocal: false, sport: -1, dport: -1 },
+    notes: NONE,
+  };
+
   constructor(
     private readonly prog: Program,
     /** The packet and its circumstances; a Runner is reused for the next packet by setting these. */
@@ -177,68 +210,107 @@ export class Runner {
     public record: boolean,
   ) {}
 
-  private choose(labels: string[], at: RuleRef, reason: string): number {
-    const k = this.used.length;
-    const c = k < this.choices.length ? this.choices[k] : 0;
-    this.used.push(c);
-    this.arities.push(labels.length);
-    if (this.assumptions === NONE) this.assumptions = [];
-    this.assumptions.push({ at, hook: this.st.hook, reason, assumed: labels[c] });
+  private choose(labels: readonly string[], at: RuleRef, reason: string): number {
+    const k = this.nUsed++;
+    let c = 0;
+    if (k < this.forced) c = this.used[k];
+    else this.used[k] = 0;
+    this.arities[k] = labels.length;
+    if (this.lean) {
+      if (this.firstAt === null) this.firstAt = at;
+      return c;
+    }
+    const a: Assumption = { at, hook: this.st.hook, reason, assumed: labels[c] };
+    if (this.assumptions === NONE) this.assumptions = [a];
+    else this.assumptions.push(a);
     return c;
   }
 
   /** The walk's packet state: one object per runner, reset for each walk (outcomes copy what they keep). */
-  private readonly state: PacketState = {
-    family: 'ip',
-    proto: 0,
-    saddr: { v: 4, n: 0 },
-    daddr: { v: 4, n: 0 },
-    saddrUnknown: false,
-    daddrUnknown: false,
-    sport: -1,
-    dport: -1,
-    tcpFlags: 0,
-    icmpType: -1,
-    icmpCode: -1,
-    mark: 0,
-    markKnown: 0xffffffff,
-    ctmark: 0,
-    ctmarkKnown: 0xffffffff,
-    ct: 'none',
-    ctInput: 'new',
-    natDst: false,
-    natSrc: false,
-    dnatApplied: false,
-    snatApplied: false,
-    hook: 'prerouting',
-    iif: undefined,
-    oif: undefined,
-  };
+  private readonly state: PacketState = this.newState();
 
-  private initState(): PacketState {
-    const p = this.input.packet;
-    const st = this.state;
-    const ctInput = p.ctState ?? this.input.ctState ?? 'new';
+  /** The packet's state at the start of every walk, and where it starts: set by begin(), once per trace. */
+  private readonly start0: PacketState = this.newState();
+  private startHook: 'prerouting' | 'output' = 'prerouting';
+  private inIf0: string | undefined;
+  private outIf0: string | undefined;
+
+  private newState(): PacketState {
+    return {
+      family: 'ip',
+      proto: 0,
+      saddr: { v: 4, n: 0 },
+      daddr: { v: 4, n: 0 },
+      saddrUnknown: false,
+      daddrUnknown: false,
+      sport: -1,
+      dport: -1,
+      tcpFlags: 0,
+      icmpType: -1,
+      icmpCode: -1,
+      mark: 0,
+      markKnown: 0xffffffff,
+      ctmark: 0,
+      ctmarkKnown: 0xffffffff,
+      ct: 'none',
+      ctInput: 'new',
+      natDst: false,
+      natSrc: false,
+      dnatApplied: false,
+      snatApplied: false,
+      hook: 'prerouting',
+      iif: undefined,
+      oif: undefined,
+    };
+  }
+
+  /** Sets the packet and its circumstances for the walks of one trace. */
+  begin(input: TraceInput, record: boolean): void {
+    this.input = input;
+    this.record = record;
+    const p = input.packet;
+    const st = this.start0;
+    const ctInput = p.ctState ?? input.ctState ?? 'new';
     let flags = p.tcpFlags;
-    if (flags === undefined) flags = ctInput === 'new' ? TCP_FLAGS.syn : TCP_FLAGS.ack;
+    if (flags === undefined) flags = ctInput === 'new' ? TCP_SYN : TCP_ACK;
     const ports = PORT_PROTOS.has(p.proto);
     st.family = p.family;
     st.proto = p.proto;
     st.saddr = p.saddr;
     st.daddr = p.daddr;
-    st.saddrUnknown = false;
-    st.daddrUnknown = false;
     st.sport = ports ? (p.sport ?? 0) : -1;
     st.dport = ports ? (p.dport ?? 0) : -1;
     st.tcpFlags = p.proto === IPPROTO_TCP ? flags : 0;
     st.icmpType = p.icmpType ?? -1;
     st.icmpCode = p.icmpCode ?? -1;
-    st.mark = (p.mark ?? this.input.mark ?? 0) >>> 0;
+    st.mark = (p.mark ?? input.mark ?? 0) >>> 0;
+    st.ctInput = ctInput;
+    this.inIf0 = p.in ?? input.in;
+    this.outIf0 = p.out ?? input.out;
+    this.startHook = input.start ?? (this.prog.node.isLocal(p.saddr) ? 'output' : 'prerouting');
+  }
+
+  /** The walk's state, reset from start0 (the fields a walk changes, and those begin() sets). */
+  private initState(): PacketState {
+    const s0 = this.start0;
+    const st = this.state;
+    st.family = s0.family;
+    st.proto = s0.proto;
+    st.saddr = s0.saddr;
+    st.daddr = s0.daddr;
+    st.saddrUnknown = false;
+    st.daddrUnknown = false;
+    st.sport = s0.sport;
+    st.dport = s0.dport;
+    st.tcpFlags = s0.tcpFlags;
+    st.icmpType = s0.icmpType;
+    st.icmpCode = s0.icmpCode;
+    st.mark = s0.mark;
     st.markKnown = 0xffffffff;
     st.ctmark = 0;
     st.ctmarkKnown = 0xffffffff;
     st.ct = 'none';
-    st.ctInput = ctInput;
+    st.ctInput = s0.ctInput;
     st.natDst = false;
     st.natSrc = false;
     st.dnatApplied = false;
@@ -258,12 +330,11 @@ export class Runner {
     return unknownLocal || this.prog.node.isLocal(a);
   }
 
-  /** Walks the packet once with the given choice vector. */
-  run(choices: number[]): Outcome {
-    this.choices = choices;
-    // used/arities are read (copied) by enumerate() before the next walk; the rest go out with the outcome.
-    this.used.length = 0;
-    this.arities.length = 0;
+  /** Walks the packet once, replaying the first `forced` choices of `used`. */
+  run(forced: number): Outcome {
+    this.forced = forced;
+    this.nUsed = 0;
+    this.firstAt = null;
     this.steps = this.record ? [] : NONE;
     this.assumptions = NONE;
     this.notes = NONE;
@@ -274,10 +345,9 @@ export class Runner {
     this.visits = 0;
     this.depth = 0;
     const st = (this.st = this.initState());
-    const p = this.input.packet;
-    const inIf = p.in ?? this.input.in;
-    this.outIf = p.out ?? this.input.out;
-    const start = this.input.start ?? (this.prog.node.isLocal(p.saddr) ? 'output' : 'prerouting');
+    const inIf = this.inIf0;
+    this.outIf = this.outIf0;
+    const start = this.startHook;
     let hook: Hook = start;
     this.iif = undefined;
     this.oif = undefined;
@@ -463,7 +533,19 @@ export class Runner {
     else if (verdict === 'queue') decidedBy = this.qRef ?? null;
     else if (verdict === 'accept') decidedBy = this.lastAccept;
     else decidedBy = this.decided;
-    return {
+    if (this.lean) {
+      const o = this.leanOut;
+      o.verdict = verdict;
+      o.decidedBy = decidedBy;
+      o.end = end;
+      o.mark = st.mark >>> 0;
+      o.markKnown = st.markKnown >>> 0;
+      o.ctmark = st.ctmark >>> 0;
+      o.ctmarkKnown = st.ctmarkKnown >>> 0;
+      o.ct = st.ct;
+      return o;
+    }
+    const o: Outcome = {
       verdict,
       decidedBy,
       end,
@@ -477,8 +559,9 @@ export class Runner {
       assumptions: this.assumptions,
       final: { saddr: st.saddr, daddr: st.daddr, saddrLocal: st.saddrUnknown, daddrLocal: st.daddrUnknown, sport: st.sport, dport: st.dport },
       notes: this.notes,
-      ...(this.error ? { error: this.error } : {}),
     };
+    if (this.error) o.error = this.error;
+    return o;
   }
 
   private runHook(hook: Hook): number {
@@ -709,7 +792,7 @@ export class Runner {
   /** The next frame of the pool, set to the start of a chain. */
   private frame(chain: CompiledChain): Frame {
     let f = this.pool[this.depth];
-    if (!f) this.pool[this.depth] = f = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0 };
+    if (!f) this.pool[this.depth] = f = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0, one: new Int32Array(1), rules: [], n: 0 };
     this.depth++;
     f.chain = chain;
     f.pos = 0;
@@ -718,16 +801,24 @@ export class Runner {
     f.keyed = null;
     f.ki = 0;
     if (!chain.prepared) prepareChain(chain);
+    const rules = chain.rules;
+    f.rules = rules;
+    f.n = rules.length;
     const idx = chain.index;
     if (idx) {
       const st = this.st;
-      if (idx.field === 'dport') {
-        f.wild = idx.wild;
-        f.keyed = idx.byKey.get(st.dport) ?? EMPTY;
-      } else if (!st.daddrUnknown) {
+      let keyed: Int32Array | number | undefined | null = null;
+      if (idx.field === 'dport') keyed = idx.byKey.get(st.dport);
+      else if (!st.daddrUnknown) {
         const d = st.daddr;
+        keyed = idx.byKey.get(d.v === 4 ? d.n : `${d.w[0]}:${d.w[1]}:${d.w[2]}:${d.w[3]}`);
+      }
+      if (keyed !== null) {
         f.wild = idx.wild;
-        f.keyed = idx.byKey.get(d.v === 4 ? d.n : `${d.w[0]}:${d.w[1]}:${d.w[2]}:${d.w[3]}`) ?? EMPTY;
+        if (typeof keyed === 'number') {
+          f.one[0] = keyed;
+          f.keyed = f.one;
+        } else f.keyed = keyed ?? EMPTY;
       }
     }
     return f;
@@ -735,7 +826,7 @@ export class Runner {
 
   /** The next rule position of a frame, or -1 at the end. */
   private next(f: Frame): number {
-    if (f.wild === null) return f.pos < f.chain.rules.length ? f.pos++ : -1;
+    if (f.wild === null) return f.pos < f.n ? f.pos++ : -1;
     const keyed = f.keyed as Int32Array;
     const a = f.wi < f.wild.length ? f.wild[f.wi] : 0x7fffffff;
     const b = f.ki < keyed.length ? keyed[f.ki] : 0x7fffffff;
@@ -759,10 +850,10 @@ export class Runner {
         let rule: CompiledRule | undefined;
         if (pos < 0) r = R_RETURN;
         else {
-          rule = f.chain.rules[pos] ?? ruleAt(f.chain, pos);
+          rule = f.rules[pos] ?? ruleAt(f.chain, pos);
           if (++this.visits > MAX_RULE_VISITS) {
             this.error = `more than ${MAX_RULE_VISITS} rule evaluations: a loop in the ruleset?`;
-            this.decided = rule.ref;
+            this.decided = refOf(rule);
             return V_STOP;
           }
           r = this.evalRule(rule);
@@ -772,22 +863,27 @@ export class Runner {
           case R_CONT:
             continue;
           case R_ACCEPT:
-            this.lastAccept = (rule as CompiledRule).ref;
+            this.lastAccept = refOf(rule as CompiledRule);
             return V_ACCEPT;
           case R_DROP:
-            this.decided = (rule as CompiledRule).ref;
+            this.decided = refOf(rule as CompiledRule);
             return V_DROP;
           case R_QUEUE:
-            this.qRef = (rule as CompiledRule).ref;
+            this.qRef = refOf(rule as CompiledRule);
             return V_QUEUE;
-          case R_JUMP:
+          case R_JUMP: {
             if (this.depth - bottom >= MAX_DEPTH) {
               this.error = `jumps nest deeper than ${MAX_DEPTH} chains`;
-              this.decided = (rule as CompiledRule).ref;
+              this.decided = refOf(rule as CompiledRule);
               return V_STOP;
             }
-            f = this.frame(this.jTarget as CompiledChain);
+            const target = this.jTarget as CompiledChain;
+            // A jump to an empty chain returns at once (kube-proxy's KUBE-PROXY-FIREWALL and filter
+            // KUBE-SERVICES, every forwarded packet): no frame, unless the return is a step to show.
+            if (!this.record && target.prepared && target.rules.length === 0) continue;
+            f = this.frame(target);
             continue;
+          }
           case R_GOTO:
             // The current frame is replaced: the goto'd chain returns to the caller's caller.
             this.depth--;
@@ -795,7 +891,7 @@ export class Runner {
             continue;
           case R_RETURN: {
             if (this.depth - 1 > bottom) {
-              if (pos < 0) this.pushStep(f.chain.endRef, this.st.mark, this.st.markKnown, 'return');
+              if (pos < 0 && this.record) this.pushStep(endRefOf(f.chain), this.st.mark, this.st.markKnown, 'return');
               this.depth--;
               f = this.pool[this.depth - 1];
               continue;
@@ -811,7 +907,7 @@ export class Runner {
             return V_ACCEPT;
           }
           case R_STOP:
-            this.decided = (rule as CompiledRule).ref;
+            this.decided = refOf(rule as CompiledRule);
             return V_STOP;
         }
       }
@@ -822,17 +918,17 @@ export class Runner {
 
   private evalRule(rule: CompiledRule): number {
     const st = this.st;
-    const markBefore = st.mark;
-    const knownBefore = st.markKnown;
-    const code = rule.code;
-    const n = code.length;
     let i = 0;
     if (rule.k !== K_FN) {
-      // The first match, from the rule's own copy of it: most rules end here.
+      // The first match, from the rule's own copy of it: most rules end here, having read nothing else.
       const t = testMatch(rule, st);
       if (t === NO) return R_NOMATCH;
       if (t === YES) i = 1;
     }
+    const markBefore = st.mark;
+    const knownBefore = st.markKnown;
+    const code = rule.code ?? codeOf(rule);
+    const n = code.length;
     while (i < n) {
       const x = code[i];
       if (x.isMatch) {
@@ -845,7 +941,8 @@ export class Runner {
         let j = i + 1;
         if (!no) {
           // Unknown: a later match of the same run may still rule the rule out; else follow both ways.
-          const reasons = [x.why(st)];
+          const lean = this.lean;
+          let reason = lean ? '' : whyUnknown(x, st);
           for (; j < n; j++) {
             const y = code[j];
             if (!y.isMatch) break;
@@ -854,13 +951,13 @@ export class Runner {
               no = true;
               break;
             }
-            if (t2 === UNKNOWN) reasons.push(y.why(st));
+            if (t2 === UNKNOWN && !lean) reason += '; ' + whyUnknown(y, st);
           }
-          if (!no) no = this.choose(['matches', 'does not match'], rule.ref, reasons.join('; ')) === 1;
+          if (!no) no = this.choose(MATCH_CHOICES, refOf(rule), reason) === 1;
         }
         if (no) {
           if (this.record && (st.mark !== markBefore || st.markKnown !== knownBefore)) {
-            this.pushStep(rule.ref, markBefore, knownBefore, 'no match', 'statements before the failing match ran');
+            this.pushStep(refOf(rule), markBefore, knownBefore, 'no match', 'statements before the failing match ran');
           }
           return R_NOMATCH;
         }
@@ -873,20 +970,20 @@ export class Runner {
       if (r === R_NEXT) continue;
       if (r === R_BREAK) {
         if (this.record && (st.mark !== markBefore || st.markKnown !== knownBefore)) {
-          this.pushStep(rule.ref, markBefore, knownBefore, 'no match', 'the rule stopped reading a ct mark the packet has no entry for');
+          this.pushStep(refOf(rule), markBefore, knownBefore, 'no match', 'the rule stopped reading a ct mark the packet has no entry for');
         }
         return R_NOMATCH;
       }
-      this.pushStep(rule.ref, markBefore, knownBefore, this.label, this.note);
+      if (this.record) this.pushStep(refOf(rule), markBefore, knownBefore, this.label, this.note);
       return r;
     }
-    this.pushStep(rule.ref, markBefore, knownBefore, 'continue');
+    if (this.record) this.pushStep(refOf(rule), markBefore, knownBefore, 'continue');
     return R_CONT;
   }
 
   /** A verdict the simulator cannot know: follow each possibility. */
   private unknownVerdict(rule: CompiledRule, options: Array<'continue' | 'accept' | 'drop'>, reason: string): number {
-    const c = options[this.choose(options.map((o) => (o === 'continue' ? 'goes on (not terminal)' : o)), rule.ref, reason)];
+    const c = options[this.choose(options.map((o) => (o === 'continue' ? 'goes on (not terminal)' : o)), refOf(rule), reason)];
     this.label = c;
     this.note = `assumed: ${c}`;
     return c === 'continue' ? R_CONT : c === 'accept' ? R_ACCEPT : R_DROP;
@@ -917,7 +1014,7 @@ export class Runner {
       case A_JUMP:
       case A_GOTO: {
         const a = ca.action as Extract<Action, { kind: 'jump' | 'goto' }>;
-        if (!ca.target) return this.unknownVerdict(rule, ['continue', 'accept', 'drop'], `chain "${a.chain}" is not declared in table ${rule.ref.table}`);
+        if (!ca.target) return this.unknownVerdict(rule, ['continue', 'accept', 'drop'], `chain "${a.chain}" is not declared in table ${rule.chain.table.name}`);
         this.jTarget = ca.target;
         if (this.record) this.label = `${a.kind} ${a.chain}`;
         return ca.op === A_JUMP ? R_JUMP : R_GOTO;
@@ -930,7 +1027,7 @@ export class Runner {
       }
       case A_CTMARK:
         // nft reads the ct mark first (unless it sets it whole); without an entry the rule stops there.
-        if (st.ct !== 'tracked' && ca.and !== 0 && rule.table.nftExprs) return R_BREAK;
+        if (st.ct !== 'tracked' && ca.and !== 0 && rule.chain.table.nftExprs) return R_BREAK;
         if (st.ct === 'tracked') {
           st.ctmark = ((st.ctmark & ca.and) ^ ca.xor) >>> 0;
           st.ctmarkKnown = (~ca.and | st.ctmarkKnown) >>> 0;
@@ -944,7 +1041,7 @@ export class Runner {
         }
         return R_NEXT;
       case A_RESTORE:
-        if (st.ct !== 'tracked' && rule.table.nftExprs) return R_BREAK;
+        if (st.ct !== 'tracked' && rule.chain.table.nftExprs) return R_BREAK;
         if (st.ct === 'tracked') {
           // mark = (mark & ~nfmask) ^ (ct & ctmask)
           st.mark = ((st.mark & ~ca.and) ^ (st.ctmark & ca.xor)) >>> 0;
@@ -958,7 +1055,7 @@ export class Runner {
         return this.applyNat(ca);
       case A_TPROXY: {
         const a = ca.action as Extract<Action, { kind: 'tproxy' }>;
-        const c = this.choose(['a transparent socket takes it', 'no transparent socket: dropped'], rule.ref, `TPROXY accepts only if a transparent socket listens${a.port !== undefined ? ` on port ${a.port}` : ''}`);
+        const c = this.choose(['a transparent socket takes it', 'no transparent socket: dropped'], refOf(rule), `TPROXY accepts only if a transparent socket listens${a.port !== undefined ? ` on port ${a.port}` : ''}`);
         if (c === 1) {
           this.label = 'drop';
           return R_DROP;
@@ -988,7 +1085,8 @@ export class Runner {
 
   private applyNat(ca: CompiledAction): number {
     const st = this.st;
-    const a = ca.action as Extract<Action, { kind: 'snat' | 'dnat' | 'masquerade' | 'redirect' | 'netmap' }>;
+    // The kind from the compiled action: a walk reads no object of the model (they are far apart in memory).
+    const kind = ca.kind as 'snat' | 'dnat' | 'masquerade' | 'redirect' | 'netmap';
     const to = ca.nat ?? { addrRange: false, portRange: false };
     const dst = st.hook === 'prerouting' || st.hook === 'output';
     const before = this.record ? this.natEnd(dst) : '';
@@ -996,7 +1094,7 @@ export class Runner {
     // The new address (undefined: keep it), whether it becomes "a local address, not known which", the new port.
     let addr: Addr | undefined;
     let unknown = false;
-    switch (a.kind) {
+    switch (kind) {
       case 'dnat':
       case 'snat':
         if (to.addr) addr = to.addr;
@@ -1025,7 +1123,7 @@ export class Runner {
       // (nft_nat_inet_eval evaluates only the NAT of the packet's family).
       return R_NEXT;
     }
-    const port = a.kind === 'netmap' || st.sport < 0 ? undefined : to.port;
+    const port = kind === 'netmap' || st.sport < 0 ? undefined : to.port;
     let changed: boolean;
     if (dst) {
       changed = unknown || (addr !== undefined && !addrEquals(addr, st.daddr)) || (port !== undefined && port !== st.dport);
@@ -1045,7 +1143,7 @@ export class Runner {
     this.label = 'accept';
     if (this.record) {
       const notes = [why, to.addrRange || to.portRange ? 'a range: the kernel picks one by hash, the simulator takes the first' : undefined, to.unreadable ? `could not read "${to.unreadable}"` : undefined].filter(Boolean);
-      this.note = `${a.kind}: ${dst ? 'destination' : 'source'} ${before} -> ${this.natEnd(dst)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+      this.note = `${kind}: ${dst ? 'destination' : 'source'} ${before} -> ${this.natEnd(dst)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
     }
     return R_ACCEPT;
   }

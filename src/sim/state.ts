@@ -43,8 +43,15 @@ export interface PacketState {
   oif: string | undefined;
 }
 
+// The last mark written (batch mode writes the same few marks 100,000 times).
+let lastHex = 0;
+let lastHexText = '0x00000000';
+
 export function hex8(n: number): string {
-  return '0x' + (n >>> 0).toString(16).padStart(8, '0');
+  const u = n >>> 0;
+  if (u === lastHex) return lastHexText;
+  lastHex = u;
+  return (lastHexText = '0x' + u.toString(16).padStart(8, '0'));
 }
 
 /** A mark as 0x........, with '?' for each hex digit that has an unknown bit. */

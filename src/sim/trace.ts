@@ -55,7 +55,8 @@ export interface TraceResult {
 }
 
 function sameRef(a: RuleRef | null, b: RuleRef | null): boolean {
-  if (a === null || b === null) return a === b;
+  if (a === b) return true;
+  if (a === null || b === null) return false;
   return a.family === b.family && a.table === b.table && a.chain === b.chain && a.rule === b.rule && a.text === b.text;
 }
 
@@ -63,21 +64,36 @@ function sameOutcome(a: Outcome, b: Outcome): boolean {
   return a.verdict === b.verdict && sameRef(a.decidedBy, b.decidedBy) && a.mark === b.mark && a.markKnown === b.markKnown;
 }
 
-/** Replays the walk with every choice vector (depth first), up to `max` outcomes. */
-function enumerate(runner: Runner, max: number): { outcomes: Outcome[]; truncated: boolean } {
-  const outcomes: Outcome[] = [];
-  let choices: number[] = [];
+/**
+ * Replays the walk with every choice vector (depth first), up to `max` outcomes, into `outcomes`;
+ * returns whether more exist. The next vector keeps the choices before the last one that has an
+ * alternative left, and takes that alternative.
+ */
+function enumerate(runner: Runner, max: number, outcomes: Outcome[]): boolean {
+  let forced = 0;
   for (;;) {
-    outcomes.push(runner.run(choices));
+    outcomes.push(runner.run(forced));
     const used = runner.used;
     const ar = runner.arities;
-    let k = used.length - 1;
+    let k = runner.nUsed - 1;
     while (k >= 0 && used[k] >= ar[k] - 1) k--;
-    if (k < 0) return { outcomes, truncated: false };
-    if (outcomes.length >= max) return { outcomes, truncated: true };
-    choices = used.slice(0, k);
-    choices.push(used[k] + 1);
+    if (k < 0) return false;
+    if (outcomes.length >= max) return true;
+    used[k]++;
+    forced = k + 1;
   }
+}
+
+/** What batch mode prints of a trace: the combined verdict, the rule, the mark, how many outcomes. */
+export interface TraceSummary {
+  verdict: Verdict;
+  /** As TraceResult.decidedBy. */
+  decidedBy: RuleRef | null;
+  mark: number;
+  markKnown: number;
+  /** The number of outcomes followed. */
+  outcomes: number;
+  truncated: boolean;
 }
 
 export class Simulator {
@@ -89,12 +105,72 @@ export class Simulator {
 
   private runner: Runner | undefined;
 
+  /**
+   * The verdict, deciding rule and mark of trace() without anything else (batch mode): the same walks
+   * in lean mode, which allocate nothing per walk, combined as trace() combines them.
+   */
+  summarize(input: TraceInput, maxOutcomes = 64): TraceSummary {
+    const runner = this.runnerFor(input, false);
+    runner.lean = true;
+    const max = Math.max(1, maxOutcomes);
+    let n = 0;
+    let forced = 0;
+    let truncated = false;
+    // The first outcome, whether all outcomes are the same as it, the mark bits they agree on, and the
+    // first point any of them could not decide (trace()'s undeterminedBy[0]).
+    let verdict: Verdict = 'accept';
+    let decidedBy: RuleRef | null = null;
+    let mark = 0;
+    let markKnown = 0;
+    /** The bits of the mark known in every outcome and equal to the first's. */
+    let agreed = 0;
+    let same = true;
+    let firstAt: RuleRef | null = null;
+    try {
+      for (;;) {
+        const o = runner.run(forced);
+        if (n++ === 0) {
+          verdict = o.verdict;
+          decidedBy = o.decidedBy;
+          mark = o.mark;
+          markKnown = o.markKnown;
+          agreed = o.markKnown;
+        } else {
+          if (same && !(o.verdict === verdict && sameRef(o.decidedBy, decidedBy) && o.mark === mark && o.markKnown === markKnown)) same = false;
+          agreed &= o.markKnown & ~(o.mark ^ mark);
+        }
+        if (firstAt === null) firstAt = runner.firstAt;
+        const used = runner.used;
+        const ar = runner.arities;
+        let k = runner.nUsed - 1;
+        while (k >= 0 && used[k] >= ar[k] - 1) k--;
+        if (k < 0) break;
+        if (n >= max) {
+          truncated = true;
+          break;
+        }
+        used[k]++;
+        forced = k + 1;
+      }
+    } finally {
+      runner.lean = false;
+    }
+    if (n === 1 && verdict !== 'undetermined') return { verdict, decidedBy, mark, markKnown, outcomes: 1, truncated: false };
+    const agree = !truncated && verdict !== 'undetermined' && same;
+    return { verdict: agree ? verdict : 'undetermined', decidedBy: agree ? decidedBy : (firstAt ?? decidedBy), mark, markKnown: agreed >>> 0, outcomes: n, truncated };
+  }
+
+  private runnerFor(input: TraceInput, record: boolean): Runner {
+    const runner = this.runner ?? (this.runner = new Runner(this.program, input, record));
+    runner.begin(input, record);
+    return runner;
+  }
+
   trace(input: TraceInput, opts: TraceOptions = {}): TraceResult {
     const record = opts.recordSteps !== false;
-    const runner = this.runner ?? (this.runner = new Runner(this.program, input, record));
-    runner.input = input;
-    runner.record = record;
-    const { outcomes, truncated } = enumerate(runner, Math.max(1, opts.maxOutcomes ?? 64));
+    const runner = this.runnerFor(input, record);
+    const outcomes: Outcome[] = [];
+    const truncated = enumerate(runner, Math.max(1, opts.maxOutcomes ?? 64), outcomes);
     const first = outcomes[0];
     if (outcomes.length === 1 && first.verdict !== 'undetermined') {
       // The common case: nothing to combine.

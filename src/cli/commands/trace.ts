@@ -22,6 +22,7 @@ import {
   type QueueAnswers,
   type RouteSpec,
 } from '../../sim/options.js';
+import { forEachPacketLine } from '../../sim/batch.js';
 import { CT_STATES, PacketSpecError, parsePacketSpec, type PacketSpec } from '../../sim/packet.js';
 import type { ConntrackMode } from '../../sim/program.js';
 import { formatMark } from '../../sim/state.js';
@@ -29,7 +30,7 @@ import { Simulator, traceJson, type TraceInput } from '../../sim/trace.js';
 import { kernelUnavailableReason } from '../../util/caps.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, writeJson } from '../io.js';
 import { parseIntIn, parseU32, type CommandContext } from '../program.js';
-import { batchLine, renderKernel, renderTrace } from '../render/trace.js';
+import { batchJson, batchLine, renderKernel, renderTrace } from '../render/trace.js';
 
 interface TraceCmdOptions {
   iptablesSave: string[];
@@ -57,6 +58,7 @@ interface TraceCmdOptions {
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
 
 function wrapOption<T>(f: () => T): T {
   try {
@@ -104,20 +106,23 @@ async function loadRuleset(ctx: CommandContext, opts: TraceCmdOptions): Promise<
   const source: RulesetSource = {};
   const locals: LocalAddress[] = [];
   const routes: RouteSpec[] = [];
+  // The replay source (what --kernel loads) is kept only for --kernel: writing a 120,000-rule table back
+  // as text re-reads every rule and cost more than the simulation of 100,000 packets.
+  const keep = !!opts.kernel;
   for (const f of opts.iptablesSave) {
     const text = await readText(ctx, f);
     parts.push(parseIptablesSave(text, { source: f === '-' ? '<stdin>' : f, family: 'ip' }));
-    source.iptables = (source.iptables ?? '') + text + (text.endsWith('\n') ? '' : '\n');
+    if (keep) source.iptables = (source.iptables ?? '') + text + (text.endsWith('\n') ? '' : '\n');
   }
   for (const f of opts.ip6tablesSave) {
     const text = await readText(ctx, f);
     parts.push(parseIptablesSave(text, { source: f === '-' ? '<stdin>' : f, family: 'ip6' }));
-    source.ip6tables = (source.ip6tables ?? '') + text + (text.endsWith('\n') ? '' : '\n');
+    if (keep) source.ip6tables = (source.ip6tables ?? '') + text + (text.endsWith('\n') ? '' : '\n');
   }
   for (const f of opts.nftJson) {
     const text = await readText(ctx, f);
     parts.push(parseNftJson(text, { source: f === '-' ? '<stdin>' : f }));
-    (source.nftJson ??= []).push(text);
+    if (keep) (source.nftJson ??= []).push(text);
   }
   for (const [files, family] of [
     [opts.ipRules, 'ip'],
@@ -145,7 +150,7 @@ async function loadRuleset(ctx: CommandContext, opts: TraceCmdOptions): Promise<
   const ruleset = mergeRulesets(...parts);
   // The kernel replay loads what the simulator traces: the parsed iptables tables written back
   // (the same rules, and the same chains, declared or not in the file).
-  if (opts.iptablesSave.length || opts.ip6tablesSave.length) {
+  if (keep && (opts.iptablesSave.length || opts.ip6tablesSave.length)) {
     const ip4 = serializeIptablesSave(ruleset, { family: 'ip' });
     const ip6 = serializeIptablesSave(ruleset, { family: 'ip6' });
     if (ip4.includes('COMMIT')) source.iptables = ip4;
@@ -268,32 +273,24 @@ Examples:
 
       if (opts.packets !== undefined) {
         const text = await readText(ctx, opts.packets);
-        const lines = text.split('\n');
         let bad = 0;
         let out = '';
-        for (let i = 0; i < lines.length; i++) {
-          const line = lines[i].replace(/#.*$/, '').trim();
-          if (line === '') continue;
-          let packet: PacketSpec;
-          try {
-            packet = parsePacketSpec(line);
-          } catch (e) {
-            if (!(e instanceof PacketSpecError)) throw e;
+        const input: TraceInput = { ...base, packet: undefined as unknown as PacketSpec };
+        forEachPacketLine(text, (line, packet, error) => {
+          if (!packet) {
             bad++;
-            ctx.io.stderr(`${opts.packets}:${i + 1}:${e.column}: ${e.message}\n`);
-            continue;
+            ctx.io.stderr(`${opts.packets}:${line}:${(error as PacketSpecError).column}: ${(error as PacketSpecError).message}\n`);
+            return false;
           }
-          const r = sim.trace({ ...base, packet }, { recordSteps: false, maxOutcomes: opts.maxOutcomes });
-          if (opts.json) {
-            const d = r.decidedBy;
-            out += JSON.stringify({ line: i + 1, verdict: r.verdict, decidedBy: d && { family: d.family, table: d.table, chain: d.chain, rule: d.rule, text: d.text }, mark: formatMark(r.mark, r.markKnown), outcomes: r.outcomes.length }) + '\n';
-          } else out += batchLine(i + 1, r);
+          input.packet = packet;
+          const r = sim.summarize(input, opts.maxOutcomes);
+          out += opts.json ? batchJson(line, r) : batchLine(line, packet, r);
           if (out.length > 1 << 16) {
             ctx.io.stdout(out);
             out = '';
           }
-          if (ctx.io.signal.aborted) break;
-        }
+          return ctx.io.signal.aborted;
+        });
         ctx.io.stdout(out);
         ctx.exit(bad || inputErrors ? EXIT_USAGE : EXIT_OK);
         return;

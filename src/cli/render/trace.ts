@@ -3,11 +3,11 @@
 // decided; for --kernel the kernel's own path beside it and every difference.
 import type { ReplayResult } from '../../sim/kernel-replay.js';
 import type { PathItem } from '../../sim/compare.js';
-import { formatPacketSpec, protoName, tcpFlagsText } from '../../sim/packet.js';
+import { formatPacketSpec, protoName, tcpFlagsText, type PacketSpec } from '../../sim/packet.js';
 import { NF_IP_PRI_FIRST, NF_IP_PRI_LAST } from '../../ruleset/priorities.js';
 import type { Leg } from '../../sim/run.js';
 import { formatMark } from '../../sim/state.js';
-import { finalText, type RuleRef, type Step, type TraceResult } from '../../sim/trace.js';
+import { finalText, type RuleRef, type Step, type TraceResult, type TraceSummary } from '../../sim/trace.js';
 import { table } from './table.js';
 
 function prio(p: number): string {
@@ -99,9 +99,14 @@ export function renderKernel(k: ReplayResult, differences: string[], matched: nu
  * when undetermined), final mark, and the deciding rule by position (family table chain #n, or the
  * policy); --json carries the rule's text.
  */
-export function batchLine(line: number, r: TraceResult): string {
-  const p = r.packet;
+export function batchLine(line: number, p: PacketSpec, r: TraceSummary): string {
   const x = r.decidedBy;
   const d = x ? `${x.family} ${x.table} ${x.chain} ${x.rule === null ? x.text : `#${x.rule}`}` : r.verdict === 'accept' ? '(policies)' : '(routing)';
-  return `${line}\t${protoName(p.proto)}${p.tcpFlags !== undefined ? `[${tcpFlagsText(p.tcpFlags)}]` : ''}\t${r.verdict}${r.verdict === 'undetermined' ? `(${r.outcomes.length}${r.truncated ? '+' : ''})` : ''}\t${formatMark(r.mark, r.markKnown)}\t${d}\n`;
+  return `${line}\t${protoName(p.proto)}${p.tcpFlags !== undefined ? `[${tcpFlagsText(p.tcpFlags)}]` : ''}\t${r.verdict}${r.verdict === 'undetermined' ? `(${r.outcomes}${r.truncated ? '+' : ''})` : ''}\t${formatMark(r.mark, r.markKnown)}\t${d}\n`;
+}
+
+/** The --json line of batch mode. */
+export function batchJson(line: number, r: TraceSummary): string {
+  const d = r.decidedBy;
+  return JSON.stringify({ line, verdict: r.verdict, decidedBy: d && { family: d.family, table: d.table, chain: d.chain, rule: d.rule, text: d.text }, mark: formatMark(r.mark, r.markKnown), outcomes: r.outcomes }) + '\n';
 }
