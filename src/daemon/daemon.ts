@@ -162,6 +162,17 @@ export class Daemon {
     const r = await pf.check({ markMask: this.c.mark.mask, ctMarkMask: this.c.mark.bypass_ctmark, name: this.c.name });
     this.preflightResult = r;
     for (const n of r.notes) this.log.info({ checker: r.checker }, n);
+    const unreadable = r.unreadable ?? [];
+    if (unreadable.length > 0) {
+      if (this.opts.force) {
+        for (const u of unreadable) this.log.warn({ checker: r.checker }, `mask check blind to a part of the ruleset, ignored (--force): ${u}`);
+      } else {
+        throw new EnvironmentError(
+          `could not read all of this node's ruleset, so the owned mark mask cannot be checked (${r.checker}); refusing to start (--force to override)`,
+          unreadable,
+        );
+      }
+    }
     if (r.conflicts.length === 0) return;
     const details = r.conflicts.map((c) => `${c.kind} bits ${hex32(c.bits)} at ${c.where}: ${c.explanation}`);
     if (this.opts.force) {

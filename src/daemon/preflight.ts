@@ -6,6 +6,7 @@ import { hex8 } from '../marks/index.js';
 import { checkMask } from '../marks/check.js';
 import type { Ruleset } from '../ruleset/model.js';
 import { readLiveRuleset } from '../ruleset/live.js';
+import { toolHint } from '../install/backend.js';
 
 export interface MaskConflict {
   /** The overlapping bits. */
@@ -27,6 +28,11 @@ export interface PreflightInput {
 
 export interface PreflightResult {
   conflicts: MaskConflict[];
+  /**
+   * Parts of the node's ruleset that could not be read (tool and error, with the fix): the check is blind
+   * to them, so `run` refuses to start as on a conflict. Empty when everything was read.
+   */
+  unreadable?: string[];
   /** What was checked, e.g. "nfqguard doctor". */
   checker: string;
   notes: string[];
@@ -59,11 +65,30 @@ export function maskConflicts(ruleset: Ruleset, input: PreflightInput): { confli
   return { conflicts, notes };
 }
 
+/**
+ * The ruleset listings that failed (the reader records them as READ_FAILED problems, source
+ * "live:TOOL"), as "TOOL: error (fix)". A listing that failed is not an empty one: with only
+ * CAP_NET_ADMIN, iptables-legacy-save cannot read kube-proxy's legacy rules, and a check that skipped
+ * them would pass on exactly the node where the mask conflicts.
+ */
+export function unreadableSources(ruleset: Ruleset): string[] {
+  return ruleset.problems
+    .filter((p) => p.code === 'READ_FAILED' && p.source.startsWith('live:'))
+    // A kernel without IPv6 has no IPv6 rules to miss.
+    .filter((p) => !/Address family not supported|Protocol not supported/i.test(p.message))
+    .map((p) => {
+      const tool = p.source.slice('live:'.length);
+      const msg = p.message.trim().split('\n')[0] ?? '';
+      return `${tool}: ${msg}${toolHint(tool, msg)}`;
+    });
+}
+
 /** Reads the live node (iptables legacy and nft, nft native, ip rules) and asks the doctor. */
 export const doctorPreflight: MaskPreflight = {
   async check(input) {
     const live = await readLiveRuleset();
     const { conflicts, notes } = maskConflicts(live.ruleset, input);
-    return { conflicts, checker: 'nfqguard doctor', notes: [...live.warnings, ...notes] };
+    const unreadable = unreadableSources(live.ruleset);
+    return { conflicts, unreadable, checker: 'nfqguard doctor', notes: [...live.warnings.filter((w) => !/ failed: /.test(w)), ...notes] };
   },
 };

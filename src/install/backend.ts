@@ -48,6 +48,22 @@ function countRules(save: string): number {
   return save.split('\n').filter((l) => l.startsWith('-A ')).length;
 }
 
+/**
+ * The fix for a save/restore tool that failed. iptables-legacy talks to the kernel through a raw socket,
+ * which needs CAP_NET_RAW besides CAP_NET_ADMIN: a container with only NET_ADMIN (deploy/daemonset.yaml)
+ * cannot read or change legacy tables, and would otherwise take a legacy node for an empty one.
+ */
+export function toolHint(tool: string, stderr: string): string {
+  if (/legacy/.test(tool) && /Permission denied|must be root/i.test(stderr)) {
+    return ' (iptables-legacy needs CAP_NET_RAW as well as CAP_NET_ADMIN: add NET_RAW to the capabilities of the container, see deploy/README.md)';
+  }
+  return '';
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
 export class Installer {
   constructor(private readonly runner: Runner = defaultRunner) {}
 
@@ -83,7 +99,15 @@ export class Installer {
       backend = choice;
       notes.push(`backend ${choice} chosen in the config`);
     } else {
-      const legacy = (await which('iptables-legacy-save')) && (await this.legacyTablesPresent(4)) ? countRules((await this.runner('iptables-legacy-save', [])).stdout) : 0;
+      let legacy = 0;
+      if ((await which('iptables-legacy-save')) && (await this.legacyTablesPresent(4))) {
+        // Legacy tables exist: an unreadable listing is not an empty one (it would put our rules in the wrong backend).
+        const r = await this.runner('iptables-legacy-save', []);
+        if (r.code !== 0) {
+          throw new InstallError(`this node has iptables-legacy tables but iptables-legacy-save cannot read them: ${firstLine(r.stderr)}${toolHint('iptables-legacy-save', r.stderr)}`);
+        }
+        legacy = countRules(r.stdout);
+      }
       const viaNft = (await which('iptables-nft-save')) ? countRules((await this.runner('iptables-nft-save', [])).stdout) : 0;
       const tables = (await which('nft')) ? (await this.runner('nft', ['list', 'tables'])).stdout : '';
       const kubeNft = /\bkube-proxy\b/.test(tables);
@@ -118,7 +142,7 @@ export class Installer {
 
   private async save(backend: BackendName, family: Family): Promise<string> {
     const r = await this.runner(tools(backend, family).save, ['-t', 'mangle']);
-    if (r.code !== 0) throw new InstallError(`${tools(backend, family).save} failed: ${r.stderr.trim()}`);
+    if (r.code !== 0) throw new InstallError(`${tools(backend, family).save} failed: ${firstLine(r.stderr)}${toolHint(tools(backend, family).save, r.stderr)}`);
     return r.stdout;
   }
 
@@ -127,7 +151,7 @@ export class Installer {
     const r = await this.runner(t, ['--noflush'], script);
     if (r.code !== 0) {
       const err = r.stderr.trim();
-      const hint = /NFQUEUE|No chain\/target\/match/.test(err) ? ' (the kernel lacks the NFQUEUE target: load xt_NFQUEUE / nfnetlink_queue)' : '';
+      const hint = /NFQUEUE|No chain\/target\/match/.test(err) ? ' (the kernel lacks the NFQUEUE target: load xt_NFQUEUE / nfnetlink_queue)' : toolHint(t, err);
       throw new InstallError(`${t} refused nfqguard's rules${hint}: ${err}`);
     }
   }

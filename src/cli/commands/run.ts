@@ -6,10 +6,11 @@ import type { Config } from '../../daemon/config.js';
 import { createLogger } from '../../daemon/log.js';
 import { Engine } from '../../detect/engine.js';
 import { hex32 } from '../../netlink/bytes.js';
-import { Installer } from '../../install/backend.js';
+import { InstallError, Installer } from '../../install/backend.js';
+import { doctorPreflight, type MaskPreflight } from '../../daemon/preflight.js';
 import { iptablesLines, nftInstallScript } from '../../install/plan.js';
 import { hasCapability, CAP_NET_ADMIN } from '../../util/caps.js';
-import { EXIT_OK, EXIT_USAGE, writeJson } from '../io.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, writeJson } from '../io.js';
 import type { CommandContext } from '../program.js';
 import { loadConfigFile } from './config-file.js';
 
@@ -28,24 +29,52 @@ export interface RunPlan {
   bypassMark: string;
   failOpen: boolean;
   copyRange: number;
-  backend: { choice: string; chosen: string | null; notes: string[] };
+  /** error: why this node cannot take the steering rules (run would exit 2). */
+  backend: { choice: string; chosen: string | null; notes: string[]; error?: string };
   steering: string[];
   rules: Array<{ id: string; action: string }>;
   automaton: { patterns: number; states: number };
   metrics: string;
+  /**
+   * The start-up check of the owned masks against this node's rules, as `run` does it (null: not
+   * probed, needs root). conflicts stop `run` unless --force; unreadable parts of the ruleset too.
+   */
+  maskCheck: { checker: string; conflicts: string[]; unreadable: string[]; notes: string[] } | null;
+  /** What `run` would do with this config on this node: start, or refuse (and why); null: node not probed. */
+  verdict: { start: boolean | null; reasons: string[] };
 }
 
+export interface PlanProbes {
+  installer?: Installer;
+  preflight?: MaskPreflight;
+  /** As `run --force`: mask conflicts and an unreadable ruleset do not stop the start. */
+  force?: boolean;
+}
 
-export async function planOf(c: Config, probeBackend: boolean): Promise<RunPlan> {
+export async function planOf(c: Config, probeNode: boolean, probes: PlanProbes = {}): Promise<RunPlan> {
   const engine = new Engine(c.rules, { markMask: c.mark.mask, bypassCtMark: c.mark.bypass_ctmark, bypassMark: c.mark.bypass_mark });
   let chosen: string | null = null;
+  let error: string | undefined;
   const notes: string[] = [];
-  if (probeBackend) {
-    const d = await new Installer().chooseBackend(c.steering.backend);
-    chosen = d.backend;
-    notes.push(...d.notes);
+  let maskCheck: RunPlan['maskCheck'] = null;
+  if (probeNode) {
+    try {
+      const d = await (probes.installer ?? new Installer()).chooseBackend(c.steering.backend);
+      chosen = d.backend;
+      notes.push(...d.notes);
+    } catch (e) {
+      if (!(e instanceof InstallError)) throw e;
+      error = e.message;
+    }
+    const r = await (probes.preflight ?? doctorPreflight).check({ markMask: c.mark.mask, ctMarkMask: c.mark.bypass_ctmark, name: c.name });
+    maskCheck = {
+      checker: r.checker,
+      conflicts: r.conflicts.map((x) => `${x.kind} bits ${hex32(x.bits)} at ${x.where}: ${x.explanation}`),
+      unreadable: r.unreadable ?? [],
+      notes: r.notes,
+    };
   } else {
-    notes.push('backend not probed (needs root); run --check as root to see the backend this node would use');
+    notes.push('node not probed (needs root): run --check as root to see the backend and the mask check on this node');
   }
   const spec = installSpecOf(c);
   const backend = chosen ?? (c.steering.backend === 'auto' ? 'iptables' : c.steering.backend);
@@ -53,6 +82,12 @@ export async function planOf(c: Config, probeBackend: boolean): Promise<RunPlan>
     backend === 'nft'
       ? nftInstallScript(spec).trimEnd().split('\n')
       : ([4, 6] as const).flatMap((f) => iptablesLines(spec, f).lines.map((l) => `${f === 4 ? 'iptables' : 'ip6tables'} -t mangle -A ${l.chain} ${l.spec}`));
+  const reasons: string[] = [];
+  if (error !== undefined) reasons.push(`steering rules cannot be installed here: ${error}`);
+  if (maskCheck !== null && !probes.force) {
+    if (maskCheck.unreadable.length > 0) reasons.push(`the mask check cannot read all of the ruleset (--force to override): ${maskCheck.unreadable.join('; ')}`);
+    if (maskCheck.conflicts.length > 0) reasons.push(`the owned mark mask conflicts with ${maskCheck.conflicts.length} rule(s) on this node (--force to override)`);
+  }
   return {
     name: c.name,
     queues: c.queues,
@@ -61,11 +96,13 @@ export async function planOf(c: Config, probeBackend: boolean): Promise<RunPlan>
     bypassMark: hex32(c.mark.bypass_mark),
     failOpen: c.queue.fail_open,
     copyRange: c.queue.copy_range,
-    backend: { choice: c.steering.backend, chosen, notes },
+    backend: { choice: c.steering.backend, chosen, notes, ...(error !== undefined ? { error } : {}) },
     steering,
     rules: c.rules.map((r) => ({ id: r.id, action: r.action })),
     automaton: engine.automaton,
     metrics: c.metrics.enabled ? c.metrics.listen : 'off',
+    maskCheck,
+    verdict: { start: probeNode ? reasons.length === 0 : null, reasons },
   };
 }
 
@@ -75,14 +112,27 @@ function renderPlan(p: RunPlan): string {
     `queues: ${p.queues.join(', ')} (one worker each), fail-open ${p.failOpen ? 'on' : 'off'}, copy range ${p.copyRange}`,
     `owned mark mask ${p.markMask}, flow-bypass ctmark bit ${p.bypassCtMark}` +
       (p.bypassMark === '0x00000000' ? ' (set by NFQA_CT verdicts)' : ` (requested by NF_REPEAT with mark bit ${p.bypassMark})`),
-    `backend: ${p.backend.chosen ?? p.backend.choice}`,
+    `backend: ${p.backend.error !== undefined ? 'NONE' : (p.backend.chosen ?? p.backend.choice)}`,
     ...p.backend.notes.map((n) => `  ${n}`),
+    ...(p.backend.error !== undefined ? [`  ${p.backend.error}`] : []),
     'steering rules:',
     ...p.steering.map((s) => `  ${s}`),
     `detection rules: ${p.rules.length} (${p.automaton.patterns} payload patterns, ${p.automaton.states} automaton states)`,
     ...p.rules.map((r) => `  ${r.id}: ${r.action}`),
     `metrics: ${p.metrics}`,
   ];
+  if (p.maskCheck === null) {
+    lines.push('mask check: not run (needs root)');
+  } else {
+    const m = p.maskCheck;
+    const ok = m.conflicts.length === 0 && m.unreadable.length === 0;
+    lines.push(`mask check (${m.checker}): ${ok ? 'no conflict' : `${m.conflicts.length} conflict(s), ${m.unreadable.length} unreadable part(s) of the ruleset`}`);
+    for (const x of m.conflicts) lines.push(`  conflict: ${x}`);
+    for (const u of m.unreadable) lines.push(`  unreadable: ${u}`);
+    for (const n of m.notes) lines.push(`  ${n}`);
+  }
+  if (p.verdict.start === null) lines.push('whether run would start on this node: not checked (needs root)');
+  else lines.push(p.verdict.start ? 'run would start on this node' : 'run would refuse to start on this node:', ...p.verdict.reasons.map((r) => `  ${r}`));
   return lines.join('\n') + '\n';
 }
 
@@ -91,11 +141,14 @@ export function registerRun(program: Command, ctx: CommandContext): Command {
     .command('run')
     .summary('run the inspection daemon: workers, steering rules with bypass, detection, metrics')
     .description(
-      'Binds one queue per worker, installs the steering rules (always with bypass, balanced across workers, with a\n' +
-        'flow-bypass rule), inspects packets with the detection rules and gives verdicts that touch only the owned\n' +
-        'mark bits. Refuses to start when the owned mask conflicts with rules on the node (--force overrides).\n' +
-        'SIGTERM/SIGINT: verdicts every packet held, removes the rules, exits 0 within 2 s. A previous run\'s stale\n' +
-        'rules are removed at start. Exit 2: no root, queue already bound, missing kernel support, bad config.',
+      'Binds one queue per worker, installs the steering rules (always with bypass, balanced across workers, with a ' +
+        'flow-bypass rule), inspects packets with the detection rules and gives verdicts that touch only the owned ' +
+        'mark bits. Refuses to start when the owned mask conflicts with rules on the node, or when it cannot read ' +
+        'all of them (--force overrides). SIGTERM/SIGINT: verdicts every packet held, removes the rules, exits 0 ' +
+        "within 2 s. A previous run's stale rules are removed at start. Exit 2: no root, queue already bound, " +
+        'missing kernel support, bad config, mask conflict. --check: validates the config and prints the plan ' +
+        '(as root also the backend and the mask check this node would get) without changing anything; exit 0 ' +
+        'when run would start, 1 when it would refuse, 2 for a bad config or a node that cannot take the rules.',
     )
     .requiredOption('--config <file>', 'YAML config (see deploy/nfqguard.yaml)')
     .option('--check', 'validate the config and print the plan; touches nothing')
@@ -106,17 +159,18 @@ export function registerRun(program: Command, ctx: CommandContext): Command {
       `
 Examples:
   $ nfqguard run --check --config deploy/nfqguard.yaml
-  $ nfqguard run --config /etc/nfqguard/config.yaml
+  $ sudo nfqguard run --check --json --config deploy/nfqguard.yaml | jq .verdict
+  $ sudo nfqguard run --config /etc/nfqguard/config.yaml
   $ curl -s 127.0.0.1:9477/metrics | grep nfqguard_verdicts_total`,
     )
     .action(async (opts: RunCmdOptions) => {
       const { io } = ctx;
       const config = await loadConfigFile(io, opts.config);
       if (opts.check) {
-        const plan = await planOf(config, hasCapability(CAP_NET_ADMIN));
+        const plan = await planOf(config, hasCapability(CAP_NET_ADMIN), { force: opts.force });
         if (opts.json) writeJson(io, plan);
         else io.stdout(renderPlan(plan));
-        ctx.exit(EXIT_OK);
+        ctx.exit(plan.backend.error !== undefined ? EXIT_USAGE : plan.verdict.start === false ? EXIT_FINDINGS : EXIT_OK);
         return;
       }
       const log = createLogger(config.log, io.stdout);
