@@ -30,10 +30,12 @@ export function registerRules(program: Command, ctx: CommandContext): Command {
     .command('rules')
     .summary("install, remove or compare the daemon's steering rules")
     .description(
-      'The rules that send traffic to the queues, as `nfqguard run` installs them: in mangle (iptables, own chains\n' +
-        'NFQG-NAME-HOOK, tagged with the comment nfqguard:NAME:HASH) or in an own nft table (inet nfqguard_NAME),\n' +
-        'always with bypass and spread over the worker queues, plus the flow-bypass rule. install is idempotent;\n' +
-        'uninstall removes exactly what carries the tag; status shows drift (exit 1 when there is any).',
+      'The rules that send traffic to the queues, as `nfqguard run` installs them: in mangle (iptables, own chains ' +
+        'NFQG-NAME-HOOK, tagged with the comment nfqguard:NAME:HASH) or in an own nft table (inet nfqguard_NAME), ' +
+        'always with bypass and spread over the worker queues, plus the flow-bypass rule. The backend is the one ' +
+        'the node already uses (steering.backend: auto), iptables when the kernel has no nft queue. install is ' +
+        'idempotent; uninstall removes exactly what carries the tag; status shows drift (exit 1 when there is any). ' +
+        'Exit 2: no root, bad config, or a backend this node cannot run.',
     )
     .addHelpText(
       'after',

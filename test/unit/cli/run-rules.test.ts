@@ -8,8 +8,9 @@ const EXAMPLE = join(ROOT, 'deploy', 'nfqguard.yaml');
 
 test('run --check --json prints the plan: queues, masks, steering with bypass and balance, rules', async () => {
   const r = await cli(['run', '--check', '--json', '--config', EXAMPLE]);
-  assert.equal(r.code, 0, r.stderr);
-  const plan = JSON.parse(r.stdout) as { queues: number[]; markMask: string; steering: string[]; rules: Array<{ id: string }>; automaton: { patterns: number } };
+  const plan = JSON.parse(r.stdout) as { queues: number[]; markMask: string; steering: string[]; rules: Array<{ id: string }>; automaton: { patterns: number }; verdict: { start: boolean | null } };
+  // As root the node this runs on is probed too: exit 1 only when run would refuse to start here.
+  assert.equal(r.code, plan.verdict.start === false ? 1 : 0, r.stderr);
   assert.deepEqual(plan.queues, [100, 101]);
   assert.equal(plan.markMask, '0x00f00000');
   const queueRules = plan.steering.filter((s) => /NFQUEUE|queue flags/.test(s));
@@ -21,7 +22,8 @@ test('run --check --json prints the plan: queues, masks, steering with bypass an
 
 test('run --check in text, and every config problem with line:column and its fix, exit 2', async () => {
   const ok = await cli(['run', '--check', '--config', EXAMPLE]);
-  assert.equal(ok.code, 0);
+  assert.equal(ok.code, /run would refuse/.test(ok.stdout) ? 1 : 0, ok.stderr);
+  assert.match(ok.stdout, /^(run would (start|refuse to start) on this node|whether run would start on this node: not checked \(needs root\))/m);
   assert.match(ok.stdout, /^config ok: instance default$/m);
   const bad = tempConfig('queue: { first: 100, workerz: 2 }\nsteering:\n  rules:\n    - { hook: input, protocol: tcp, dports: [99999] }\n');
   try {
