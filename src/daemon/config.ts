@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Engine } from '../detect/engine.js';
 import { hex32 } from '../netlink/bytes.js';
 import { RuleCompileError, type RuleSpec } from '../detect/rules.js';
-import { compileSteering, SteeringError, type SteeringRule } from '../install/plan.js';
+import { compileSteering, SteeringError, type SteeringRule, type SteeringSpec } from '../install/plan.js';
 
 export interface ConfigIssue {
   line: number;
@@ -88,6 +88,15 @@ const steeringRuleSchema = z.strictObject({
   destinations: z.array(z.string()).optional(),
 });
 
+const markSchema = z
+  .strictObject({
+    mask: u32.default(0),
+    bypass_ctmark: u32.default(0),
+    /** Owned packet-mark bit used to request a flow bypass on kernels without NFQA_CT verdicts (0: use NFQA_CT). */
+    bypass_mark: u32.default(0),
+  })
+  .default({ mask: 0, bypass_ctmark: 0, bypass_mark: 0 });
+
 export const configSchema = z.strictObject({
   /** Instance name: tags every rule installed (comment nfqguard:NAME, nft table nfqguard_NAME). */
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,15}$/, { error: 'name is 1-16 lowercase letters, digits or -' }).default('default'),
@@ -99,14 +108,7 @@ export const configSchema = z.strictObject({
       copy_range: z.number().int().min(64).max(65535).default(4096),
       fail_open: z.boolean().default(true),
     }),
-  mark: z
-    .strictObject({
-      mask: u32.default(0),
-      bypass_ctmark: u32.default(0),
-      /** Owned packet-mark bit used to request a flow bypass on kernels without NFQA_CT verdicts (0: use NFQA_CT). */
-      bypass_mark: u32.default(0),
-    })
-    .default({ mask: 0, bypass_ctmark: 0, bypass_mark: 0 }),
+  mark: markSchema,
   steering: z.strictObject({
     backend: z.enum(['auto', 'iptables', 'iptables-legacy', 'nft']).default('auto'),
     families: z.array(z.enum(['ipv4', 'ipv6'])).min(1).default(['ipv4']),
@@ -148,6 +150,15 @@ const HINTS: Array<[RegExp, string]> = [
   [/^steering\.rules\.\d+\.hook$/, 'one of prerouting, input, forward, output, postrouting'],
   [/(ports\.\d+|_port(\.\d+)?)$/, 'a port from 0 to 65535, or a range such as 8000-8080'],
   [/^mark\.(mask|bypass_ctmark|bypass_mark)$/, 'a 32-bit value such as 0x00f00000; check it with `nfqguard doctor --mask`'],
+  [/^name$/, 'e.g. name: default (it tags the rules: chains NFQG-NAME-*, comments nfqguard:NAME:*)'],
+  [/^metrics\.listen$/, 'write HOST:PORT, e.g. listen: 127.0.0.1:9477 (loopback keeps the metrics on the node)'],
+  [/^log\.format$/, 'json or text'],
+  [/^log\.level$/, 'one of debug, info, warn, error'],
+  [/^steering\.families(\.\d+)?$/, 'a list of ipv4 and/or ipv6, e.g. families: [ipv4, ipv6]'],
+  [/^steering\.backend$/, 'one of auto, iptables, iptables-legacy, nft'],
+  [/^rules\.\d+\.id$/, 'e.g. id: block-admin (letters, digits, _ . : -)'],
+  [/^rules\.\d+\.match\.(src|dst)(\.\d+)?$/, 'a list of addresses or CIDRs, e.g. [10.0.0.0/8, fd00::/8]'],
+  [/^rules\.\d+\.match\.protocol$/, 'tcp, udp, icmp, icmpv6, sctp or a protocol number'],
 ];
 
 function hintFor(path: string, fallback?: string): string | undefined {
@@ -262,7 +273,9 @@ export function parseConfig(text: string, file = 'config.yaml'): Config {
         hint: hintFor(dotted),
       };
     });
-    throw new ConfigError(file, issues);
+    // The rules that are well-formed are compiled all the same, so that one run reports every problem.
+    issues.push(...partialRuleIssues(raw as Record<string, unknown>, loc));
+    throw new ConfigError(file, sortIssues(issues));
   }
   const c = result.data;
   const issues: ConfigIssue[] = [];
@@ -289,20 +302,11 @@ export function parseConfig(text: string, file = 'config.yaml'): Config {
     if (r.mark !== undefined && r.action !== 'mark') fail(['rules', i, 'mark'], `mark is only used by action mark (this rule's action is ${r.action})`, 'remove mark, or set action: mark');
   });
   const rules = c.rules as RuleSpec[];
-  try {
-    new Engine(rules, { markMask: c.mark.mask, bypassCtMark: c.mark.bypass_ctmark, bypassMark: c.mark.bypass_mark });
-  } catch (e) {
-    if (!(e instanceof RuleCompileError)) throw e;
-    fail(e.path, e.message, e.hint);
-  }
-  let steeringRules: SteeringRule[] = [];
-  try {
-    steeringRules = compileSteering(c.steering.rules, c.steering.families);
-  } catch (e) {
-    if (!(e instanceof SteeringError)) throw e;
-    fail(['steering', 'rules', ...e.path], e.message, e.hint);
-  }
-  if (issues.length > 0) throw new ConfigError(file, issues);
+  for (const e of ruleErrors(rules, { markMask: c.mark.mask, bypassCtMark: c.mark.bypass_ctmark, bypassMark: c.mark.bypass_mark })) fail(e.path, e.message, e.hint);
+  const steering = steeringErrors(c.steering.rules, c.steering.families);
+  for (const e of steering.errors) fail(['steering', 'rules', ...e.path], e.message, e.hint);
+  const steeringRules = steering.rules;
+  if (issues.length > 0) throw new ConfigError(file, sortIssues(issues));
   return {
     ...c,
     rules,
@@ -310,4 +314,75 @@ export function parseConfig(text: string, file = 'config.yaml'): Config {
     steeringRules,
     source: file,
   };
+}
+
+/** Problems in file order (line, then column), as an editor lists them. */
+function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues.map((i, k) => [i, k] as const).sort((a, b) => a[0].line - b[0].line || a[0].col - b[0].col || a[1] - b[1]).map(([i]) => i);
+}
+
+/** Compiles each detection rule on its own, so that every rule's problem is found (not only the first). */
+function ruleErrors(rules: RuleSpec[], opts: { markMask: number; bypassCtMark: number; bypassMark: number }): RuleCompileError[] {
+  const errors: RuleCompileError[] = [];
+  rules.forEach((rule, i) => {
+    try {
+      new Engine([rule], { ...opts, path: [] });
+    } catch (e) {
+      if (!(e instanceof RuleCompileError)) throw e;
+      errors.push(new RuleCompileError(['rules', i, ...e.path.slice(1)], e.message, e.hint));
+    }
+  });
+  return errors;
+}
+
+/** Compiles each steering rule on its own; the paths are relative to steering.rules. */
+function steeringErrors(specs: SteeringSpec[], families: Array<'ipv4' | 'ipv6'>): { rules: SteeringRule[]; errors: SteeringError[] } {
+  const rules: SteeringRule[] = [];
+  const errors: SteeringError[] = [];
+  specs.forEach((spec, i) => {
+    try {
+      rules.push(...compileSteering([spec], families).map((r) => ({ ...r, index: i })));
+    } catch (e) {
+      if (!(e instanceof SteeringError)) throw e;
+      errors.push(new SteeringError([i, ...e.path.slice(1)], e.message, e.hint));
+    }
+  });
+  return { rules, errors };
+}
+
+/**
+ * When the schema refused the file: the problems of the detection and steering rules that are
+ * themselves well-formed (checked with the mark section if it is valid, else without mark limits).
+ */
+function partialRuleIssues(raw: Record<string, unknown>, loc: Locator): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const add = (path: Array<string | number>, message: string, hint?: string): void => {
+    const { line, col } = loc.at(path);
+    out.push({ line, col, path: path.join('.'), message, hint });
+  };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return out;
+  const mark = markSchema.safeParse(raw.mark);
+  const opts = mark.success
+    ? { markMask: mark.data.mask, bypassCtMark: mark.data.bypass_ctmark, bypassMark: mark.data.bypass_mark }
+    : { markMask: 0xffffffff, bypassCtMark: 0x80000000, bypassMark: 0 };
+  if (Array.isArray(raw.rules)) {
+    const ok: Array<{ i: number; rule: RuleSpec }> = [];
+    raw.rules.forEach((r, i) => {
+      const p = ruleSchema.safeParse(r);
+      if (p.success) ok.push({ i, rule: p.data as RuleSpec });
+    });
+    for (const { i, rule } of ok) {
+      for (const e of ruleErrors([rule], opts)) add(['rules', i, ...e.path.slice(2)], e.message, e.hint);
+    }
+  }
+  const steering = raw.steering as Record<string, unknown> | undefined;
+  if (steering !== null && typeof steering === 'object' && Array.isArray(steering.rules)) {
+    const fam = z.array(z.enum(['ipv4', 'ipv6'])).min(1).safeParse(steering.families ?? ['ipv4']);
+    steering.rules.forEach((r, i) => {
+      const p = steeringRuleSchema.safeParse(r);
+      if (!p.success) return;
+      for (const e of steeringErrors([p.data], fam.success ? fam.data : ['ipv4']).errors) add(['steering', 'rules', i, ...e.path.slice(1)], e.message, e.hint);
+    });
+  }
+  return out;
 }

@@ -79,3 +79,34 @@ test('detection and steering rules are compiled: bad CIDR, mark outside the mask
   const bm = issues(`${BASE}mark: { mask: 0x00f00000, bypass_ctmark: 0x01000000, bypass_mark: 0x8000 }\n`);
   assert.equal(bm[0].path, 'mark.bypass_mark');
 });
+
+test('every bad rule is reported in one run, in file order, also next to schema errors elsewhere', () => {
+  const rules = [
+    'rules:',
+    '  - { id: a, match: { src: [10.0.0.0/33] }, action: drop }',
+    '  - { id: b, match: { content: [ { hex: zz } ] }, action: drop }',
+    '  - { id: c, match: { tls_sni: { prefix: a, suffix: b } }, action: drop }',
+    '  - { id: d, match: { dst_port: "90-80" }, action: drop }',
+    '',
+  ].join('\n');
+  const steering = 'queue: { first: 100 }\nsteering:\n  rules:\n    - { hook: output, in_interface: eth0 }\n    - { hook: input, dports: [80] }\n';
+  const paths = (text: string): string[] => issues(text).map((i) => i.path);
+  const want = ['steering.rules.0.in_interface', 'steering.rules.1.protocol', 'rules.0.match.src.0', 'rules.1.match.content.0.hex', 'rules.2.match.tls_sni', 'rules.3.match.dst_port'];
+  assert.deepEqual(paths(steering + rules), want);
+  // With a schema error too (an unknown key), the rules are still compiled and reported.
+  const withSchemaError = paths(steering.replace('first: 100', 'first: 100, workerz: 2') + rules);
+  assert.deepEqual(withSchemaError, ['queue.workerz', ...want]);
+  const got = issues(steering + rules);
+  assert.deepEqual(
+    got.map((i) => i.line),
+    [...got.map((i) => i.line)].sort((a, b) => a - b),
+    'in file order',
+  );
+  assert.ok(got.every((i) => i.hint !== undefined && i.hint.length > 0), 'each with its fix');
+});
+
+test('a malformed listen address and name say how to write them', () => {
+  const got = issues(`name: Bad_Name\n${BASE}metrics: { listen: 9477 }\n`);
+  assert.match(got.find((i) => i.path === 'name')?.hint ?? '', /name: default/);
+  assert.match(got.find((i) => i.path === 'metrics.listen')?.hint ?? '', /127\.0\.0\.1:9477/);
+});
