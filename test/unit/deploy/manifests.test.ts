@@ -10,6 +10,7 @@ import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { parseConfig } from '../../../src/daemon/config.js';
 import { ROOT } from '../../helpers/daemon.js';
+import { model, unknownFields } from '../../helpers/k8s-fields.js';
 
 const read = (f: string): string => readFileSync(join(ROOT, 'deploy', f), 'utf8');
 const ds = parse(read('daemonset.yaml'));
@@ -22,6 +23,24 @@ test('DaemonSet and ConfigMap validate against the Kubernetes schemas', () => {
   const broken = structuredClone(ds);
   broken.spec.template.spec.containers[0].securityContext.capabilities.add = [12];
   assert.throws(() => new DaemonSet(broken).validate(), /must be string/);
+});
+
+test('no field the Kubernetes API does not know (the schemas let a misspelt field through; the API server drops it)', () => {
+  assert.deepEqual(unknownFields(ds, model('apps/v1/DaemonSet')), []);
+  assert.deepEqual(unknownFields(cm, model('v1/ConfigMap')), []);
+  // The check reaches every level, lists as well as objects.
+  const typos = structuredClone(ds);
+  typos.spec.template.spec.hostNetwok = true;
+  typos.spec.template.spec.containers[0].securityContext.readOnlyRootFilesytem = true;
+  typos.spec.template.spec.initContainers[1].volumeMounts[0].readonly = true;
+  typos.spec.template.spec.containers[0].readinessProbe.httpGet.paht = '/readyz';
+  new DaemonSet(typos).validate(); // what the schemas alone say
+  assert.deepEqual(unknownFields(typos, model('apps/v1/DaemonSet')), [
+    'spec.template.spec.initContainers.1.volumeMounts.0.readonly',
+    'spec.template.spec.containers.0.securityContext.readOnlyRootFilesytem',
+    'spec.template.spec.containers.0.readinessProbe.httpGet.paht',
+    'spec.template.spec.hostNetwok',
+  ]);
 });
 
 test('every container: only NET_ADMIN, read-only root filesystem, no privilege escalation, requests set', () => {
