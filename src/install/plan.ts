@@ -121,6 +121,14 @@ export function chainName(name: string, hook: Hook): string {
   return `NFQG-${name}-${HOOK_SUFFIX[hook]}`;
 }
 
+/**
+ * The chains of instance `name`, exactly: a prefix would also take in another instance's chains
+ * (NFQG-a- is a prefix of NFQG-a-b-IN, instance "a-b").
+ */
+export function ownChains(name: string): ReadonlySet<string> {
+  return new Set(HOOKS.map((h) => chainName(name, h)));
+}
+
 export function tagPrefix(name: string): string {
   return `nfqguard:${name}:`;
 }
@@ -206,7 +214,7 @@ export interface IptState {
 
 export function readIptablesSave(save: string, name: string): IptState {
   const prefix = tagPrefix(name);
-  const ownChain = `NFQG-${name}-`;
+  const own = ownChains(name);
   const state: IptState = { chains: [], lines: [], shadowed: [] };
   let inMangle = false;
   const afterJump = new Set<string>();
@@ -216,17 +224,18 @@ export function readIptablesSave(save: string, name: string): IptState {
     if (!inMangle) continue;
     if (line.startsWith(':')) {
       const chain = line.slice(1).split(/\s+/)[0];
-      if (chain.startsWith(ownChain)) state.chains.push(chain);
+      if (own.has(chain)) state.chains.push(chain);
       continue;
     }
     if (!line.startsWith('-A ')) continue;
     const chain = line.split(/\s+/)[1];
     const m = /--comment "?(nfqguard:[^"\s]+)"?/.exec(line);
     const t = m && m[1].startsWith(prefix) ? m[1] : null;
-    const jumpsToOurs = new RegExp(`-j ${ownChain.replace(/[-]/g, '\\-')}`).test(line);
-    if (t !== null || chain.startsWith(ownChain) || jumpsToOurs) {
+    const target = /(?:^|\s)-[jg] (\S+)/.exec(line)?.[1];
+    const jumpsToOurs = target !== undefined && own.has(target);
+    if (t !== null || own.has(chain) || jumpsToOurs) {
       state.lines.push({ chain, tag: t, text: line });
-      if (!chain.startsWith(ownChain)) afterJump.add(chain);
+      if (!own.has(chain)) afterJump.add(chain);
     } else if (afterJump.has(chain)) {
       state.shadowed.push({ chain, text: line });
     }
@@ -260,9 +269,9 @@ export function iptablesDrift(spec: InstallSpec, family: Family, state: IptState
 
 /** iptables-restore --noflush input removing everything of instance `name` that `state` shows. */
 export function iptablesRemoval(state: IptState, name: string): string[] {
-  const ownChain = `NFQG-${name}-`;
+  const own = ownChains(name);
   const out: string[] = [];
-  for (const l of state.lines) if (!l.chain.startsWith(ownChain)) out.push(l.text.replace(/^-A /, '-D '));
+  for (const l of state.lines) if (!own.has(l.chain)) out.push(l.text.replace(/^-A /, '-D '));
   for (const c of state.chains) out.push(`-F ${c}`);
   for (const c of state.chains) out.push(`-X ${c}`);
   return out;

@@ -29,3 +29,26 @@ kernelTest('rules install | status | uninstall from the command line: idempotent
     cfg.remove();
   }
 });
+
+kernelTest('two instances, one name a prefix of the other ("pa", "pa-b"): uninstall of one leaves the other in sync', 'rpfx', async (ns) => {
+  const a = tempConfig(CFG.replace('name: cli', 'name: pa'));
+  const ab = tempConfig(CFG.replace('name: cli', 'name: pa-b').replace('first: 300', 'first: 310'));
+  const nfq = (cfg: string, ...args: string[]) => ns.exec(process.execPath, [BIN, 'rules', ...args, '--config', cfg], { timeoutMs: 20_000 });
+  try {
+    assert.equal((await nfq(a.path, 'install')).code, 0);
+    assert.equal((await nfq(ab.path, 'install')).code, 0);
+    const u = await nfq(a.path, 'uninstall', '--json');
+    assert.equal(u.code, 0, u.stderr);
+    const removed = (JSON.parse(u.stdout) as { removed: string[] }).removed;
+    assert.ok(removed.length >= 2);
+    assert.ok(removed.every((r) => !r.includes('pa-b')), removed.join('\n'));
+    const s = await nfq(ab.path, 'status', '--json');
+    assert.equal(s.code, 0, s.stdout);
+    assert.equal((JSON.parse(s.stdout) as { inSync: boolean }).inSync, true);
+    assert.doesNotMatch(await ns.execOk('iptables-save', ['-t', 'mangle']), /nfqguard:pa:|NFQG-pa-PRE/);
+    assert.equal((await nfq(ab.path, 'uninstall')).code, 0);
+  } finally {
+    a.remove();
+    ab.remove();
+  }
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileSteering, iptablesDrift, iptablesInstallScript, iptablesLines, nftInstallScript, readIptablesSave, SteeringError, type InstallSpec } from '../../../src/install/plan.js';
+import { compileSteering, iptablesDrift, iptablesInstallScript, iptablesLines, iptablesRemoval, nftInstallScript, readIptablesSave, SteeringError, type InstallSpec } from '../../../src/install/plan.js';
 
 const spec = (over: Partial<InstallSpec> = {}): InstallSpec => ({
   name: 'u',
@@ -48,4 +48,31 @@ test('drift: what iptables-save shows is compared by tag; foreign rules after ou
   assert.deepEqual(readIptablesSave(save, 'other').lines, []);
   // The install script removes the old jump before re-adding.
   assert.match(iptablesInstallScript(s, 4, state), /^\*mangle\n-D PREROUTING -m comment --comment "nfqguard:u:[0-9a-f]+" -j NFQG-u-PRE\n-F NFQG-u-PRE\n-X NFQG-u-PRE\n:NFQG-u-PRE - \[0:0\]/);
+});
+
+test('an instance whose name is a prefix of another one\'s ("a", "a-b") reads and removes only its own rules', () => {
+  const a = spec({ name: 'a' });
+  const ab = spec({ name: 'a-b', queues: [20] });
+  const lines = (s: InstallSpec) => iptablesLines(s, 4);
+  const save = [
+    '*mangle',
+    ':PREROUTING ACCEPT [0:0]',
+    ...[a, ab].flatMap((s) => lines(s).chains.map((c) => `:${c} - [0:0]`)),
+    ...[a, ab].flatMap((s) => lines(s).lines.map((l) => `-A ${l.chain} ${l.spec}`)),
+    'COMMIT',
+  ].join('\n');
+  const mine = readIptablesSave(save, 'a');
+  assert.deepEqual(mine.chains, ['NFQG-a-PRE']);
+  assert.deepEqual(
+    mine.lines.map((l) => l.text),
+    lines(a).lines.map((l) => `-A ${l.chain} ${l.spec}`).sort((x, y) => Number(x.startsWith('-A PREROUTING')) - Number(y.startsWith('-A PREROUTING'))),
+  );
+  const removal = iptablesRemoval(mine, 'a').join('\n');
+  assert.doesNotMatch(removal, /a-b/);
+  assert.deepEqual(iptablesDrift(ab, 4, readIptablesSave(save, 'a-b')), { missing: [], unexpected: [], shadowed: [] });
+  const d = iptablesDrift(a, 4, mine);
+  assert.deepEqual([d.missing, d.unexpected], [[], []], 'the other instance is not drift');
+  // ...but its jump after ours is worth a warning: what a's queue accepts never reaches it.
+  assert.deepEqual(d.shadowed.length, 1);
+  assert.match(d.shadowed[0], /-j NFQG-a-b-PRE" follows nfqguard's jump/);
 });
