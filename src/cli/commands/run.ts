@@ -152,8 +152,8 @@ export function registerRun(program: Command, ctx: CommandContext): Command {
     )
     .requiredOption('--config <file>', 'YAML config (see deploy/nfqguard.yaml)')
     .option('--check', 'validate the config and print the plan; touches nothing')
-    .option('--force', 'start even if the owned mask conflicts with rules on the node')
-    .option('--json', 'with --check: print the plan as JSON')
+    .option('--force', 'start even if the owned mask conflicts with rules on the node, or the ruleset cannot be read in full')
+    .option('--json', 'with --check: print the plan as JSON (backend, steering, rules, maskCheck, verdict)')
     .addHelpText(
       'after',
       `
