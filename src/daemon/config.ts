@@ -159,6 +159,9 @@ const HINTS: Array<[RegExp, string]> = [
   [/^rules\.\d+\.id$/, 'e.g. id: block-admin (letters, digits, _ . : -)'],
   [/^rules\.\d+\.match\.(src|dst)(\.\d+)?$/, 'a list of addresses or CIDRs, e.g. [10.0.0.0/8, fd00::/8]'],
   [/^rules\.\d+\.match\.protocol$/, 'tcp, udp, icmp, icmpv6, sctp or a protocol number'],
+  [/^rules\.\d+\.match\.http\.method$/, 'a method such as GET, or a list: [GET, POST]'],
+  [/^rules\.\d+\.match\.(tls_sni|dns_name|http\.(host|path)|http\.header\.\d+\.value)$/, 'a text ("example.com", "*.example.com" for names), or { equals | prefix | suffix | contains: TEXT, nocase: true }'],
+  [/^rules\.\d+\.match\.content(\.\d+)?$/, 'a list of { text: TEXT } or { hex: "de ad be ef" }, with nocase, offset, depth'],
 ];
 
 function hintFor(path: string, fallback?: string): string | undefined {
@@ -239,7 +242,10 @@ export function parseConfig(text: string, file = 'config.yaml'): Config {
       file,
       doc.errors.map((e) => {
         const p = e.linePos?.[0] ?? { line: 1, col: 1 };
-        return { line: p.line, col: p.col, path: '', message: `YAML: ${e.message.split('\n')[0]}`, hint: 'fix the YAML syntax at this place (indentation, brackets, quotes)' };
+        const first = e.message.split('\n')[0] ?? '';
+        // A binary or minified file would put the whole offending token in the message.
+        const message = first.length > 160 ? `${first.slice(0, 160)}...` : first;
+        return { line: p.line, col: p.col, path: '', message: `YAML: ${message}`, hint: 'fix the YAML syntax at this place (indentation, brackets, quotes)' };
       }),
     );
   }

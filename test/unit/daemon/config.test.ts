@@ -110,3 +110,14 @@ test('a malformed listen address and name say how to write them', () => {
   assert.match(got.find((i) => i.path === 'name')?.hint ?? '', /name: default/);
   assert.match(got.find((i) => i.path === 'metrics.listen')?.hint ?? '', /127\.0\.0\.1:9477/);
 });
+
+test('a binary file gives short YAML errors, and a wrong HTTP method its fix', () => {
+  // This YAML error quotes the whole 5000-byte token in its first line.
+  const junk = `- a\nb: c\n${'x'.repeat(5000)}\n`;
+  const got = issues(junk);
+  assert.ok(got.length >= 1);
+  for (const i of got) assert.ok(i.message.length < 200, i.message);
+  const m = issues(`${BASE}rules:\n  - { id: x, action: drop, match: { http: { method: 5 } } }\n`);
+  assert.equal(m[0].path, 'rules.0.match.http.method');
+  assert.match(m[0].hint ?? '', /GET/);
+});
