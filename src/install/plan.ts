@@ -88,6 +88,7 @@ export function compileSteering(specs: SteeringSpec[], families: Array<'ipv4' | 
           });
     const srcs = addrs(s.sources, 'sources');
     const dsts = addrs(s.destinations, 'destinations');
+    const before = out.length;
     for (const fam of families) {
       const f: Family = fam === 'ipv4' ? 4 : 6;
       const ss = srcs === null ? [undefined] : srcs.filter((a) => a.family === f).map((a) => a.text);
@@ -97,6 +98,22 @@ export function compileSteering(specs: SteeringSpec[], families: Array<'ipv4' | 
           out.push({ index, family: f, hook: s.hook, protocol, dports, sports, inInterface: s.in_interface, outInterface: s.out_interface, source, destination });
         }
       }
+    }
+    if (out.length === before) {
+      // Its addresses are all of families the config does not steer (or sources and destinations never meet).
+      const fams = (list: Array<{ family: Family }>): string => [...new Set(list.map((a) => `ipv${a.family}`))].join('+');
+      const steered = families.map((f) => (f === 'ipv4' ? 4 : 6));
+      const usable = (list: Array<{ family: Family }> | null): boolean => list === null || list.some((a) => steered.includes(a.family));
+      if (srcs !== null && dsts !== null && usable(srcs) && usable(dsts)) {
+        throw new SteeringError([index, 'destinations'], `this rule steers nothing: its sources (${fams(srcs)}) and destinations (${fams(dsts)}) are never of the same family`, 'split it into one rule per family');
+      }
+      const key = srcs !== null && !usable(srcs) ? 'sources' : 'destinations';
+      if ((key === 'sources' ? srcs : dsts)?.length === 0) throw new SteeringError([index, key], `this rule steers nothing: ${key} is an empty list`, `list addresses, or leave ${key} out for any address`);
+      throw new SteeringError(
+        [index, key],
+        `this rule steers nothing: its ${key} are ${fams((key === 'sources' ? srcs : dsts) ?? [])} and steering.families is [${families.join(', ')}]`,
+        `give ${key} of a steered family, or add the family to steering.families`,
+      );
     }
   });
   return out;

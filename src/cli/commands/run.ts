@@ -110,8 +110,10 @@ function renderPlan(p: RunPlan): string {
   const lines = [
     `config ok: instance ${p.name}`,
     `queues: ${p.queues.join(', ')} (one worker each), fail-open ${p.failOpen ? 'on' : 'off'}, copy range ${p.copyRange}`,
-    `owned mark mask ${p.markMask}, flow-bypass ctmark bit ${p.bypassCtMark}` +
-      (p.bypassMark === '0x00000000' ? ' (set by NFQA_CT verdicts)' : ` (requested by NF_REPEAT with mark bit ${p.bypassMark})`),
+    `owned mark mask ${p.markMask}, ` +
+      (p.bypassCtMark === '0x00000000'
+        ? 'no flow bypass (mark.bypass_ctmark not set)'
+        : `flow-bypass ctmark bit ${p.bypassCtMark}` + (p.bypassMark === '0x00000000' ? ' (set by NFQA_CT verdicts)' : ` (requested by NF_REPEAT with mark bit ${p.bypassMark})`)),
     `backend: ${p.backend.error !== undefined ? 'NONE' : (p.backend.chosen ?? p.backend.choice)}`,
     ...p.backend.notes.map((n) => `  ${n}`),
     ...(p.backend.error !== undefined ? [`  ${p.backend.error}`] : []),

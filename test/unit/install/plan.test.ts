@@ -76,3 +76,25 @@ test('an instance whose name is a prefix of another one\'s ("a", "a-b") reads an
   assert.deepEqual(d.shadowed.length, 1);
   assert.match(d.shadowed[0], /-j NFQG-a-b-PRE" follows nfqguard's jump/);
 });
+
+test('a steering rule that steers nothing for the configured families is an error, with its fix', () => {
+  const err = (f: () => unknown): SteeringError => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof SteeringError) return e;
+      throw e;
+    }
+    assert.fail('expected a SteeringError');
+  };
+  const only6 = err(() => compileSteering([{ hook: 'input', protocol: 'tcp', sources: ['10.0.0.0/8'] }], ['ipv6']));
+  assert.deepEqual(only6.path, [0, 'sources']);
+  assert.match(only6.message, /steers nothing: its sources are ipv4 and steering\.families is \[ipv6\]/);
+  const mixed = err(() => compileSteering([{ hook: 'input', protocol: 'all' }, { hook: 'input', protocol: 'tcp', sources: ['10.0.0.0/8'], destinations: ['fd00::/8'] }], ['ipv4', 'ipv6']));
+  assert.deepEqual(mixed.path, [1, 'destinations']);
+  assert.match(mixed.hint ?? '', /one rule per family/);
+  const empty = err(() => compileSteering([{ hook: 'input', protocol: 'tcp', destinations: [] }], ['ipv4']));
+  assert.match(empty.message, /destinations is an empty list/);
+  // One family of two is fine: that family gets the rule.
+  assert.equal(compileSteering([{ hook: 'input', protocol: 'tcp', sources: ['10.0.0.0/8', 'fd00::/8'], destinations: ['fd00::1'] }], ['ipv4', 'ipv6']).length, 1);
+});
