@@ -330,10 +330,40 @@ export function contentBytes(c: ContentSpec, path: Array<string | number>): Uint
   return bytes;
 }
 
+/** Combinations that can never match (a rule that silently never fires is worse than an error). */
+function neverMatches(m: RuleSpec['match'], mp: Array<string | number>): void {
+  const proto = m.protocol === undefined ? undefined : typeof m.protocol === 'number' ? m.protocol : PROTOCOLS[m.protocol];
+  const needTcp: Array<[keyof RuleSpec['match'], string]> = [
+    ['tcp_flags', 'TCP flags'],
+    ['http', 'HTTP requests'],
+    ['tls_sni', 'TLS ClientHellos'],
+  ];
+  for (const [key, what] of needTcp) {
+    if (m[key] !== undefined && proto !== undefined && proto !== IPPROTO_TCP) {
+      throw new RuleCompileError([...mp, key], `${what} travel over TCP, but this rule matches protocol ${String(m.protocol)}: it can never match`, 'set protocol: tcp, or leave protocol out');
+    }
+  }
+  if (m.dns_name !== undefined && proto !== undefined && proto !== IPPROTO_UDP && proto !== IPPROTO_TCP) {
+    throw new RuleCompileError([...mp, 'dns_name'], `DNS queries travel over UDP or TCP, but this rule matches protocol ${String(m.protocol)}: it can never match`, 'set protocol: udp, or leave protocol out');
+  }
+  if (m.family !== undefined) {
+    const v = m.family === 'ipv4' ? 4 : 6;
+    for (const key of ['src', 'dst'] as const) {
+      const list = m[key];
+      if (list === undefined || list.length === 0) continue;
+      const fams = list.map((t) => parseCidr(t)?.family);
+      if (fams.every((f) => f !== undefined && f !== v)) {
+        throw new RuleCompileError([...mp, key], `family is ${m.family} but every ${key} address is IPv${v === 4 ? 6 : 4}: the rule can never match`, `use ${m.family} addresses, or change family`);
+      }
+    }
+  }
+}
+
 function compileRule(spec: RuleSpec, index: number, at: Array<string | number>, opts: EngineOptions): CompiledRule {
   const m = spec.match;
   const checks: CompiledRule['checks'] = [];
   const mp = [...at, 'match'];
+  neverMatches(m, mp);
   if (m.family !== undefined) {
     const v = m.family === 'ipv4' ? 4 : 6;
     checks.push((h) => h.version === v);

@@ -126,3 +126,23 @@ test('the automaton result equals checking every rule one by one (random rules a
     { numRuns: 500 },
   );
 });
+
+test('rules that can never match are refused with the field and the fix', () => {
+  const refused = (match: RuleSpec['match'], path: string, re: RegExp): void => {
+    assert.throws(
+      () => new Engine([{ id: 'ok', match: {}, action: 'log' }, { id: 'x', match, action: 'drop' }], OPTS),
+      (err: unknown) => err instanceof RuleCompileError && err.path.join('.') === `rules.1.match.${path}` && re.test(err.message) && (err.hint ?? '').length > 0,
+      JSON.stringify(match),
+    );
+  };
+  refused({ protocol: 'udp', tcp_flags: 'syn' }, 'tcp_flags', /over TCP.*protocol udp/);
+  refused({ protocol: 'udp', http: { host: 'a' } }, 'http', /HTTP requests travel over TCP/);
+  refused({ protocol: 17, tls_sni: 'a' }, 'tls_sni', /protocol 17/);
+  refused({ protocol: 'icmp', dns_name: 'a' }, 'dns_name', /UDP or TCP/);
+  refused({ family: 'ipv6', src: ['10.0.0.0/8', '192.0.2.1'] }, 'src', /every src address is IPv4/);
+  refused({ family: 'ipv4', dst: ['fd00::/8'] }, 'dst', /every dst address is IPv6/);
+  // What can match still compiles.
+  for (const match of [{ protocol: 'tcp', tls_sni: 'a' }, { protocol: 'tcp', dns_name: 'a' }, { family: 'ipv6', src: ['10.0.0.0/8', 'fd00::/8'] }, { tcp_flags: 'syn' }] as Array<RuleSpec['match']>) {
+    assert.doesNotThrow(() => new Engine([{ id: 'x', match, action: 'drop' }], OPTS), JSON.stringify(match));
+  }
+});
