@@ -62,15 +62,19 @@ export class DaemonProc {
     this.exit = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
   }
 
-  /** `env` adds variables for this process only (e.g. the fault-injection switch). */
-  static spawn(ns: Netns, args: string[], env: Record<string, string> = {}): DaemonProc {
+  /**
+   * `env` adds variables for this process only (e.g. the fault-injection switch); `wrap` is a command
+   * that runs it (e.g. setpriv with the capabilities of a container).
+   */
+  static spawn(ns: Netns, args: string[], env: Record<string, string> = {}, wrap: string[] = []): DaemonProc {
     const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-    return new DaemonProc(vars.length > 0 ? ns.spawn('env', [...vars, process.execPath, BIN, ...args]) : ns.spawn(process.execPath, [BIN, ...args]));
+    const argv = [...wrap, ...(vars.length > 0 ? ['env', ...vars] : []), process.execPath, BIN, ...args];
+    return new DaemonProc(ns.spawn(argv[0], argv.slice(1)));
   }
 
   /** Starts `run --config` and waits for the "ready" line (rejects with the output if it exits first). */
-  static async start(ns: Netns, configPath: string, extra: string[] = [], timeoutMs = 8000, env: Record<string, string> = {}): Promise<DaemonProc> {
-    const d = DaemonProc.spawn(ns, ['run', '--config', configPath, ...extra], env);
+  static async start(ns: Netns, configPath: string, extra: string[] = [], timeoutMs = 8000, env: Record<string, string> = {}, wrap: string[] = []): Promise<DaemonProc> {
+    const d = DaemonProc.spawn(ns, ['run', '--config', configPath, ...extra], env, wrap);
     const ready = d.waitFor((l) => typeof l.msg === 'string' && l.msg.startsWith('ready'), timeoutMs);
     const exited = d.exit.then((e) => {
       throw new Error(`daemon exited (${e.code ?? e.signal}) before ready: ${d.stderr} ${JSON.stringify(d.lines)}`);
