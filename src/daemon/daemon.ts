@@ -139,7 +139,14 @@ export class Daemon {
     await this.startWorkers();
     try {
       if (this.c.metrics.enabled) await this.listen();
-      const stale = await this.installer.uninstall(this.c.name);
+      let stale: string[] = [];
+      try {
+        stale = await this.installer.uninstall(this.c.name);
+      } catch (e) {
+        // A backend that cannot be listed (legacy tables without CAP_NET_RAW): the rest was cleaned up.
+        if (!(e instanceof InstallError) || !this.opts.force) throw e;
+        this.log.warn(`stale-rule clean-up incomplete, ignored (--force): ${e.message}`);
+      }
       if (stale.length > 0) this.log.warn({ removed: stale }, `removed ${stale.length} stale rules of instance ${this.c.name} (a previous run did not stop cleanly)`);
       // After the stale clean-up, so that a killed run's own rules are not taken for a conflict.
       await this.checkMask();

@@ -180,15 +180,24 @@ export class Installer {
     return true;
   }
 
-  /** Removes every rule and chain tagged with instance `name` from every backend; returns what was removed. */
+  /**
+   * Removes every rule and chain tagged with instance `name` from every backend; returns what was removed.
+   * A backend whose tables exist but cannot be listed does not stop the others: it is reported once the
+   * rest is removed (InstallError), since rules of ours may still be in it.
+   */
   async uninstall(name: string): Promise<string[]> {
     const removed: string[] = [];
+    const unreadable: string[] = [];
     for (const backend of ['iptables', 'iptables-legacy'] as BackendName[]) {
       for (const f of [4, 6] as Family[]) {
         if (!(await which(tools(backend, f).save))) continue;
         if (backend === 'iptables-legacy' && !(await this.legacyTablesPresent(f))) continue;
         const saved = await this.runner(tools(backend, f).save, ['-t', 'mangle']);
-        if (saved.code !== 0) continue; // e.g. legacy tables not usable here
+        if (saved.code !== 0) {
+          // iptables-nft on a kernel without nf_tables has nothing of ours; legacy tables that exist might.
+          if (backend === 'iptables-legacy') unreadable.push(`${tools(backend, f).save}: ${firstLine(saved.stderr)}${toolHint(tools(backend, f).save, saved.stderr)}`);
+          continue;
+        }
         const state = readIptablesSave(saved.stdout, name);
         const script = iptablesUninstallScript(state, name);
         if (!script) continue;
@@ -204,6 +213,10 @@ export class Installer {
         if (r.code !== 0) throw new InstallError(`nft could not delete table inet ${t}: ${r.stderr.trim()}`);
         removed.push(`nft: table inet ${t}`);
       }
+    }
+    if (unreadable.length > 0) {
+      const done = removed.length > 0 ? `removed ${removed.length} rule(s) and chain(s), but ` : '';
+      throw new InstallError(`${done}could not check the iptables-legacy tables for rules of instance ${name}: ${unreadable.join('; ')}`);
     }
     return removed;
   }

@@ -5,7 +5,7 @@
 // exactly the node where the owned bits conflict. Here the commands run with only CAP_NET_ADMIN.
 import assert from 'node:assert/strict';
 import { kernelTest } from '../../helpers/kernel.js';
-import { assertNoRules, BIN, withTempConfig } from '../../helpers/daemon.js';
+import { assertNoRules, BIN, DaemonProc, mangleSave, withTempConfig } from '../../helpers/daemon.js';
 import type { Netns } from '../../../src/lab/netns.js';
 
 const NET_ADMIN_ONLY = ['--inh-caps=-all,+net_admin', '--ambient-caps=-all,+net_admin', '--bounding-set=-all,+net_admin'];
@@ -48,12 +48,22 @@ kernelTest('only CAP_NET_ADMIN on an iptables-legacy node: run, rules install an
     assert.deepEqual(rp.maskCheck.unreadable, []);
     assert.match(rp.maskCheck.conflicts.join('\n'), /0x00100000/);
   });
-  // The backend named in the config: the workers bind, but the mask check is blind to the legacy rules.
+  // The backend named in the config: the workers bind, but neither the stale-rule clean-up nor the mask
+  // check can see the legacy tables: refused, unless --force, which starts with a warning for each.
   await withTempConfig(CONFIG('iptables'), async (cfg) => {
     const run = await netAdmin(ns, ['run', '--config', cfg]);
     assert.equal(run.code, 2, run.stderr + run.stdout);
-    assert.match(run.stderr, /^nfqguard: could not read all of this node's ruleset, so the owned mark mask cannot be checked/);
-    assert.match(run.stderr, /^ {2}iptables-legacy-save: .*Permission denied.*CAP_NET_RAW/m);
+    assert.match(run.stderr, /^nfqguard: could not check the iptables-legacy tables for rules of instance caps: iptables-legacy-save: .*Permission denied.*CAP_NET_RAW/);
+    const forced = await DaemonProc.start(ns, cfg, ['--force'], 8000, {}, ['setpriv', ...NET_ADMIN_ONLY]);
+    await forced.waitFor((l) => typeof l.msg === 'string' && /^stale-rule clean-up incomplete, ignored \(--force\)/.test(l.msg), 100);
+    await forced.waitFor((l) => typeof l.msg === 'string' && /^mask check blind to a part of the ruleset, ignored \(--force\): iptables-legacy-save: .*CAP_NET_RAW/.test(l.msg), 100);
+    assert.match(await mangleSave(ns), /NFQG-caps-IN/, 'installed with --force');
+    assert.equal((await forced.kill('SIGTERM')).code, 0, forced.stderr);
+    // What preStop runs: it removes what it can see, and says what it could not look at (exit 2).
+    await ns.exec(process.execPath, [BIN, 'rules', 'install', '--config', cfg]);
+    const un = await netAdmin(ns, ['rules', 'uninstall', '--config', cfg]);
+    assert.equal(un.code, 2, un.stdout);
+    assert.match(un.stderr, /removed \d+ rule\(s\) and chain\(s\), but could not check the iptables-legacy tables .*CAP_NET_RAW/);
   });
   await assertNoRules(ns);
   assert.match(await ns.execOk('iptables-legacy-save', ['-t', 'mangle']), /--set-xmark 0x100000\/0x100000/, 'the node rule is untouched');
