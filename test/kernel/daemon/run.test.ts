@@ -229,3 +229,57 @@ kernelTest('without root: one line, exit 2; a mask conflict refuses to start unl
     await assertNoRules(ns);
   });
 }, { timeout: 30_000 });
+
+const MORE_RULES = `
+name: kt2
+queue: { first: 260 }
+steering:
+  rules:
+    - { hook: input, protocol: tcp, dports: [9001] }
+rules:
+  - { id: allow-first, match: { content: [ { text: ALLOWME } ] }, action: accept }
+  - { id: evil, match: { content: [ { text: evilpayload } ] }, action: drop }
+  - { id: post-admin, match: { protocol: tcp, dst_port: 9001, http: { method: [POST, PUT], path: { prefix: /admin } } }, action: drop }
+  - { id: bad-agent, match: { http: { header: [ { name: User-Agent, value: { contains: EvilBot, nocase: true } } ] } }, action: drop }
+  - { id: magic-at-start, match: { content: [ { hex: "de ad be ef", offset: 0, depth: 4 } ] }, action: drop }
+  - { id: outbound-only, match: { direction: out, content: [ { text: OUTONLY } ] }, action: drop }
+  - { id: inbound-only, match: { direction: in, content: [ { text: INONLY } ] }, action: drop }
+metrics: { listen: 127.0.0.1:9479 }
+`;
+
+kernelTest('HTTP method/path/header, hex content at an offset and depth, direction and accept act in the kernel', 'drun2', async (ns) => {
+  await echoServer(ns, [9001]);
+  await withTempConfig(MORE_RULES, async (cfg) => {
+    const d = await DaemonProc.start(ns, cfg);
+    try {
+      const req = (method: string, path: string, agent = 'curl/8'): string => `${method} ${path} HTTP/1.1\r\nHost: x.test\r\nUser-Agent: ${agent}\r\n\r\n`;
+      const magic = Uint8Array.from([0xde, 0xad, 0xbe, 0xef, 1, 2, 3]);
+      const magicLater = Uint8Array.from([0, 0, 0xde, 0xad, 0xbe, 0xef]);
+      const results = await Promise.all([
+        probe(ns, 'tcp', 9001, [req('POST', '/admin/users')]),
+        probe(ns, 'tcp', 9001, [req('GET', '/admin/users')]),
+        probe(ns, 'tcp', 9001, [req('PUT', '/public')]),
+        probe(ns, 'tcp', 9001, [req('GET', '/', 'Mozilla evilbot/2')]),
+        probe(ns, 'tcp', 9001, [magic]),
+        probe(ns, 'tcp', 9001, [magicLater]),
+        probe(ns, 'tcp', 9001, ['OUTONLY seen on input']),
+        probe(ns, 'tcp', 9001, ['INONLY seen on input']),
+        probe(ns, 'tcp', 9001, ['ALLOWME evilpayload']),
+        probe(ns, 'tcp', 9001, ['evilpayload']),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.echoed),
+        [0, 1, 1, 0, 0, 1, 1, 0, 1, 0],
+        'POST /admin dropped, GET /admin and PUT /public pass, the User-Agent rule drops, hex at offset 0 only, direction out never on input, in does, accept before drop wins',
+      );
+      assert.ok(results.every((r) => r.connected), 'every connection was made (the rules drop payloads, not SYNs)');
+      for (const rule of ['post-admin', 'bad-agent', 'magic-at-start', 'inbound-only', 'evil']) await d.waitFor((l) => l.event === 'detection' && l.rule === rule, 2000);
+      assert.ok(!d.lines.some((l) => l.event === 'detection' && l.rule === 'outbound-only'));
+      const post = await d.waitFor((l) => l.rule === 'post-admin', 10);
+      assert.equal(post.http_path, '/admin/users');
+    } finally {
+      assert.equal((await d.kill('SIGTERM')).code, 0);
+    }
+    await assertNoRules(ns);
+  });
+}, { timeout: 30_000 });
