@@ -200,6 +200,7 @@ export class Daemon {
       bypassMark: this.c.mark.bypass_mark,
       copyRange: this.c.queue.copy_range,
       maxLen: this.c.queue.max_len,
+      conntrack: this.c.mark.bypass_ctmark !== 0 && this.c.mark.bypass_mark === 0 && this.c.rules.some((r) => r.action === 'bypass'),
       failOpen: this.c.queue.fail_open,
       maxEventsPerSecond: this.c.log.max_events_per_second,
       snapshotMs: this.snapshotMs,
@@ -289,6 +290,11 @@ export class Daemon {
 
   private workerError(slot: WorkerSlot, m: Extract<WorkerMessage, { type: 'error' }>): EnvironmentError {
     if (m.code === 'EBUSY_QUEUE') return new EnvironmentError(m.message);
+    if (m.code === 'ENOCT_QUEUE') {
+      return new EnvironmentError(
+        `queue ${slot.queue}: this kernel cannot set a connection mark from a verdict (no CONFIG_NETFILTER_NETLINK_GLUE_CT), so action bypass would never take effect: set mark.bypass_mark to an owned packet bit (bypass by NF_REPEAT; see deploy/nfqguard.yaml)`,
+      );
+    }
     if (m.errno === 2 || m.errno === 93 || m.errno === 97 || m.errno === 95) {
       return new EnvironmentError(`queue ${slot.queue}: the kernel has no nfnetlink_queue support (${m.message}): load the nfnetlink_queue module or use a kernel with CONFIG_NETFILTER_NETLINK_QUEUE`);
     }

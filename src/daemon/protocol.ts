@@ -12,6 +12,11 @@ export interface WorkerInit {
   bypassMark: number;
   copyRange: number;
   maxLen: number;
+  /**
+   * Ask for the queue's conntrack flag: only when bypass actions set the ctmark in the verdict (NFQA_CT),
+   * so that a kernel which would ignore that attribute (no CONFIG_NETFILTER_NETLINK_GLUE_CT) refuses at bind.
+   */
+  conntrack: boolean;
   failOpen: boolean;
   /** Detection events sent to the main thread per second (the rest are counted). */
   maxEventsPerSecond: number;

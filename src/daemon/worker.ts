@@ -51,11 +51,13 @@ async function main(): Promise<void> {
       failOpen: init.failOpen,
       copyRange: init.copyRange,
       maxLen: init.maxLen,
+      conntrack: init.conntrack,
       onPacket,
       onEvent: onQueueEvent,
     });
   } catch (e) {
-    const code = e instanceof QueueBusyError ? 'EBUSY_QUEUE' : e instanceof NetlinkError ? e.code : 'ERR_WORKER';
+    const conntrackRefused = init.conntrack && e instanceof NetlinkError && /conntrack/.test(e.message) && e.errno !== undefined && e.errno !== 1;
+    const code = e instanceof QueueBusyError ? 'EBUSY_QUEUE' : conntrackRefused ? 'ENOCT_QUEUE' : e instanceof NetlinkError ? e.code : 'ERR_WORKER';
     send({ type: 'error', code, errno: e instanceof NetlinkError ? e.errno : undefined, message: (e as Error).message });
     port?.close();
     return;

@@ -6,6 +6,8 @@ import { connect as tlsConnect } from 'node:tls';
 import { kernelTest } from '../../helpers/kernel.js';
 import { assertNoRules, DaemonProc, echoServer, helper, mangleSave, probe, withTempConfig } from '../../helpers/daemon.js';
 import { dnsQuery } from '../../helpers/packets.js';
+import { NfQueue } from '../../../src/nfqueue/queue.js';
+import { NetlinkError } from '../../../src/netlink/errors.js';
 
 const CONFIG = (queue: number, extra = ''): string => `
 name: kt
@@ -283,3 +285,32 @@ kernelTest('HTTP method/path/header, hex content at an offset and depth, directi
     await assertNoRules(ns);
   });
 }, { timeout: 30_000 });
+
+kernelTest('action bypass through NFQA_CT needs the ctnetlink glue: without it run refuses (exit 2) and names bypass_mark; with it, run starts', 'dnoct', async (ns) => {
+  const cfg = `name: kt3\nqueue: { first: 270 }\nmark: { mask: 0x00f00000, bypass_ctmark: 0x01000000 }\nsteering:\n  rules:\n    - { hook: input, protocol: tcp, dports: [9001] }\nrules:\n  - { id: trusted, match: { content: [ { text: BYPASSME } ] }, action: bypass }\nmetrics: { listen: 127.0.0.1:9481 }\n`;
+  // Whether this kernel has it: the queue's conntrack flag answers EOPNOTSUPP without it.
+  let glue = true;
+  try {
+    await (await NfQueue.open({ queue: 271, conntrack: true, netns: ns.path, onPacket: () => undefined })).close();
+  } catch (e) {
+    if (!(e instanceof NetlinkError) || e.errno !== 95) throw e;
+    glue = false;
+  }
+  await withTempConfig(cfg, async (path) => {
+    if (glue) {
+      const d = await DaemonProc.start(ns, path);
+      assert.equal((await d.kill('SIGTERM')).code, 0);
+    } else {
+      const d = DaemonProc.spawn(ns, ['run', '--config', path]);
+      assert.equal((await d.exit).code, 2, d.stderr);
+      assert.match(d.stderr.trim(), /^nfqguard: queue 270: this kernel cannot set a connection mark from a verdict \(no CONFIG_NETFILTER_NETLINK_GLUE_CT\).*set mark\.bypass_mark/);
+      assert.equal(d.stderr.trim().split('\n').length, 1);
+    }
+    // With bypass_mark (NF_REPEAT and a steering rule), it runs either way.
+    await withTempConfig(cfg.replace('bypass_ctmark: 0x01000000', 'bypass_ctmark: 0x01000000, bypass_mark: 0x00800000'), async (withMark) => {
+      const d = await DaemonProc.start(ns, withMark);
+      assert.equal((await d.kill('SIGTERM')).code, 0);
+    });
+  });
+  await assertNoRules(ns);
+});

@@ -22,6 +22,7 @@ const INIT: WorkerInit = {
   bypassMark: 0x00800000,
   copyRange: 4096,
   maxLen: 1024,
+  conntrack: false,
   failOpen: true,
   maxEventsPerSecond: 1,
   snapshotMs: 1000,
