@@ -113,7 +113,7 @@ function renderPlan(p: RunPlan): string {
     `owned mark mask ${p.markMask}, ` +
       (p.bypassCtMark === '0x00000000'
         ? 'no flow bypass (mark.bypass_ctmark not set)'
-        : `flow-bypass ctmark bit ${p.bypassCtMark}` + (p.bypassMark === '0x00000000' ? ' (set by NFQA_CT verdicts)' : ` (requested by NF_REPEAT with mark bit ${p.bypassMark})`)),
+        : `flow-bypass ctmark bit ${p.bypassCtMark}` + (p.bypassMark === '0x00000000' ? ' (set by NFQA_CT verdicts: needs a kernel with CONFIG_NETFILTER_NETLINK_GLUE_CT, else set mark.bypass_mark)' : ` (requested by NF_REPEAT with mark bit ${p.bypassMark})`)),
     `backend: ${p.backend.error !== undefined ? 'NONE' : (p.backend.chosen ?? p.backend.choice)}`,
     ...p.backend.notes.map((n) => `  ${n}`),
     ...(p.backend.error !== undefined ? [`  ${p.backend.error}`] : []),
