@@ -34,7 +34,7 @@ export function registerRules(program: Command, ctx: CommandContext): Command {
         'NFQG-NAME-HOOK, tagged with the comment nfqguard:NAME:HASH) or in an own nft table (inet nfqguard_NAME), ' +
         'always with bypass and spread over the worker queues, plus the flow-bypass rule. The backend is the one ' +
         'the node already uses (steering.backend: auto), iptables when the kernel has no nft queue. install is ' +
-        'idempotent; uninstall removes exactly what carries the tag; status shows drift (exit 1 when there is any). ' +
+        'idempotent; uninstall removes exactly what carries the tag; status shows drift (exit 1 when there is any, or when a node rule follows our jump and so never runs for queued packets). ' +
         'Exit 2: no root, bad config, or a backend this node cannot run.',
     )
     .addHelpText(
