@@ -6,7 +6,7 @@ import { table } from '../util/table.js';
 import type { Ruleset } from '../ruleset/model.js';
 import { addQueueVerdict, parseLocalAddress } from '../sim/options.js';
 import { parsePacketSpec } from '../sim/packet.js';
-import { Simulator, type Step } from '../sim/trace.js';
+import { Simulator, type Step, type TraceResult } from '../sim/trace.js';
 import type { SampleTracer, TraceEvidence } from './types.js';
 
 const LOCAL = '198.51.100.1';
@@ -22,22 +22,43 @@ function stepLine(s: Step): string {
   return `${s.hook} ${s.priority} ${s.family} ${s.table} ${s.chain} ${rule}: ${s.text}  ${mark}  ${s.verdict}`;
 }
 
+/** "drop by filter KUBE-FIREWALL rule 2", "drop by the routing decision (...)", "undetermined by ... (why)". */
+function verdictText(r: TraceResult): string {
+  const by = r.decidedBy;
+  let s: string = r.verdict;
+  if (by) {
+    if (by.table === '(routing)') s += ` by the routing decision (${by.chain} ${by.text})`;
+    else s += ` by ${by.table} ${by.chain} ${by.rule === null ? 'policy' : `rule ${by.rule}`}`;
+  } else {
+    // A drop by the routing decision of OUTPUT comes without a deciding rule: its step says which.
+    const last = r.steps[r.steps.length - 1];
+    if (last?.table === '(routing)' && last.verdict === r.verdict) s += ` by the routing decision (${last.text.replace(/^routing: /, '')})`;
+  }
+  if (r.verdict !== 'undetermined') return s;
+  // Why the simulator could not decide: the first undecidable match, else its routing note (the routes of
+  // a table the ip rules name are not in the doctor's input), without the trace command's advice.
+  let why = r.undeterminedBy[0]?.reason ?? r.notes.find((n) => n.startsWith('routing: '))?.slice('routing: '.length).replace(/: give them with .*$/, '');
+  if (why && why.length > 200) why = why.slice(0, 197) + '...';
+  return why ? `${s}: ${why}` : s;
+}
+
 /** A SampleTracer over `ruleset`; the simulator is compiled on the first call only. */
 export function simulatorTracer(ruleset: Ruleset): SampleTracer {
   let sim: Simulator | undefined;
   return ({ hook, family, mark }): TraceEvidence | undefined => {
     const sample = SAMPLES[hook];
     if (!sample || family !== 'ip') return undefined;
-    sim ??= new Simulator(ruleset, { locals: [parseLocalAddress(LOCAL)] });
+    // The node's own policy routing (ip rule fwmark...) decides the samples' routes, so a bit a rule reads
+    // there shows in the trace (Tailscale's pref 5210 routing marked packets by table main).
+    sim ??= new Simulator(ruleset, { locals: [parseLocalAddress(LOCAL)], ipRules: ruleset.ipRules });
     // The packet carries the bits from the start (the inspector is not installed yet), and any NFQUEUE
     // consumer already in the ruleset answers accept with them, keeping the other bits.
     const bits = `0x${(mark >>> 0).toString(16)}`;
     const queueAnswers = addQueueVerdict({ byQueue: new Map() }, `accept,mark=${bits}/${bits}`);
     const r = sim.trace({ packet: parsePacketSpec(sample.spec), in: sample.in, out: sample.out, mark, queueAnswers });
-    const decided = r.decidedBy ? ` by ${r.decidedBy.table} ${r.decidedBy.chain} rule ${r.decidedBy.rule}` : '';
     return {
       packet: `${sample.spec} with mark 0x${(mark >>> 0).toString(16).padStart(8, '0')}`,
-      verdict: `${r.verdict}${decided}`,
+      verdict: verdictText(r),
       steps: r.steps.map(stepLine),
     };
   };

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze } from '../../../src/marks/index.js';
 import { simulatorTracer } from '../../../src/marks/sample-tracer.js';
-import { parseIptablesSave } from '../../../src/ruleset/index.js';
+import { mergeRulesets, parseIpRules, parseIptablesSave } from '../../../src/ruleset/index.js';
 
 // The seed's node: the inspector's NFQUEUE rule and kubelet's KUBE-FIREWALL.
 const SEED = `*mangle
@@ -50,4 +50,21 @@ test('a free mask gets no inspector conflict and no trace', () => {
   });
   assert.equal(report.conflicts.filter((c) => c.kind === 'inspector').length, 0);
   assert.equal(calls, 0);
+});
+
+test("the samples are routed by the node's ip rules: a bit an ip rule reads shows in the trace", () => {
+  const rs = mergeRulesets(
+    parseIptablesSave(SEED, { source: 'seed.rules' }),
+    parseIpRules('0:\tfrom all lookup local\n5250:\tfrom all fwmark 0x80000/0xff0000 unreachable\n32766:\tfrom all lookup main\n', { source: 'ip.rules', family: 'ip' }),
+  );
+  const report = analyze(rs, { mask: 0x80000, tracer: simulatorTracer(rs) });
+  const c = report.conflicts.find((x) => x.kind === 'inspector' && x.parties.includes('Tailscale'));
+  assert.ok(c, 'Tailscale owns 0x80000 through its ip rule');
+  const out = (c.traces ?? []).find((t) => t.packet.startsWith('tcp 198.51.100.1:40240'));
+  assert.ok(out, 'an OUTPUT sample was traced');
+  assert.match(out.verdict, /^drop by the routing decision \(5250 fwmark 0x80000\/0xff0000 -> ip rule 5250 is unreachable\)$/);
+  assert.ok(out.steps.some((s) => /^output .*\(routing\) ip rule/.test(s)), out.steps.join('\n'));
+  // Without the bit the same packet is routed by main and leaves: the rule reads the inspector's bit.
+  const clean = simulatorTracer(rs)({ hook: 'output', family: 'ip', mark: 0, description: 'no bits' });
+  assert.equal(clean?.verdict, 'accept');
 });
