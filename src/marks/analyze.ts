@@ -57,6 +57,7 @@ export function analyze(rs: Ruleset, opts: AnalyzeOptions = {}): DoctorReport {
     free: ~used >>> 0,
     suggestion,
     mask: opts.mask,
+    ...(opts.mask !== undefined && opts.ctmask ? { ctmask: opts.ctmask >>> 0 } : {}),
     unattributed: facts.unattributed,
     stats: facts.stats,
   };

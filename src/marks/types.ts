@@ -243,6 +243,8 @@ export interface DoctorReport {
   suggestion: Suggestion;
   /** The planned inspector mask that was checked, if any. */
   mask?: number;
+  /** The connection-mark bits checked with it (--ctmask), if any. */
+  ctmask?: number;
   unattributed: UnattributedChain[];
   stats: { tables: number; chains: number; rules: number; ipRules: number; markRules: number };
 }

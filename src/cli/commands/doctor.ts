@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { analyze, DEFAULT_NEED } from '../../marks/index.js';
 import type { Problem, Ruleset } from '../../ruleset/model.js';
-import { EXIT_FINDINGS, EXIT_OK, UsageError, writeJson, type Io } from '../io.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, writeJson, type Io } from '../io.js';
 import { parseIntIn, parseU32, type CommandContext } from '../program.js';
 import { renderDoctorHtml } from '../render/doctor-html.js';
 import { doctorJson, renderDoctorText } from '../render/doctor.js';
@@ -40,7 +40,8 @@ export function registerDoctor(program: Command, ctx: CommandContext): Command {
         'who writes and who reads it, and what depends on it (drop, accept, masquerade, routing table, TPROXY). Then ' +
         'the conflicts, each with its consequence in words and the rules (file:line) that prove it, and a free mask ' +
         'for an inspector. With --mask, also what the planned inspector mask would break. ' +
-        'Exit 0: no conflict; 1: conflicts; 2: usage or input error.',
+        'Exit 0: no conflict; 1: conflicts; 2: usage or input error (an unreadable file, or errors inside one: the ' +
+        'report is still printed, with what was understood and the errors at the end).',
     )
     .option('--live', 'read this node: iptables-save, ip6tables-save, nft -j list ruleset, ip rule, ip -6 rule')
     .option('--iptables-save <file...>', 'iptables-save output (- for stdin)')
@@ -110,7 +111,11 @@ async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[
     for (const p of [...errors, ...problems.filter((x) => x.severity !== 'error')].slice(0, 3)) ctx.io.stderr(`  ${p.source}:${p.line}:${p.column}: ${p.severity} ${p.code}: ${p.message}\n`);
   }
   const failing = opts.failOn === 'mask' ? report.conflicts.filter((c) => c.kind === 'inspector') : report.conflicts;
-  ctx.exit(failing.length ? EXIT_FINDINGS : EXIT_OK);
+  // An input the parsers could not fully read is an input error (exit 2): the report above still holds
+  // what was understood, but "no conflict" on half a ruleset is no answer (a gate must not pass on it).
+  const inputErrors = problems.filter((p) => p.severity === 'error').length;
+  if (inputErrors && !opts.json) ctx.io.stderr(`nfqguard doctor: ${inputErrors} input error${inputErrors === 1 ? '' : 's'} (listed at the end of the report); exit 2\n`);
+  ctx.exit(inputErrors ? EXIT_USAGE : failing.length ? EXIT_FINDINGS : EXIT_OK);
 }
 
 /** ANSI colour with --color, or on a terminal (the real process's environment) unless NO_COLOR is set. */
