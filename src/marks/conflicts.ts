@@ -2,6 +2,7 @@
 // - overlap: two owners of different families use the same bits with different meanings;
 // - clobber: a write that changes bits other owners use (unmasked set-mark or restore-mark, clears);
 // - exact-reader: a whole-word comparison that any bit set by another owner breaks;
+// - routing: a write before the routing decision that changes another owner's `ip rule fwmark` answer;
 // - queue: every NFQUEUE rule (its consumer's verdict replaces the whole mark);
 // - inspector: each owner, reader or whole-word writer that the planned inspector mask collides with.
 import { table } from '../util/table.js';
@@ -177,6 +178,86 @@ export function exactReaderConflicts(ctx: Ctx): Conflict[] {
     out.push({ kind: 'exact-reader', space: r.space, mask, parties: [me.name, ...hit.map((h) => h.o.name)], consequence, evidence: uniqueRefs([r.ref, ...hit.flatMap((h) => h.o.evidence)]) });
   }
   return out;
+}
+
+const BEFORE_ROUTING = new Set(['ingress', 'prerouting', 'output']);
+const TERMINAL_ROUTING = new Set(['unreachable', 'blackhole', 'prohibit']);
+
+function routeMatches(r: Reader, mark: number): boolean {
+  return (((mark & r.mask) >>> 0) === r.value >>> 0) !== r.invert;
+}
+
+/** "routes them by table main", "rejects them as unreachable". */
+function routingAction(target: string | undefined): string {
+  if (target && TERMINAL_ROUTING.has(target)) return `drops them (${target})`;
+  return `routes them by table ${target ?? 'main'}`;
+}
+
+/**
+ * A component's policy routing read by another's mark: a masked write, before the routing decision, that
+ * makes another family's `ip rule ... fwmark` match a packet it would not (or stop matching one it
+ * would), e.g. Calico's scratch0 bit 0x80000, set in raw PREROUTING on workload packets, is Tailscale's
+ * bypass mark: ip rule 5210 routes them by table main as if tailscaled had sent them. One conflict per
+ * writing rule and reading owner, with the rules that read it and those of the owner they pass over.
+ */
+export function routingConflicts(ctx: Ctx): Conflict[] {
+  const out: Conflict[] = [];
+  const routing = ctx.facts.readers.filter((r) => r.effect.kind === 'routing' && r.space === 'mark');
+  if (!routing.length) return out;
+  for (const w of ctx.facts.writers) {
+    if (w.space !== 'mark' || (w.kind !== 'set' && w.kind !== 'tproxy') || w.full) continue;
+    const me = ctx.byId.get(w.owner);
+    if (!me || me.family === 'nfqueue') continue;
+    const early = w.entries.filter((e) => BEFORE_ROUTING.has(e.hook));
+    if (!early.length) continue;
+    // Per reading owner, the rules whose answer the write changes for a packet that had none of these bits.
+    const byOwner = new Map<string, { o: OwnerInfo; on: Reader[]; off: Reader[]; bits: number }>();
+    for (const r of routing) {
+      const o = ctx.byId.get(r.owner);
+      if (!o || o.family === me.family || o.family === 'nfqueue') continue;
+      if (!early.some((e) => familiesMeet(e.family, r.entries[0]?.family ?? r.ref.family))) continue;
+      const bits = (w.sets & r.mask) >>> 0;
+      const touched = (w.touches & r.mask) >>> 0;
+      if (!touched) continue;
+      const before = routeMatches(r, 0);
+      const after = routeMatches(r, bits);
+      if (before === after) continue;
+      // Bits both use with one meaning (the AWS primary-ENI bit 0x80) are an agreement, not a conflict.
+      if (bitsOf(touched).every((n) => meaningOf(me, 'mark', n) === meaningOf(o, 'mark', n))) continue;
+      const g = byOwner.get(o.id) ?? { o, on: [], off: [], bits: 0 };
+      (after ? g.on : g.off).push(r);
+      g.bits = (g.bits | touched) >>> 0;
+      byOwner.set(o.id, g);
+    }
+    for (const { o, on, off, bits } of byOwner.values()) {
+      const first = Math.min(...[...on, ...off].map((r) => ipPriority(ctx, r)));
+      const readers = [...on, ...off];
+      const family = readers[0].ref.family;
+      const setText = (w.sets & bits) >>> 0 ? `sets ${describeBits((w.sets & bits) >>> 0)}` : `clears ${describeBits(bits)}`;
+      let s = `${chainWhere(w.ref, w.entries)} ${setText} of the mark (\`${w.ref.text}\`), ${possessive(me.name)} ${joinAnd(useNames(me, 'mark', bits))}, before the routing decision. `;
+      s += `${o.name} reads ${bitsOf(bits).length === 1 ? 'that bit' : 'those bits'} as its ${joinAnd(useNames(o, 'mark', bits))}: `;
+      // The rules that now match, in the order the kernel tries them: a lookup that finds no route goes on.
+      on.sort((a, b) => ipPriority(ctx, a) - ipPriority(ctx, b));
+      const said = on.map((r, i) => `${i ? 'if that table has no route, ' : ''}${r.ref.table} ${r.ref.chain} (\`${r.ref.text}\`) ${routingAction(r.effect.target)}`);
+      if (off.length) said.push(`${joinAnd(off.map((r) => `${r.ref.table} ${r.ref.chain} (\`${r.ref.text}\`)`))} no longer ${off.length === 1 ? 'matches' : 'match'} them`);
+      s += said.join('; ');
+      // The owner's rules after the first one that now answers: what those packets no longer reach.
+      const passed = ctx.facts.ipRules.filter((x) => x.owner === o.id && x.family === family && x.priority > first && !readers.some((r) => r.ref === x.ref));
+      if (passed.length && on.length) {
+        const list = joinAnd(passed.slice(0, 4).map((x) => `${x.ref.chain} (\`${x.ref.text}\`)`));
+        s += on.some((r) => TERMINAL_ROUTING.has(r.effect.target ?? ''))
+          ? `, so those packets never reach ${possessive(o.name)} ${list}`
+          : `, ahead of ${possessive(o.name)} ${list}, which those packets reach only when the tables before have no route for them`;
+      }
+      s += '.';
+      out.push({ kind: 'routing', space: 'mark', mask: bits, parties: [me.name, o.name], consequence: s, evidence: uniqueRefs([w.ref, ...readers.map((r) => r.ref)]) });
+    }
+  }
+  return out;
+}
+
+function ipPriority(ctx: Ctx, r: Reader): number {
+  return ctx.facts.ipRules.find((x) => x.ref === r.ref)?.priority ?? 0;
 }
 
 // Hook order on the three packet paths (in: prerouting -> input; forward: prerouting -> forward ->
