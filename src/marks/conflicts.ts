@@ -9,7 +9,7 @@ import { table } from '../util/table.js';
 import { ALL, bitsOf, describeBits, hex8 } from './bits.js';
 import { ownedBy, type Facts } from './facts.js';
 import { meaningOf, spaceMask, useNames, type OwnerInfo } from './owners.js';
-import { chainWhere, changeOutcome, joinAnd, readerSentence } from './phrases.js';
+import { chainWhere, changeOutcome, joinAnd, readerSentence, valueOutcome } from './phrases.js';
 import type { Conflict, Entry, QueueSite, Reader, RuleRef, Space, Writer } from './types.js';
 
 const EVIDENCE_PER_CONFLICT = 12;
@@ -82,16 +82,39 @@ export function overlapConflicts(ctx: Ctx): Conflict[] {
         bits >>>= 0;
         if (!bits) continue;
         const what = space === 'mark' ? 'mark' : 'connmark';
+        const effects = [crossEffect(ctx, a, b, space, bits), crossEffect(ctx, b, a, space, bits)].filter((x) => x);
         const consequence =
           `${describeBits(bits)} of the ${what} ${isAre(bits)} used by both, with different meanings. ` +
           `${ownerSentences(ctx, a, space, bits)}. ${ownerSentences(ctx, b, space, bits)}. ` +
-          `A packet one of them marks is taken by the other as its own signal.`;
+          (effects.length ? effects.join(' ') : `A packet one of them marks is taken by the other as its own signal.`);
         const evidence = uniqueRefs([...a.evidence, ...b.evidence].filter((r) => refTouches(ctx, r, space, bits)));
         out.push({ kind: 'overlap', space, mask: bits, parties: [a.name, b.name], consequence, evidence });
       }
     }
   }
   return out;
+}
+
+/**
+ * What `reader`'s rules do to the packets `marker` marks: for each value it is known to put on the
+ * overlapping bits (its rules' masked sets, its catalog signature such as wg-quick's fwmark 51820 set by
+ * the WireGuard socket), the outcomes of `reader`'s matches that a packet with that value and no other
+ * bit meets, against one with no mark.
+ */
+function crossEffect(ctx: Ctx, marker: OwnerInfo, reader: OwnerInfo, space: Space, bits: number): string {
+  const values = new Set<number>();
+  for (const w of ctx.facts.writers) {
+    if (w.space === space && (w.kind === 'set' || w.kind === 'tproxy') && !w.full && ownedBy(w, marker.id) && (w.sets & bits) !== 0) values.add((w.sets & bits) >>> 0);
+  }
+  for (const sig of marker.entry?.identify.marks ?? []) {
+    if (sig.space === space && sig.value !== undefined && sig.mask === ALL && (sig.value & bits) !== 0) values.add((sig.value & bits) >>> 0);
+  }
+  const parts: string[] = [];
+  for (const v of values) {
+    const outcomes = uniqueStrings(readersOn(ctx, space, bits, reader.id).map((r) => valueOutcome(r, v))).slice(0, SENTENCES_PER_PARTY);
+    if (outcomes.length) parts.push(`on packets ${marker.name} marks with ${describeBits(v)}, ${possessive(reader.name)} rules would ${joinAnd(outcomes).replace(/queued packets|all queued traffic|queued traffic/g, 'those packets')}`);
+  }
+  return parts.length ? parts.map((p) => p[0].toUpperCase() + p.slice(1)).join('. ') + '.' : '';
 }
 
 function refTouches(ctx: Ctx, ref: RuleRef, space: Space, bits: number): boolean {
