@@ -2,6 +2,7 @@
 // what conflicts, and which bits are safe for an inspector. Reads rulesets (files or the live node),
 // runs the analysis of src/marks, and renders it as text, JSON or a self-contained HTML page.
 import { simulatorTracer } from '../../marks/sample-tracer.js';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -85,6 +86,10 @@ Examples:
       if (opts.live && inputs.length) throw new UsageError('--live reads the node itself; give either --live or files, not both');
       if (opts.netns && !opts.live) throw new UsageError('--netns goes with --live', 'e.g. nfqguard doctor --live --netns NAME');
       if (!opts.live && !inputs.length) throw new UsageError('nothing to read', 'give --live, or files: --iptables-save FILE, --nft-json FILE, --ip-rules FILE');
+      // A namespace that is not there would read as an empty node, and "no conflict" is no answer for it.
+      if (opts.netns !== undefined && (opts.netns.includes('/') || !existsSync(`/run/netns/${opts.netns}`))) {
+        throw new UsageError(`no network namespace "${opts.netns}"`, 'list them with: ip netns list');
+      }
       const { ruleset, sources, warnings } = await loadRulesetInputs(ctx.io, opts.live ? { live: true, netns: opts.netns } : inputs);
       for (const w of warnings) ctx.io.stderr(`nfqguard doctor: ${w}\n`);
       await runDoctor(ctx, ruleset, sources, opts);
@@ -113,7 +118,12 @@ async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[
   const failing = opts.failOn === 'mask' ? report.conflicts.filter((c) => c.kind === 'inspector') : report.conflicts;
   // An input the parsers could not fully read is an input error (exit 2): the report above still holds
   // what was understood, but "no conflict" on half a ruleset is no answer (a gate must not pass on it).
-  const inputErrors = problems.filter((p) => p.severity === 'error').length;
+  let inputErrors = problems.filter((p) => p.severity === 'error').length;
+  // --live that read no table at all while a tool failed: the node's rules are unknown, not absent.
+  if (opts.live && ruleset.tables.length === 0 && problems.some((p) => p.code === 'READ_FAILED')) {
+    ctx.io.stderr('nfqguard doctor: no table could be read from the node (see the failures above); the report says nothing about its rules\n');
+    inputErrors++;
+  }
   if (inputErrors && !opts.json) ctx.io.stderr(`nfqguard doctor: ${inputErrors} input error${inputErrors === 1 ? '' : 's'} (listed at the end of the report); exit 2\n`);
   ctx.exit(inputErrors ? EXIT_USAGE : failing.length ? EXIT_FINDINGS : EXIT_OK);
 }
