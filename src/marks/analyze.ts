@@ -32,7 +32,8 @@ export function analyze(rs: Ruleset, opts: AnalyzeOptions = {}): DoctorReport {
   const conflicts: Conflict[] = [...overlapConflicts(ctx), ...clobberConflicts(ctx), ...exactReaderConflicts(ctx), ...routingConflicts(ctx), ...queueConflicts(ctx)];
   if (opts.mask !== undefined && opts.mask !== 0) {
     const mine = inspectorConflicts(ctx, opts.mask >>> 0, (opts.ctmask ?? 0) >>> 0);
-    if (opts.tracer) for (const c of mine) attachTrace(c, opts.mask >>> 0, opts.tracer);
+    // Samples carry mark bits: a connmark conflict has no packet-mark bits to trace.
+    if (opts.tracer) for (const c of mine) if (c.space === 'mark') attachTrace(c, opts.mask >>> 0, opts.tracer);
     conflicts.push(...mine);
   }
 

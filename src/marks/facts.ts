@@ -208,13 +208,13 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
           case 'connmark-restore': {
             const touches = (e.nfmask | e.ctmask) >>> 0;
             const full = touches === ALL;
-            writers.push({ space: 'mark', kind: 'restore', touches, sets: full ? 0 : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
+            writers.push({ space: 'mark', kind: 'restore', touches, sets: full ? exactValue(rule.exprs, 'ctmark') : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
             break;
           }
           case 'connmark-save': {
             const touches = (e.nfmask | e.ctmask) >>> 0;
             const full = touches === ALL;
-            writers.push({ space: 'ctmark', kind: 'save', touches, sets: full ? 0 : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
+            writers.push({ space: 'ctmark', kind: 'save', touches, sets: full ? exactValue(rule.exprs, 'mark') : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
             break;
           }
           case 'tproxy':
@@ -278,6 +278,15 @@ function reassign(facts: Pick<Facts, 'readers' | 'writers' | 'queues' | 'ruleCou
       for (const o of owners) if (!facts.firstRule.has(o)) facts.firstRule.set(o, first);
     }
   }
+}
+
+/**
+ * The value a whole-word copy writes when the rule only matches one: wg-quick saves the mark into the
+ * connmark only for packets whose mark is 51820, so the connmark gets 0xca6c. 0 when the rule does not say.
+ */
+function exactValue(exprs: readonly Expr[], key: 'mark' | 'ctmark'): number {
+  for (const e of exprs) if (e.type === 'match' && e.key === key && e.mask >>> 0 === ALL && !e.invert) return e.value >>> 0;
+  return 0;
 }
 
 /** Whether a fact belongs to an owner, as its leading owner or one of the others. */
