@@ -210,9 +210,10 @@ function routeMatches(r: Reader, mark: number): boolean {
   return (((mark & r.mask) >>> 0) === r.value >>> 0) !== r.invert;
 }
 
-/** "routes them by table main", "rejects them as unreachable". */
+/** "routes them by table main", "drops them (unreachable)". */
 function routingAction(target: string | undefined): string {
   if (target && TERMINAL_ROUTING.has(target)) return `drops them (${target})`;
+  if (target === 'goto' || target === 'nop' || target === 'other') return `applies its ${target} action to them`;
   return `routes them by table ${target ?? 'main'}`;
 }
 
