@@ -60,10 +60,12 @@ export function simulatorTracer(ruleset: Ruleset): SampleTracer {
     const sample = SAMPLES[hook];
     if (!sample || family !== 'ip') return undefined;
     const dev = sample.out ?? 'eth0';
-    let sim = sims.get(dev);
+    // One compiled simulator serves every sample unless assumed routes name the device.
+    const key = tables.length ? dev : '';
+    let sim = sims.get(key);
     if (!sim) {
       sim = new Simulator(ruleset, { locals: [parseLocalAddress(LOCAL)], ipRules: ruleset.ipRules, routes: tables.map((t) => parseRoute(`default@${dev},table=${t}`)) });
-      sims.set(dev, sim);
+      sims.set(key, sim);
     }
     // The packet carries the bits from the start (the inspector is not installed yet), and any NFQUEUE
     // consumer already in the ruleset answers accept with them, keeping the other bits.
