@@ -2,7 +2,7 @@
 import type { Ruleset } from '../ruleset/model.js';
 import { ALL } from './bits.js';
 import { CATALOG } from './catalog.js';
-import { clobberConflicts, exactReaderConflicts, inspectorConflicts, makeCtx, overlapConflicts, queueConflicts } from './conflicts.js';
+import { clobberConflicts, exactReaderConflicts, inspectorConflicts, makeCtx, overlapConflicts, queueConflicts, routingConflicts } from './conflicts.js';
 import { collectFacts } from './facts.js';
 import { buildOwners, readerBits, type OwnerInfo } from './owners.js';
 import { suggestMask } from './suggest.js';
@@ -29,10 +29,11 @@ export function analyze(rs: Ruleset, opts: AnalyzeOptions = {}): DoctorReport {
   const owners = buildOwners(facts, catalog);
   const ctx = makeCtx(owners, facts);
 
-  const conflicts: Conflict[] = [...overlapConflicts(ctx), ...clobberConflicts(ctx), ...exactReaderConflicts(ctx), ...queueConflicts(ctx)];
+  const conflicts: Conflict[] = [...overlapConflicts(ctx), ...clobberConflicts(ctx), ...exactReaderConflicts(ctx), ...routingConflicts(ctx), ...queueConflicts(ctx)];
   if (opts.mask !== undefined && opts.mask !== 0) {
     const mine = inspectorConflicts(ctx, opts.mask >>> 0, (opts.ctmask ?? 0) >>> 0);
-    if (opts.tracer) for (const c of mine) attachTrace(c, opts.mask >>> 0, opts.tracer);
+    // Samples carry mark bits: a connmark conflict has no packet-mark bits to trace.
+    if (opts.tracer) for (const c of mine) if (c.space === 'mark') attachTrace(c, opts.mask >>> 0, opts.tracer);
     conflicts.push(...mine);
   }
 
@@ -57,6 +58,7 @@ export function analyze(rs: Ruleset, opts: AnalyzeOptions = {}): DoctorReport {
     free: ~used >>> 0,
     suggestion,
     mask: opts.mask,
+    ...(opts.mask !== undefined && opts.ctmask ? { ctmask: opts.ctmask >>> 0 } : {}),
     unattributed: facts.unattributed,
     stats: facts.stats,
   };

@@ -309,7 +309,10 @@ export const CATALOG: readonly ComponentEntry[] = [
       marks: [{ space: 'mark', mask: 0xffffffff, value: 51820 }],
       ipRules: { tables: ['51820'], fwmarks: [51820] },
     },
-    uses: [{ space: 'mark', mask: 0x0000ca6c, meaning: 'wg-fwmark', name: "fwmark 51820 (0xca6c), set on the tunnel's own UDP packets by the WireGuard socket", reserved: true }],
+    uses: [
+      { space: 'mark', mask: 0x0000ca6c, meaning: 'wg-fwmark', name: "fwmark 51820 (0xca6c), set on the tunnel's own UDP packets by the WireGuard socket", reserved: true },
+      { space: 'ctmark', mask: 0x0000ca6c, meaning: 'wg-fwmark', name: "connmark copy of fwmark 51820 (saved on the tunnel's UDP flows, restored into the mark of their replies)" },
+    ],
     sources: [{ repo: 'WireGuard/wireguard-tools', path: 'src/wg-quick/linux.bash', version: 'v1.0.20260223-4', note: 'fwmark = table = 51820 when Table=auto and AllowedIPs has /0; ip rule not fwmark 51820 table 51820; mangle CONNMARK --save-mark/--restore-mark without masks' }],
     notes: 'kubernetes/kubernetes#113659: 0xca6c carries 0x8000 (kubelet drop) and 0x4000 (kube-proxy masquerade).',
   },

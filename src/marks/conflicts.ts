@@ -2,13 +2,14 @@
 // - overlap: two owners of different families use the same bits with different meanings;
 // - clobber: a write that changes bits other owners use (unmasked set-mark or restore-mark, clears);
 // - exact-reader: a whole-word comparison that any bit set by another owner breaks;
+// - routing: a write before the routing decision that changes another owner's `ip rule fwmark` answer;
 // - queue: every NFQUEUE rule (its consumer's verdict replaces the whole mark);
 // - inspector: each owner, reader or whole-word writer that the planned inspector mask collides with.
 import { table } from '../util/table.js';
 import { ALL, bitsOf, describeBits, hex8 } from './bits.js';
 import { ownedBy, type Facts } from './facts.js';
 import { meaningOf, spaceMask, useNames, type OwnerInfo } from './owners.js';
-import { chainWhere, changeOutcome, joinAnd, readerSentence } from './phrases.js';
+import { chainWhere, changeOutcome, joinAnd, readerSentence, valueOutcome } from './phrases.js';
 import type { Conflict, Entry, QueueSite, Reader, RuleRef, Space, Writer } from './types.js';
 
 const EVIDENCE_PER_CONFLICT = 12;
@@ -81,16 +82,39 @@ export function overlapConflicts(ctx: Ctx): Conflict[] {
         bits >>>= 0;
         if (!bits) continue;
         const what = space === 'mark' ? 'mark' : 'connmark';
+        const effects = [crossEffect(ctx, a, b, space, bits), crossEffect(ctx, b, a, space, bits)].filter((x) => x);
         const consequence =
           `${describeBits(bits)} of the ${what} ${isAre(bits)} used by both, with different meanings. ` +
           `${ownerSentences(ctx, a, space, bits)}. ${ownerSentences(ctx, b, space, bits)}. ` +
-          `A packet one of them marks is taken by the other as its own signal.`;
+          (effects.length ? effects.join(' ') : `A packet one of them marks is taken by the other as its own signal.`);
         const evidence = uniqueRefs([...a.evidence, ...b.evidence].filter((r) => refTouches(ctx, r, space, bits)));
         out.push({ kind: 'overlap', space, mask: bits, parties: [a.name, b.name], consequence, evidence });
       }
     }
   }
   return out;
+}
+
+/**
+ * What `reader`'s rules do to the packets `marker` marks: for each value it is known to put on the
+ * overlapping bits (its rules' masked sets, its catalog signature such as wg-quick's fwmark 51820 set by
+ * the WireGuard socket), the outcomes of `reader`'s matches that a packet with that value and no other
+ * bit meets, against one with no mark.
+ */
+function crossEffect(ctx: Ctx, marker: OwnerInfo, reader: OwnerInfo, space: Space, bits: number): string {
+  const values = new Set<number>();
+  for (const w of ctx.facts.writers) {
+    if (w.space === space && (w.kind === 'set' || w.kind === 'tproxy') && !w.full && ownedBy(w, marker.id) && (w.sets & bits) !== 0) values.add((w.sets & bits) >>> 0);
+  }
+  for (const sig of marker.entry?.identify.marks ?? []) {
+    if (sig.space === space && sig.value !== undefined && sig.mask === ALL && (sig.value & bits) !== 0) values.add((sig.value & bits) >>> 0);
+  }
+  const parts: string[] = [];
+  for (const v of values) {
+    const outcomes = uniqueStrings(readersOn(ctx, space, bits, reader.id).map((r) => valueOutcome(r, v))).slice(0, SENTENCES_PER_PARTY);
+    if (outcomes.length) parts.push(`on packets ${marker.name} marks with ${describeBits(v)}, ${possessive(reader.name)} rules would ${joinAnd(outcomes).replace(/queued packets|all queued traffic|queued traffic/g, 'those packets')}`);
+  }
+  return parts.length ? parts.map((p) => p[0].toUpperCase() + p.slice(1)).join('. ') + '.' : '';
 }
 
 function refTouches(ctx: Ctx, ref: RuleRef, space: Space, bits: number): boolean {
@@ -177,6 +201,87 @@ export function exactReaderConflicts(ctx: Ctx): Conflict[] {
     out.push({ kind: 'exact-reader', space: r.space, mask, parties: [me.name, ...hit.map((h) => h.o.name)], consequence, evidence: uniqueRefs([r.ref, ...hit.flatMap((h) => h.o.evidence)]) });
   }
   return out;
+}
+
+const BEFORE_ROUTING = new Set(['ingress', 'prerouting', 'output']);
+const TERMINAL_ROUTING = new Set(['unreachable', 'blackhole', 'prohibit']);
+
+function routeMatches(r: Reader, mark: number): boolean {
+  return (((mark & r.mask) >>> 0) === r.value >>> 0) !== r.invert;
+}
+
+/** "routes them by table main", "drops them (unreachable)". */
+function routingAction(target: string | undefined): string {
+  if (target && TERMINAL_ROUTING.has(target)) return `drops them (${target})`;
+  if (target === 'goto' || target === 'nop' || target === 'other') return `applies its ${target} action to them`;
+  return `routes them by table ${target ?? 'main'}`;
+}
+
+/**
+ * A component's policy routing read by another's mark: a masked write, before the routing decision, that
+ * makes another family's `ip rule ... fwmark` match a packet it would not (or stop matching one it
+ * would), e.g. Calico's scratch0 bit 0x80000, set in raw PREROUTING on workload packets, is Tailscale's
+ * bypass mark: ip rule 5210 routes them by table main as if tailscaled had sent them. One conflict per
+ * writing rule and reading owner, with the rules that read it and those of the owner they pass over.
+ */
+export function routingConflicts(ctx: Ctx): Conflict[] {
+  const out: Conflict[] = [];
+  const routing = ctx.facts.readers.filter((r) => r.effect.kind === 'routing' && r.space === 'mark');
+  if (!routing.length) return out;
+  for (const w of ctx.facts.writers) {
+    if (w.space !== 'mark' || (w.kind !== 'set' && w.kind !== 'tproxy') || w.full) continue;
+    const me = ctx.byId.get(w.owner);
+    if (!me || me.family === 'nfqueue') continue;
+    const early = w.entries.filter((e) => BEFORE_ROUTING.has(e.hook));
+    if (!early.length) continue;
+    // Per reading owner, the rules whose answer the write changes for a packet that had none of these bits.
+    const byOwner = new Map<string, { o: OwnerInfo; on: Reader[]; off: Reader[]; bits: number }>();
+    for (const r of routing) {
+      const o = ctx.byId.get(r.owner);
+      if (!o || o.family === me.family || o.family === 'nfqueue') continue;
+      if (!early.some((e) => familiesMeet(e.family, r.entries[0]?.family ?? r.ref.family))) continue;
+      const bits = (w.sets & r.mask) >>> 0;
+      const touched = (w.touches & r.mask) >>> 0;
+      if (!touched) continue;
+      const before = routeMatches(r, 0);
+      const after = routeMatches(r, bits);
+      if (before === after) continue;
+      // Bits both use with one meaning (the AWS primary-ENI bit 0x80) are an agreement, not a conflict.
+      if (bitsOf(touched).every((n) => meaningOf(me, 'mark', n) === meaningOf(o, 'mark', n))) continue;
+      const g = byOwner.get(o.id) ?? { o, on: [], off: [], bits: 0 };
+      (after ? g.on : g.off).push(r);
+      g.bits = (g.bits | touched) >>> 0;
+      byOwner.set(o.id, g);
+    }
+    for (const { o, on, off, bits } of byOwner.values()) {
+      const first = Math.min(...[...on, ...off].map((r) => ipPriority(ctx, r)));
+      const readers = [...on, ...off];
+      const family = readers[0].ref.family;
+      const setText = (w.sets & bits) >>> 0 ? `sets ${describeBits((w.sets & bits) >>> 0)}` : `clears ${describeBits(bits)}`;
+      let s = `${chainWhere(w.ref, w.entries)} ${setText} of the mark (\`${w.ref.text}\`), ${possessive(me.name)} ${joinAnd(useNames(me, 'mark', bits))}, before the routing decision. `;
+      s += `${o.name} reads ${bitsOf(bits).length === 1 ? 'that bit' : 'those bits'} as its ${joinAnd(useNames(o, 'mark', bits))}: `;
+      // The rules that now match, in the order the kernel tries them: a lookup that finds no route goes on.
+      on.sort((a, b) => ipPriority(ctx, a) - ipPriority(ctx, b));
+      const said = on.map((r, i) => `${i ? 'if that table has no route, ' : ''}${r.ref.table} ${r.ref.chain} (\`${r.ref.text}\`) ${routingAction(r.effect.target)}`);
+      if (off.length) said.push(`${joinAnd(off.map((r) => `${r.ref.table} ${r.ref.chain} (\`${r.ref.text}\`)`))} no longer ${off.length === 1 ? 'matches' : 'match'} them`);
+      s += said.join('; ');
+      // The owner's rules after the first one that now answers: what those packets no longer reach.
+      const passed = ctx.facts.ipRules.filter((x) => x.owner === o.id && x.family === family && x.priority > first && !readers.some((r) => r.ref === x.ref));
+      if (passed.length && on.length) {
+        const list = joinAnd(passed.slice(0, 4).map((x) => `${x.ref.chain} (\`${x.ref.text}\`)`));
+        s += on.some((r) => TERMINAL_ROUTING.has(r.effect.target ?? ''))
+          ? `, so those packets never reach ${possessive(o.name)} ${list}`
+          : `, ahead of ${possessive(o.name)} ${list}, which those packets reach only when the tables before have no route for them`;
+      }
+      s += '.';
+      out.push({ kind: 'routing', space: 'mark', mask: bits, parties: [me.name, o.name], consequence: s, evidence: uniqueRefs([w.ref, ...readers.map((r) => r.ref)]) });
+    }
+  }
+  return out;
+}
+
+function ipPriority(ctx: Ctx, r: Reader): number {
+  return ctx.facts.ipRules.find((x) => x.ref === r.ref)?.priority ?? 0;
 }
 
 // Hook order on the three packet paths (in: prerouting -> input; forward: prerouting -> forward ->

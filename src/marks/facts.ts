@@ -5,7 +5,7 @@ import type { Chain, Expr, Ruleset } from '../ruleset/model.js';
 import { Attributor, SHARED, sharedCandidates } from './attribute.js';
 import { ALL } from './bits.js';
 import { reach, ruleEffect, tableLabel } from './graph.js';
-import type { ComponentEntry, Effect, QueueSite, Reader, RuleRef, UnattributedChain, Writer } from './types.js';
+import type { ComponentEntry, Effect, IpRuleSite, QueueSite, Reader, RuleRef, UnattributedChain, Writer } from './types.js';
 
 export const UNATTRIBUTED = 'unattributed:';
 
@@ -13,6 +13,8 @@ export interface Facts {
   readers: Reader[];
   writers: Writer[];
   queues: QueueSite[];
+  /** Attributed policy-routing rules, in the order read. */
+  ipRules: IpRuleSite[];
   /** Rules attributed per owner id (all rules, mark-related or not). */
   ruleCounts: Map<string, number>;
   /** One identifying rule per owner, for owners whose rules touch no mark. */
@@ -92,6 +94,7 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
   const readers: Reader[] = [];
   const writers: Writer[] = [];
   const queues: QueueSite[] = [];
+  const ipRules: IpRuleSite[] = [];
   const ruleCounts = new Map<string, number>();
   const firstRule = new Map<string, RuleRef>();
   const unattributed: UnattributedChain[] = [];
@@ -103,6 +106,7 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
     ruleCounts.set(owner, (ruleCounts.get(owner) ?? 0) + 1);
     const ref: RuleRef = { source: r.pos.source, line: r.pos.line, table: r.family === 'ip6' ? 'ip -6 rule' : 'ip rule', chain: `pref ${r.priority}`, text: r.text, family: r.family };
     if (!firstRule.has(owner)) firstRule.set(owner, ref);
+    ipRules.push({ owner, family: r.family, priority: r.priority, action: r.action, ...(r.table !== undefined ? { table: r.table } : {}), ref });
     if (!r.fwmark) continue;
     stats.markRules++;
     const target = r.action === 'lookup' ? r.table ?? 'main' : r.action;
@@ -204,13 +208,13 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
           case 'connmark-restore': {
             const touches = (e.nfmask | e.ctmask) >>> 0;
             const full = touches === ALL;
-            writers.push({ space: 'mark', kind: 'restore', touches, sets: full ? 0 : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
+            writers.push({ space: 'mark', kind: 'restore', touches, sets: full ? exactValue(rule.exprs, 'ctmark') : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
             break;
           }
           case 'connmark-save': {
             const touches = (e.nfmask | e.ctmask) >>> 0;
             const full = touches === ALL;
-            writers.push({ space: 'ctmark', kind: 'save', touches, sets: full ? 0 : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
+            writers.push({ space: 'ctmark', kind: 'save', touches, sets: full ? exactValue(rule.exprs, 'mark') : touches, clears: touches, full, owner, ref, entries: chainEntriesList });
             break;
           }
           case 'tproxy':
@@ -238,7 +242,7 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
     }
   }
 
-  const facts = { readers, writers, queues, ruleCounts, firstRule, unattributed, stats };
+  const facts = { readers, writers, queues, ipRules, ruleCounts, firstRule, unattributed, stats };
   for (const id of [...ruleCounts.keys()]) {
     if (!id.startsWith(SHARED)) continue;
     const candidates = sharedCandidates(id);
@@ -274,6 +278,15 @@ function reassign(facts: Pick<Facts, 'readers' | 'writers' | 'queues' | 'ruleCou
       for (const o of owners) if (!facts.firstRule.has(o)) facts.firstRule.set(o, first);
     }
   }
+}
+
+/**
+ * The value a whole-word copy writes when the rule only matches one: wg-quick saves the mark into the
+ * connmark only for packets whose mark is 51820, so the connmark gets 0xca6c. 0 when the rule does not say.
+ */
+function exactValue(exprs: readonly Expr[], key: 'mark' | 'ctmark'): number {
+  for (const e of exprs) if (e.type === 'match' && e.key === key && e.mask >>> 0 === ALL && !e.invert) return e.value >>> 0;
+  return 0;
 }
 
 /** Whether a fact belongs to an owner, as its leading owner or one of the others. */

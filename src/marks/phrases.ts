@@ -23,6 +23,11 @@ export function joinAnd(items: readonly string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
+/** An ip rule whose action drops what it matches (its effect's target is the action, not a table). */
+function routingDrop(e: Effect): boolean {
+  return e.target === 'unreachable' || e.target === 'blackhole' || e.target === 'prohibit';
+}
+
 /** Third person: "drops", "masquerades", "sends to KUBE-SVC-X". */
 export function effectVerb(e: Effect): string {
   switch (e.kind) {
@@ -56,7 +61,7 @@ export function effectVerb(e: Effect): string {
       if (e.target === 'connmark-restore') return 'restores the connmark into the mark of';
       return e.target === 'ctmark' ? 'rewrites the connmark of' : 'rewrites the mark of';
     case 'routing':
-      return `routes by table ${e.target}`;
+      return routingDrop(e) ? `drops (${e.target})` : `routes by table ${e.target}`;
     case 'other':
       return `applies ${e.target}`;
   }
@@ -91,9 +96,11 @@ function effectOnQueued(e: Effect): string {
     case 'notrack':
       return 'exempt queued packets from conntrack';
     case 'mark':
+      if (e.target === 'connmark-save') return 'save the mark of queued packets into the connmark (restored on the rest of their connection)';
+      if (e.target === 'connmark-restore') return 'overwrite the mark of queued packets with the connmark';
       return 'change the marks written there';
     case 'routing':
-      return `route queued packets by table ${e.target}`;
+      return routingDrop(e) ? `drop queued packets as ${e.target}` : `route queued packets by table ${e.target}`;
     case 'other':
       return `trigger ${e.target}`;
   }
@@ -144,12 +151,28 @@ export function changeOutcome(r: Reader, bits: number, on: boolean): string | un
   const before = matchesWith(r, bits, !on);
   const after = matchesWith(r, bits, on);
   if (after === undefined || before === after) return undefined;
+  return outcomeText(r, after);
+}
+
+/**
+ * What a packet whose mark is exactly `value` (no other bit) meets at this reader, against a packet with
+ * no mark: its effect starts or stops applying; undefined when the answer is the same.
+ */
+export function valueOutcome(r: Reader, value: number): string | undefined {
+  const holds = (v: number): boolean => (((v & r.mask) >>> 0 === r.value >>> 0) !== r.invert);
+  const after = holds(value >>> 0);
+  return after === holds(0) ? undefined : outcomeText(r, after);
+}
+
+/** "drop all queued traffic (where)" when the reader's effect starts applying, "stop ..." when it stops. */
+function outcomeText(r: Reader, after: boolean): string {
   const where = readerWhere(r);
   if (after) return `${effectOnQueued(r.effect)} (${where})`;
   if (r.effect.kind === 'return' && r.fallthrough?.length) {
     return `stop returning early, so the rest of ${r.ref.chain} applies to queued packets (${joinAnd(r.fallthrough.map(effectName))}) (${where})`;
   }
-  return `stop ${r.effect.kind === 'routing' ? `routing by table ${r.effect.target}` : gerund(r.effect)} queued packets (${where})`;
+  if (r.effect.kind === 'routing') return `stop ${routingDrop(r.effect) ? `dropping queued packets as ${r.effect.target}` : `routing queued packets by table ${r.effect.target}`} (${where})`;
+  return `stop ${gerund(r.effect)} queued packets (${where})`;
 }
 
 function effectName(e: Effect): string {

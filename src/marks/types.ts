@@ -154,6 +154,17 @@ export interface Writer {
   entries: Entry[];
 }
 
+/** A policy-routing rule (`ip rule`) attributed to an owner, fwmark or not (the routing conflict lists the ones after). */
+export interface IpRuleSite {
+  owner: string;
+  family: string;
+  priority: number;
+  /** 'lookup', 'unreachable', 'blackhole', 'prohibit', 'goto', 'nop'... */
+  action: string;
+  table?: string;
+  ref: RuleRef;
+}
+
 export interface QueueSite {
   num: number;
   numTo?: number;
@@ -191,7 +202,7 @@ export interface BitInfo {
   readers: number;
 }
 
-export type ConflictKind = 'overlap' | 'clobber' | 'exact-reader' | 'queue' | 'inspector';
+export type ConflictKind = 'overlap' | 'clobber' | 'exact-reader' | 'routing' | 'queue' | 'inspector';
 
 export interface Conflict {
   kind: ConflictKind;
@@ -243,6 +254,8 @@ export interface DoctorReport {
   suggestion: Suggestion;
   /** The planned inspector mask that was checked, if any. */
   mask?: number;
+  /** The connection-mark bits checked with it (--ctmask), if any. */
+  ctmask?: number;
   unattributed: UnattributedChain[];
   stats: { tables: number; chains: number; rules: number; ipRules: number; markRules: number };
 }

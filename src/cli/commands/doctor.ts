@@ -2,12 +2,13 @@
 // what conflicts, and which bits are safe for an inspector. Reads rulesets (files or the live node),
 // runs the analysis of src/marks, and renders it as text, JSON or a self-contained HTML page.
 import { simulatorTracer } from '../../marks/sample-tracer.js';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { analyze, DEFAULT_NEED } from '../../marks/index.js';
 import type { Problem, Ruleset } from '../../ruleset/model.js';
-import { EXIT_FINDINGS, EXIT_OK, UsageError, writeJson, type Io } from '../io.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, writeJson, type Io } from '../io.js';
 import { parseIntIn, parseU32, type CommandContext } from '../program.js';
 import { renderDoctorHtml } from '../render/doctor-html.js';
 import { doctorJson, renderDoctorText } from '../render/doctor.js';
@@ -40,7 +41,8 @@ export function registerDoctor(program: Command, ctx: CommandContext): Command {
         'who writes and who reads it, and what depends on it (drop, accept, masquerade, routing table, TPROXY). Then ' +
         'the conflicts, each with its consequence in words and the rules (file:line) that prove it, and a free mask ' +
         'for an inspector. With --mask, also what the planned inspector mask would break. ' +
-        'Exit 0: no conflict; 1: conflicts; 2: usage or input error.',
+        'Exit 0: no conflict; 1: conflicts; 2: usage or input error (an unreadable file, or errors inside one: the ' +
+        'report is still printed, with what was understood and the errors at the end).',
     )
     .option('--live', 'read this node: iptables-save, ip6tables-save, nft -j list ruleset, ip rule, ip -6 rule')
     .option('--iptables-save <file...>', 'iptables-save output (- for stdin)')
@@ -84,6 +86,10 @@ Examples:
       if (opts.live && inputs.length) throw new UsageError('--live reads the node itself; give either --live or files, not both');
       if (opts.netns && !opts.live) throw new UsageError('--netns goes with --live', 'e.g. nfqguard doctor --live --netns NAME');
       if (!opts.live && !inputs.length) throw new UsageError('nothing to read', 'give --live, or files: --iptables-save FILE, --nft-json FILE, --ip-rules FILE');
+      // A namespace that is not there would read as an empty node, and "no conflict" is no answer for it.
+      if (opts.netns !== undefined && (opts.netns.includes('/') || !existsSync(`/run/netns/${opts.netns}`))) {
+        throw new UsageError(`no network namespace "${opts.netns}"`, 'list them with: ip netns list');
+      }
       const { ruleset, sources, warnings } = await loadRulesetInputs(ctx.io, opts.live ? { live: true, netns: opts.netns } : inputs);
       for (const w of warnings) ctx.io.stderr(`nfqguard doctor: ${w}\n`);
       await runDoctor(ctx, ruleset, sources, opts);
@@ -110,7 +116,16 @@ async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[
     for (const p of [...errors, ...problems.filter((x) => x.severity !== 'error')].slice(0, 3)) ctx.io.stderr(`  ${p.source}:${p.line}:${p.column}: ${p.severity} ${p.code}: ${p.message}\n`);
   }
   const failing = opts.failOn === 'mask' ? report.conflicts.filter((c) => c.kind === 'inspector') : report.conflicts;
-  ctx.exit(failing.length ? EXIT_FINDINGS : EXIT_OK);
+  // An input the parsers could not fully read is an input error (exit 2): the report above still holds
+  // what was understood, but "no conflict" on half a ruleset is no answer (a gate must not pass on it).
+  let inputErrors = problems.filter((p) => p.severity === 'error').length;
+  // --live that read no table at all while a tool failed: the node's rules are unknown, not absent.
+  if (opts.live && ruleset.tables.length === 0 && problems.some((p) => p.code === 'READ_FAILED')) {
+    ctx.io.stderr('nfqguard doctor: no table could be read from the node (see the failures above); the report says nothing about its rules\n');
+    inputErrors++;
+  }
+  if (inputErrors && !opts.json) ctx.io.stderr(`nfqguard doctor: ${inputErrors} input error${inputErrors === 1 ? '' : 's'} (listed at the end of the report); exit 2\n`);
+  ctx.exit(inputErrors ? EXIT_USAGE : failing.length ? EXIT_FINDINGS : EXIT_OK);
 }
 
 /** ANSI colour with --color, or on a terminal (the real process's environment) unless NO_COLOR is set. */

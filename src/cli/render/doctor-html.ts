@@ -5,7 +5,7 @@
 import { describeBits, hex8 } from '../../marks/bits.js';
 import type { BitInfo, DoctorReport, RuleRef } from '../../marks/types.js';
 import type { Problem } from '../../ruleset/model.js';
-import { CONFLICT_COLOUR, ownerColours, ownerLetters } from './doctor.js';
+import { CONFLICT_COLOUR, ownerColours, ownerLetters, plannedMaskVerdict } from './doctor.js';
 
 export const FREE_CSS = '#e4e4e4';
 
@@ -75,6 +75,7 @@ ${grid('markgrid', 'Packet mark (bit 31 to 0)', r.bits, colours, letters)}
 ${grid('ctgrid', 'Connection mark (bit 31 to 0)', r.ctBits, colours, letters)}
 <h2>Owners</h2><table><tr><th></th><th>owner</th><th>mark</th><th>ctmark</th><th>reserved, unused here</th><th>rules</th><th>evidence</th></tr>${owners}</table>
 <h2>Conflicts (${r.conflicts.length})</h2><ol>${conflicts}</ol>
+${r.mask !== undefined ? `<h2>Planned mask</h2><p id="planned">${esc(plannedMaskVerdict(r))}</p>` : ''}
 <h2>Suggestion</h2><p>${suggestion}</p><p>Free bits on this node: <code>${hex8(r.free)}</code></p>
 ${probs}
 </body></html>

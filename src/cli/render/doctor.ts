@@ -69,7 +69,7 @@ export function doctorJson(r: DoctorReport, problems: readonly Problem[]): unkno
     free: hex8(r.free),
     suggestedMask: r.suggestion.mask === null ? null : hex8(r.suggestion.mask),
     suggestion: { need: r.suggestion.need, reason: r.suggestion.reason, reservedElsewhereBy: r.suggestion.reservedElsewhereBy },
-    ...(r.mask !== undefined ? { checkedMask: hex8(r.mask) } : {}),
+    ...(r.mask !== undefined ? { checkedMask: hex8(r.mask), ...(r.ctmask ? { checkedCtmask: hex8(r.ctmask) } : {}), checkedMaskConflicts: r.conflicts.filter((c) => c.kind === 'inspector').length } : {}),
     ctBits: r.ctBits.map((b) => ({ bit: b.bit, owners: b.owners, writers: b.writers, readers: b.readers })),
     unattributed: r.unattributed,
     problems: problems.map((p) => ({ code: p.code, severity: p.severity, message: p.message, source: p.source, line: p.line, column: p.column })),
@@ -107,6 +107,24 @@ function mapLines(title: string, bits: BitInfo[], letters: Map<string, string>, 
   const row = '      ' + Array.from({ length: 32 }, (_, i) => cell(bits[31 - i], letters, colours, conflictBits, color)).join('');
   const marks = '      ' + Array.from({ length: 32 }, (_, i) => (((conflictBits >>> (31 - i)) & 1) === 1 ? '  ^' : '   ')).join('').trimEnd();
   return `${title}\n${hdr}\n${row}\n${marks.trim() ? marks + '\n' : ''}`;
+}
+
+/** The verdict on the planned --mask (and --ctmask): safe here, or which conflicts of the list it has. */
+export function plannedMaskVerdict(r: DoctorReport): string {
+  const mine: number[] = [];
+  const parties = new Set<string>();
+  r.conflicts.forEach((c, i) => {
+    if (c.kind !== 'inspector') return;
+    mine.push(i + 1);
+    for (const p of c.parties.slice(1)) parties.add(p);
+  });
+  const planned = `${hex8(r.mask ?? 0)}${r.ctmask ? ` with connmark ${hex8(r.ctmask)}` : ''}`;
+  if (!mine.length) return `${planned} is free on this node: no owner, reserved range, reader or whole-mark writer uses ${describeBits(r.mask ?? 0)}${r.ctmask ? ` of the mark nor ${describeBits(r.ctmask)} of the connmark` : ''}`;
+  return `${planned} is NOT safe on this node: ${mine.length} conflict${mine.length === 1 ? '' : 's'} (${mine.map((n) => `#${n}`).join(', ')}) with ${[...parties].join(', ')}`;
+}
+
+function plannedMask(r: DoctorReport): string {
+  return `\nplanned mask\n  ${plannedMaskVerdict(r)}\n`;
 }
 
 export function renderDoctorText(r: DoctorReport, problems: readonly Problem[], opts: { color: boolean; sources: string[] }): string {
@@ -148,6 +166,7 @@ export function renderDoctorText(r: DoctorReport, problems: readonly Problem[], 
     if (c.evidence.length > 6) out += `       ... ${c.evidence.length - 6} more\n`;
     for (const t of c.traces ?? []) out += `       trace: ${t.packet} -> ${t.verdict}\n${t.steps.map((x) => `         ${x}`).join('\n')}\n`;
   });
+  if (r.mask !== undefined) out += plannedMask(r);
   out += '\nsuggestion\n';
   if (r.suggestion.mask !== null) out += `  --mask ${hex8(r.suggestion.mask)}: ${describeBits(r.suggestion.mask).replace(/ \(0x[0-9a-f]+\)$/, '')}; ${r.suggestion.reason}\n`;
   else out += `  none: ${r.suggestion.reason}\n`;

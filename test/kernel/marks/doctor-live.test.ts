@@ -2,7 +2,9 @@
 // namespace, then the doctor reads that namespace with the real tools and must find what the captured
 // fixtures say (kubernetes#113659: wg-quick's fwmark against kubelet's and kube-proxy's bits).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kernelTest } from '../../helpers/kernel.js';
 import { cli } from '../../helpers/cli.js';
@@ -34,4 +36,24 @@ kernelTest('doctor --live --netns: kube-proxy nftables + Calico nftables, read b
   const insp = j.conflicts.find((c: { kind: string; parties: string[] }) => c.kind === 'inspector' && c.parties.includes('Calico (nftables)'));
   assert.match(insp.consequence, /bit 19 \(0x00080000\) is Calico \(nftables\)'s scratch0 bit/);
   assert.match(insp.consequence, /raw-cali-PREROUTING in ip calico raw-PREROUTING/);
+});
+
+kernelTest('doctor --live: a namespace that is not there, or a node whose tables cannot be read, exits 2 (never "no conflict")', 'doctor', async (ns) => {
+  const missing = await cli(['doctor', '--live', '--netns', `${ns.name}-gone`, '--mask', '0x8000', '--fail-on', 'mask']);
+  assert.equal(missing.code, 2, missing.stdout);
+  assert.match(missing.stderr, /no network namespace "nfqg-doctor-.*-gone"/);
+  // The real namespace, with a PATH where only `ip` and `cat` exist: iptables-save and nft cannot run.
+  const bin = mkdtempSync(join(tmpdir(), 'nfqg-doc-path-'));
+  try {
+    for (const tool of ['ip', 'cat']) symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
+    const r = spawnSync(process.execPath, ['bin/nfqguard', 'doctor', '--live', '--netns', ns.name, '--json'], { encoding: 'utf8', env: { ...process.env, PATH: bin }, timeout: 20_000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /no table could be read from the node/);
+    assert.ok(JSON.parse(r.stdout).problems.some((p: { code: string }) => p.code === 'READ_FAILED'));
+    // The same namespace with the tools: an empty node, read, no conflict.
+    const ok = await cli(['doctor', '--live', '--netns', ns.name]);
+    assert.equal(ok.code, 0, ok.stderr);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });

@@ -1,7 +1,7 @@
 // `nfqguard doctor` in-process: usage errors, exit codes, the --json shape the issue specifies, --html.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from '../../helpers/cli.js';
@@ -113,5 +113,54 @@ test('--fail-on mask: exit 1 only when the planned bits conflict, not for confli
   ]) {
     const r = await cli(argv);
     assert.equal(r.code, 2, argv.join(' '));
+  }
+});
+
+test('doctor: errors inside an input exit 2, after a report of what was understood', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nfqg-doc-'));
+  try {
+    const bad = join(dir, 'bad.rules');
+    writeFileSync(bad, '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m mark --mark 0x8000/0x8000 -j DROP\n-A INPUT -j MARK --set-mark zz\nCOMMIT\n');
+    const x = await cli(['doctor', '--iptables-save', bad, '--mask', '0x0f000000']);
+    assert.equal(x.code, 2, x.stderr);
+    assert.match(x.stdout, /unattributed \(filter INPUT\) +mark 0x00008000/, 'the rule that parsed is analysed');
+    assert.match(x.stdout, /bad\.rules:4:\d+: error INVALID_MASK/);
+    assert.match(x.stderr, /1 input error .*exit 2/);
+    const j = await cli(['doctor', '--iptables-save', bad, '--json']);
+    assert.equal(j.code, 2);
+    assert.equal(JSON.parse(j.stdout).problems[0].code, 'INVALID_MASK');
+    // Warnings alone (a match module the parser keeps verbatim) do not change the exit code.
+    const warn = join(dir, 'warn.rules');
+    writeFileSync(warn, '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m bogus --x 1 -j ACCEPT\nCOMMIT\n');
+    const w = await cli(['doctor', '--iptables-save', warn]);
+    assert.equal(w.code, 0, w.stdout);
+    assert.match(w.stdout, /warning UNKNOWN_MATCH/);
+    // A file that is not what the option says is an input error, not an empty node.
+    const notJson = await cli(['doctor', '--nft-json', warn]);
+    assert.equal(notJson.code, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('doctor --mask: the text and the page say whether the planned mask is safe', async () => {
+  const seed = `${F}/mixes/kubelet+kube-proxy+seed.iptables-save`;
+  const bad = await cli(['doctor', '--iptables-save', seed, '--mask', '0x8000']);
+  assert.match(bad.stdout, /\nplanned mask\n {2}0x00008000 is NOT safe on this node: 1 conflict \(#2\) with kubelet\n/);
+  assert.match(bad.stdout, /\n {2}2\. inspector mark 0x00008000: inspector \(0x00008000\) vs kubelet\n/, '#2 is the inspector conflict');
+  const ok = await cli(['doctor', '--iptables-save', seed, '--mask', '0x0f000000', '--ctmask', '0x10000000', '--json']);
+  const j = JSON.parse(ok.stdout);
+  assert.deepEqual([j.checkedMask, j.checkedCtmask, j.checkedMaskConflicts], ['0x0f000000', '0x10000000', 0]);
+  const txt = await cli(['doctor', '--iptables-save', seed, '--mask', '0x0f000000', '--ctmask', '0x10000000']);
+  assert.match(txt.stdout, /0x0f000000 with connmark 0x10000000 is free on this node: no owner, reserved range, reader or whole-mark writer uses bits 24-27 \(0x0f000000\) of the mark nor bit 28 \(0x10000000\) of the connmark/);
+  const none = await cli(['doctor', '--iptables-save', seed]);
+  assert.ok(!none.stdout.includes('planned mask'), 'no verdict without --mask');
+  const dir = mkdtempSync(join(tmpdir(), 'nfqg-doc-'));
+  try {
+    const file = join(dir, 'd.html');
+    await cli(['doctor', '--iptables-save', seed, '--mask', '0x8000', '--html', file]);
+    assert.match(readFileSync(file, 'utf8'), /<p id="planned">0x00008000 is NOT safe on this node: 1 conflict \(#2\) with kubelet<\/p>/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -77,3 +77,20 @@ test('mixes/wg-quick+kubelet+kube-proxy: 51820 = 0xca6c against the drop and mas
   assert.match(drop.consequence, /wg-quick's fwmark 51820 \(0xca6c\)/);
   assert.match(drop.consequence, /KUBE-FIREWALL in filter INPUT and OUTPUT drops any packet carrying it/);
 });
+
+test("overlaps say what each side's rules do to the other's marked packets (#113659: wg-quick's tunnel packets dropped and masqueraded)", () => {
+  const wg = analyze(loadFixture(all.find((x) => x.fixture === 'mixes/wg-quick+kubelet+kube-proxy')!).ruleset);
+  const kubelet = wg.conflicts.find((c) => c.kind === 'overlap' && c.parties.includes('kubelet'))!;
+  assert.match(
+    kubelet.consequence,
+    /On packets wg-quick marks with bits 14-15 \(0x0000c000\), kubelet's rules would drop those packets \(KUBE-FIREWALL in filter INPUT and OUTPUT\) and stop returning early, so the rest of KUBE-POSTROUTING applies to those packets \(MARK and MASQUERADE\)/,
+  );
+  // wg-quick's whole-word comparisons with 51820 hold for 0xca6c only: kubelet's single bits change nothing there.
+  assert.doesNotMatch(kubelet.consequence, /wg-quick's rules would/);
+  const mix = analyze(loadFixture(all.find((x) => x.fixture === 'mixes/kube-proxy+calico+tailscale')!).ruleset);
+  const ts = mix.conflicts.find((c) => c.kind === 'overlap' && c.parties.includes('Tailscale'))!;
+  assert.match(ts.consequence, /On packets Calico \(iptables\) marks with bit 19 \(0x00080000\), Tailscale's rules would route those packets by table main \(ip rule pref 5210\), route those packets by table default \(ip rule pref 5230\) and drop those packets as unreachable \(ip rule pref 5250\)/);
+  // A packet with only Calico's accept bit does not match fwmark 0x80000/0xff0000 either way.
+  assert.doesNotMatch(ts.consequence, /stop routing/);
+  assert.match(ts.consequence, /bit 16 \(0x00010000\), Tailscale's rules would save the mark of those packets into the connmark/);
+});
