@@ -10,7 +10,7 @@ import { InstallError, Installer } from '../../install/backend.js';
 import { doctorPreflight, type MaskPreflight } from '../../daemon/preflight.js';
 import { iptablesLines, nftInstallScript } from '../../install/plan.js';
 import { hasCapability, CAP_NET_ADMIN } from '../../util/caps.js';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, writeJson } from '../io.js';
+import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, writeJson } from '../io.js';
 import type { CommandContext } from '../program.js';
 import { loadConfigFile } from './config-file.js';
 
@@ -167,6 +167,7 @@ Examples:
     )
     .action(async (opts: RunCmdOptions) => {
       const { io } = ctx;
+      if (opts.json && !opts.check) throw new UsageError('--json goes with --check (it prints the plan as JSON)', 'the daemon itself logs JSON lines already: log.format in the config');
       const config = await loadConfigFile(io, opts.config);
       if (opts.check) {
         const plan = await planOf(config, hasCapability(CAP_NET_ADMIN), { force: opts.force });

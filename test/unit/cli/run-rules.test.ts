@@ -46,3 +46,10 @@ test('run and rules have help with examples', async () => {
     assert.match(r.stdout, /Examples:/);
   }
 });
+
+test('run --json without --check is a usage error that says where JSON comes from', async () => {
+  const r = await cli(['run', '--json', '--config', EXAMPLE]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--json goes with --check/);
+  assert.match(r.stderr, /log\.format/);
+});
