@@ -8,6 +8,8 @@ import { Engine } from '../../detect/engine.js';
 import { hex32 } from '../../netlink/bytes.js';
 import { InstallError, Installer } from '../../install/backend.js';
 import { doctorPreflight, type MaskPreflight } from '../../daemon/preflight.js';
+import { readFileSync } from 'node:fs';
+import { parseProcQueues, type ProcQueueRow } from '../../nfqueue/proc.js';
 import { iptablesLines, nftInstallScript } from '../../install/plan.js';
 import { hasCapability, CAP_NET_ADMIN } from '../../util/caps.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, writeJson } from '../io.js';
@@ -47,6 +49,8 @@ export interface RunPlan {
 export interface PlanProbes {
   installer?: Installer;
   preflight?: MaskPreflight;
+  /** Reads /proc/net/netfilter/nfnetlink_queue (the queues bound on this node). */
+  readQueues?: () => string;
   /** As `run --force`: mask conflicts and an unreadable ruleset do not stop the start. */
   force?: boolean;
 }
@@ -84,6 +88,15 @@ export async function planOf(c: Config, probeNode: boolean, probes: PlanProbes =
       : ([4, 6] as const).flatMap((f) => iptablesLines(spec, f).lines.map((l) => `${f === 4 ? 'iptables' : 'ip6tables'} -t mangle -A ${l.chain} ${l.spec}`));
   const reasons: string[] = [];
   if (error !== undefined) reasons.push(`steering rules cannot be installed here: ${error}`);
+  if (probeNode) {
+    let rows: ProcQueueRow[] = [];
+    try {
+      rows = parseProcQueues((probes.readQueues ?? (() => readFileSync('/proc/net/netfilter/nfnetlink_queue', 'utf8')))());
+    } catch {
+      // no nfnetlink_queue loaded yet: nothing is bound
+    }
+    for (const r of rows) if (c.queues.includes(r.queue)) reasons.push(`queue ${r.queue} is already bound by netlink port id ${r.portId} (another consumer, or a running nfqguard)`);
+  }
   if (maskCheck !== null && !probes.force) {
     if (maskCheck.unreadable.length > 0) reasons.push(`the mask check cannot read all of the ruleset (--force to override): ${maskCheck.unreadable.join('; ')}`);
     if (maskCheck.conflicts.length > 0) reasons.push(`the owned mark mask conflicts with ${maskCheck.conflicts.length} rule(s) on this node (--force to override)`);

@@ -44,12 +44,13 @@ const installer = (fail: string | null): Installer =>
   }) as unknown as Installer;
 
 test('run --check: start, refuse (conflict, unreadable ruleset, no backend), --force, or not probed', async () => {
-  const ok = await planOf(config, true, { installer: installer(null), preflight: preflight({}) });
+  const ok = await planOf(config, true, { installer: installer(null), preflight: preflight({}), readQueues: () => '' });
   assert.deepEqual(ok.verdict, { start: true, reasons: [] });
   assert.equal(ok.backend.chosen, 'iptables');
   assert.deepEqual(ok.maskCheck, { checker: 'fake', conflicts: [], unreadable: [], notes: [] });
 
   const conflict = await planOf(config, true, {
+    readQueues: () => '',
     installer: installer(null),
     preflight: preflight({ conflicts: [{ bits: 0x00100000, kind: 'mark', where: 'x:1', explanation: 'overwrites it' }] }),
   });
@@ -57,18 +58,26 @@ test('run --check: start, refuse (conflict, unreadable ruleset, no backend), --f
   assert.match(conflict.verdict.reasons[0], /conflicts with 1 rule/);
   assert.deepEqual(conflict.maskCheck?.conflicts, ['mark bits 0x00100000 at x:1: overwrites it']);
 
-  const blind = await planOf(config, true, { installer: installer(null), preflight: preflight({ unreadable: ['iptables-legacy-save: denied'] }) });
+  const blind = await planOf(config, true, { readQueues: () => '', installer: installer(null), preflight: preflight({ unreadable: ['iptables-legacy-save: denied'] }) });
   assert.equal(blind.verdict.start, false);
   assert.match(blind.verdict.reasons[0], /cannot read all of the ruleset.*iptables-legacy-save: denied/);
 
-  const forced = await planOf(config, true, { installer: installer(null), preflight: preflight({ unreadable: ['x'] }), force: true });
+  const forced = await planOf(config, true, { readQueues: () => '', installer: installer(null), preflight: preflight({ unreadable: ['x'] }), force: true });
   assert.equal(forced.verdict.start, true);
 
-  const noBackend = await planOf(config, true, { installer: installer('iptables-restore is not installed'), preflight: preflight({}) });
+  const noBackend = await planOf(config, true, { readQueues: () => '', installer: installer('iptables-restore is not installed'), preflight: preflight({}) });
   assert.equal(noBackend.backend.error, 'iptables-restore is not installed');
   assert.equal(noBackend.backend.chosen, null);
   assert.equal(noBackend.verdict.start, false);
   assert.ok(noBackend.steering.length > 0, 'the plan still shows the rules');
+
+  // A queue of the config already bound (a row of /proc/net/netfilter/nfnetlink_queue): run would fail there.
+  const procRow = (queue: number): string => `  ${queue}  4242     0 2  4096     0     0        0  1`;
+  const busy = await planOf(config, true, { installer: installer(null), preflight: preflight({}), readQueues: () => `${procRow(7)}\n${procRow(101)}\n` });
+  assert.equal(busy.verdict.start, false);
+  assert.deepEqual(busy.verdict.reasons, ['queue 101 is already bound by netlink port id 4242 (another consumer, or a running nfqguard)']);
+  const free = await planOf(config, true, { installer: installer(null), preflight: preflight({}), readQueues: () => procRow(7) });
+  assert.equal(free.verdict.start, true);
 
   const notProbed = await planOf(config, false, { installer: installer('must not be asked'), preflight: { check: () => assert.fail('not probed') } });
   assert.equal(notProbed.verdict.start, null);
