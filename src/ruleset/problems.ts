@@ -44,6 +44,8 @@ export const PROBLEM_CODES = {
   BACKEND_CONFLICT: 'both iptables-legacy and iptables-nft hold rules',
   INCOMPATIBLE_TABLE: 'iptables-nft-save left out a table it cannot read (native nft rules in an iptables table name)',
   READ_FAILED: 'a live reader command failed',
+  // serializer
+  NOT_EXPRESSIBLE: 'iptables-save text cannot say this (an nft-only expression, a native nft table): left out of the printed text',
   TRANSLATED_TABLE: "nft's text form of an iptables-nft table: its iptables rules appear translated, not always exactly",
 } as const;
 
