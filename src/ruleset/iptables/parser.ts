@@ -177,6 +177,9 @@ class RuleState {
   protoInv = false;
   iif: AddrPart | undefined = undefined;
   oif: AddrPart | undefined = undefined;
+  /** Column of the -i / -o option. */
+  iifCol = 0;
+  oifCol = 0;
   /** -f: 0 absent, 1 given, 2 inverted. */
   frag = 0;
   jump: { chain: string; goto: boolean } | undefined = undefined;
@@ -616,6 +619,7 @@ class IptablesParser {
     this.lastRuleB = b;
     this.lastRuleChain = ch;
     const count = this.rule(b, ch, k, counters, offset, pasted);
+    if (this.st.iif !== undefined || this.st.oif !== undefined) this.hookInterfaces(chainName);
     const out = this.outRules;
     if (kind === 'I') {
       this.flushPending();
@@ -627,6 +631,20 @@ class IptablesParser {
         this.pendChain = ch;
       }
       for (let x = 0; x < count; x++) this.pend[this.nPend++] = out[x];
+    }
+  }
+
+  /**
+   * A built-in chain's hook has no output interface yet (PREROUTING, INPUT) or no input interface any more
+   * (OUTPUT, POSTROUTING): iptables refuses -o / -i there ("Can't use -o with INPUT").
+   */
+  private hookInterfaces(chain: string): void {
+    const st = this.st;
+    if (st.oif !== undefined && (chain === 'INPUT' || chain === 'PREROUTING')) {
+      this.problems.error('CONFLICTING_OPTIONS', `-o cannot be used in ${chain}: a packet there has no output interface yet (iptables-restore refuses the rule)`, st.line, st.oifCol, '-o');
+    }
+    if (st.iif !== undefined && (chain === 'OUTPUT' || chain === 'POSTROUTING')) {
+      this.problems.error('CONFLICTING_OPTIONS', `-i cannot be used in ${chain}: a locally sent packet has no input interface (iptables-restore refuses the rule)`, st.line, st.iifCol, '-i');
     }
   }
 
@@ -769,9 +787,11 @@ class IptablesParser {
       const part: AddrPart = { invert, text: val };
       if (g === 'i') {
         st.iif = part;
+        st.iifCol = this.c(optIdx);
         if (st.syn) st.syn.iif = part;
       } else {
         st.oif = part;
+        st.oifCol = this.c(optIdx);
         if (st.syn) st.syn.oif = part;
       }
       return i;

@@ -63,7 +63,7 @@ test('NFQUEUE: number, balance range, bypass and fanout', () => {
 });
 
 test('generic matches, implicit -m tcp, ports, multiport, states, addrtype, set', () => {
-  const e = one('-A INPUT ! -s 10.1.2.3/8 -d 192.168.1.1 -i eth+ ! -o lo -p tcp --dport ssh --sport 1024: -j ACCEPT', 'filter');
+  const e = one('-A FORWARD ! -s 10.1.2.3/8 -d 192.168.1.1 -i eth+ ! -o lo -p tcp --dport ssh --sport 1024: -j ACCEPT', 'filter');
   assert.deepEqual(e, [
     { type: 'match', key: 'saddr', cidrs: ['10.0.0.0/8'], invert: true },
     { type: 'match', key: 'daddr', cidrs: ['192.168.1.1/32'] },
@@ -206,4 +206,26 @@ test('every iptables-save capture under test/fixtures round-trips byte for byte 
     assert.equal(withoutComments(serializeIptablesSave(r)), withoutComments(text).replace(/\n*$/, '\n'), fixtureName(file));
   }
   assert.ok(n > 0, 'no iptables-save capture found under test/fixtures');
+});
+
+test('-o in PREROUTING/INPUT and -i in OUTPUT/POSTROUTING are refused, as iptables-restore refuses them', () => {
+  const text = [
+    '*mangle',
+    '-A PREROUTING -o eth0 -j ACCEPT', // 2
+    '-A INPUT -i eth0 ! -o veth+ -j ACCEPT', // 3
+    '-A FORWARD -i a -o b -j ACCEPT', // 4: both fine
+    '-A OUTPUT ! -i lo -o eth0 -j ACCEPT', // 5
+    '-A POSTROUTING -i eth0 -j ACCEPT', // 6
+    '-A USER -i a -o b -j ACCEPT', // 7: a user chain, checked by nobody
+    'COMMIT',
+  ].join('\n');
+  const r = parseIptablesSave(text.replace('*mangle', '*mangle\n:USER - [0:0]'), { source: 'f' });
+  assert.deepEqual(r.problems.map((p) => [p.code, p.line, p.column, p.token]), [
+    ['CONFLICTING_OPTIONS', 3, 15, '-o'],
+    ['CONFLICTING_OPTIONS', 4, 20, '-o'],
+    ['CONFLICTING_OPTIONS', 6, 13, '-i'],
+    ['CONFLICTING_OPTIONS', 7, 16, '-i'],
+  ]);
+  // The rules are still in the model.
+  assert.equal(r.tables[0].chains.reduce((s, c) => s + c.rules.length, 0), 6);
 });
