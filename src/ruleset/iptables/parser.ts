@@ -595,6 +595,16 @@ class IptablesParser {
         this.problems.error('MISSING_ARGUMENT', '-P needs a policy, ACCEPT or DROP', this.lineNo, this.c(k), op);
         return;
       }
+      // `iptables -v -S` prints the chain's counters after the policy: `-P INPUT ACCEPT -c 5 300`.
+      const c = tl.v[k + 1];
+      if (c === '-c' || c === '--set-counters') {
+        const pn = parseUint(tl.v[k + 2] ?? '', Number.MAX_SAFE_INTEGER);
+        const bn = parseUint(tl.v[k + 3] ?? '', Number.MAX_SAFE_INTEGER);
+        if (pn === undefined || bn === undefined) this.problems.error('BAD_COUNTERS', '-c wants two numbers, packets and bytes', this.lineNo, this.c(k + 1), tl.v.slice(k + 1, Math.min(tl.n, k + 4)).join(' '));
+        else counters = { packets: pn, bytes: bn };
+      } else if (c !== undefined) {
+        this.problems.warn('INVALID_VALUE', `unexpected "${c}" after the policy: ignored`, this.lineNo, this.c(k + 1), c);
+      }
       this.declareChain(b, chainName, pol, chainCol, this.c(k), counters, false);
       return;
     }

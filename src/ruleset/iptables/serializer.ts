@@ -61,14 +61,15 @@ function chainLine(ch: Chain): string {
 /** One `-A CHAIN ...` line (with a `[p:b] ` prefix when the rule has counters and they are wanted). */
 export function ruleLine(chain: string, rule: Rule, family: 'ip' | 'ip6', opts: SerializeOptions & { onRuleLost?: (lost: string[]) => void } = {}): string {
   const syn = ruleSyntax(rule);
-  const withCounters = rule.counters !== undefined && opts.counters !== false;
-  const prefix = withCounters && !syn?.inlineCounters ? `[${rule.counters!.packets}:${rule.counters!.bytes}] ` : '';
-  const body = syn ? ruleBody(syn, family, withCounters && syn.inlineCounters ? rule : undefined) : exprsBody(rule, family, opts.onRuleLost);
+  // Counters given inside the rule (`iptables -v -S` prints `-c P B` before -j) are printed as iptables-save -c
+  // prints them: a prefix.
+  const prefix = rule.counters !== undefined && opts.counters !== false ? `[${rule.counters.packets}:${rule.counters.bytes}] ` : '';
+  const body = syn ? ruleBody(syn, family) : exprsBody(rule, family, opts.onRuleLost);
   return prefix + '-A ' + chain + body;
 }
 
 /** Everything after `-A CHAIN`, each part preceded by a space. */
-export function ruleBody(syn: IptRuleSyntax, family: 'ip' | 'ip6', inlineCounters?: Rule): string {
+export function ruleBody(syn: IptRuleSyntax, family: 'ip' | 'ip6'): string {
   let s = '';
   if (syn.src) s += `${syn.src.invert ? ' !' : ''} -s ${syn.src.text}`;
   if (syn.dst) s += `${syn.dst.invert ? ' !' : ''} -d ${syn.dst.text}`;
@@ -80,7 +81,6 @@ export function ruleBody(syn: IptRuleSyntax, family: 'ip' | 'ip6', inlineCounter
     if (m.data !== undefined) s += ` -m ${m.name}${MATCHES.get(m.name)!.save(m.data, family)}`;
     else s += (m.name ? ` -m ${m.name}` : '') + (m.raw ? ` ${m.raw}` : '');
   }
-  if (inlineCounters?.counters) s += ` -c ${inlineCounters.counters.packets} ${inlineCounters.counters.bytes}`;
   if (syn.target) {
     s += ` -j ${syn.target.name}`;
     if (syn.target.data !== undefined) s += TARGETS.get(syn.target.name)!.save(syn.target.data, family);

@@ -229,3 +229,16 @@ test('-o in PREROUTING/INPUT and -i in OUTPUT/POSTROUTING are refused, as iptabl
   // The rules are still in the model.
   assert.equal(r.tables[0].chains.reduce((s, c) => s + c.rules.length, 0), 6);
 });
+
+test('iptables -v -S output: counters after -P and inside rules are read and printed as iptables-save -c prints them', () => {
+  // `iptables-nft -v -S` and `iptables-nft-save -c` of one ruleset (iptables 1.8.9, in a namespace).
+  const listed = ['-P INPUT ACCEPT -c 5 300', '-P FORWARD ACCEPT -c 0 0', '-P OUTPUT ACCEPT -c 0 0', '-A INPUT -s 10.0.0.1/32 -c 5 300 -j ACCEPT', '-A INPUT -p tcp -m tcp --dport 22 -c 7 800 -j ACCEPT'].join('\n');
+  const saved = ['*filter', ':INPUT ACCEPT [5:300]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', '[5:300] -A INPUT -s 10.0.0.1/32 -j ACCEPT', '[7:800] -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT', 'COMMIT', ''].join('\n');
+  const r = parseIptablesSave(listed, { source: 'v-S' });
+  assert.deepEqual(r.problems.map((p) => p.code), ['TABLE_INFERRED']);
+  assert.equal(withoutComments(serializeIptablesSave(r)), saved);
+  assert.deepEqual(r.tables[0].chains[0].counters, { packets: 5, bytes: 300 });
+  assert.deepEqual(r.tables[0].chains[0].rules.map((x) => x.counters), [{ packets: 5, bytes: 300 }, { packets: 7, bytes: 800 }]);
+  const bad = parseIptablesSave('-P INPUT ACCEPT -c 5\n', { source: 'b' });
+  assert.deepEqual(bad.problems.map((p) => [p.code, p.column]), [['TABLE_INFERRED', 1], ['BAD_COUNTERS', 17]]);
+});
