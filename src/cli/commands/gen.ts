@@ -17,8 +17,8 @@ export function registerGen(program: Command, ctx: CommandContext): Command {
     .command('kube-proxy')
     .summary("an iptables-save ruleset shaped like kube-proxy's iptables mode")
     .description(
-      "Writes to stdout an iptables-save ruleset shaped like kube-proxy's iptables mode: KUBE-SERVICES,\n" +
-        'KUBE-SVC-* with statistic-balanced KUBE-SEP-* endpoints (DNAT), KUBE-MARK-MASQ (0x4000), KUBE-POSTROUTING,\n' +
+      "Writes to stdout an iptables-save ruleset shaped like kube-proxy's iptables mode: KUBE-SERVICES, " +
+        'KUBE-SVC-* with statistic-balanced KUBE-SEP-* endpoints (DNAT), KUBE-MARK-MASQ (0x4000), KUBE-POSTROUTING, ' +
         'KUBE-FIREWALL (0x8000), NodePorts with KUBE-EXT-*. It loads with the real iptables-restore.',
     )
     .requiredOption('--services <n>', 'number of service ports', parseIntIn('--services', 0, 1_000_000))

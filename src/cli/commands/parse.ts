@@ -29,10 +29,10 @@ export function registerParse(program: Command, ctx: CommandContext): Command {
     .command('parse')
     .summary('read iptables-save, iptables -S, nft JSON or nft text into the ruleset model')
     .description(
-      'Parses each FILE (- for standard input) and prints the model as JSON (--json), the canonical\n' +
-        'iptables-save text (--emit iptables-save), or a summary. Problems (unknown modules, missing COMMIT,\n' +
-        'jumps to undeclared chains, bad masks...) go to stderr as FILE:LINE:COL. The nft text form is read by\n' +
-        'the real nft in a throwaway network namespace (needs root).\n' +
+      'Parses each FILE (- for standard input) and prints the model as JSON (--json), the canonical ' +
+        'iptables-save text (--emit iptables-save), or a summary. Problems (unknown modules, missing COMMIT, ' +
+        'jumps to undeclared chains, bad masks...) go to stderr as FILE:LINE:COL. The nft text form is read by ' +
+        'the real nft in a throwaway network namespace (needs root). ' +
         'Exit 0 when clean, 1 when there were problems but a model was built, 2 on usage error or unreadable input.',
     )
     .argument('<files...>', 'ruleset files, or - for standard input')
