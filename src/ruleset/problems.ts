@@ -14,6 +14,7 @@ export const PROBLEM_CODES = {
   BAD_CHAIN_LINE: 'a :CHAIN POLICY [packets:bytes] line that does not parse',
   BAD_POLICY: 'a policy other than ACCEPT or DROP, or a policy on a user chain',
   BAD_COUNTERS: 'counters that are not [packets:bytes] numbers',
+  PROMPT_COMMAND: 'a line "# iptables ...": read as a command at a root prompt (it could be a rule commented out)',
   STRAY_LINE: 'a line that is not part of a ruleset (a shell prompt, grep output, iptables -L output)',
   UNSUPPORTED_COMMAND: 'an iptables command a ruleset cannot hold (-D, -F, -X, -Z, -E, -R)',
   // tokens and options
