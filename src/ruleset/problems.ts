@@ -9,6 +9,7 @@ export const PROBLEM_CODES = {
   RULE_BEFORE_TABLE: 'a rule or chain line came before any *table header (or after COMMIT)',
   UNKNOWN_TABLE: 'not one of the iptables tables raw, mangle, nat, filter, security',
   TABLE_INFERRED: 'a fragment without a *table header: the table was inferred',
+  WRONG_TABLE: 'a target only one table takes (DNAT/SNAT/MASQUERADE/REDIRECT/NETMAP: nat; TPROXY/DSCP/TOS/TTL/HL/CHECKSUM: mangle; CT/NOTRACK: raw) used in another',
   DUPLICATE_CHAIN: 'a chain was declared twice',
   UNDECLARED_CHAIN: 'a rule in, or a jump to, a chain that was not declared',
   BAD_CHAIN_LINE: 'a :CHAIN POLICY [packets:bytes] line that does not parse',

@@ -47,6 +47,8 @@ interface TableBuild {
   sawRules: boolean;
   /** Rules whose target name was neither a chain nor a known extension, resolved at the end. */
   unresolved: Array<{ rule: Rule; name: string; line: number; col: number }>;
+  /** In a table not yet named (a fragment): the first use of each target only one table takes. */
+  tableOnly: Map<string, { line: number; col: number }> | undefined;
 }
 
 /**
@@ -453,6 +455,7 @@ class IptablesParser {
       builtins: new Set(),
       sawRules: false,
       unresolved: [],
+      tableOnly: undefined,
     };
     this.builds.push(b);
     return b;
@@ -939,6 +942,11 @@ class IptablesParser {
     if (st.jump || st.targetMod) {
       P.error('DUPLICATE_OPTION', 'more than one -j/-g', line, this.c(optIdx), t);
       return i;
+    }
+    const only = targetTable(name);
+    if (only !== undefined && only !== b.table.name) {
+      if (b.table.name !== '') this.wrongTable(name, only, b.table.name, true, line, this.c(optIdx + 1));
+      else if (!(b.tableOnly ??= new Map()).has(name)) b.tableOnly.set(name, { line, col: this.c(optIdx + 1) });
     }
     const ext = targetExt(name);
     if (ext?.families && !ext.families.includes(family)) {
@@ -1465,8 +1473,14 @@ class IptablesParser {
     return { tables: kept.map((b) => b.table), ipRules: [], problems };
   }
 
+  /** `named`: the table was given (*table, -t, or iptables' default filter), not inferred. */
+  private wrongTable(target: string, only: string, table: string, named: boolean, line: number, col: number): void {
+    this.problems.add('WRONG_TABLE', named ? 'error' : 'warning', `target ${target} is only valid in the ${only} table, not in ${table} (iptables${named ? '-restore' : ''} refuses it)${named ? '' : ': the fragment may mix rules of several tables'}`, line, col, target);
+  }
+
   private finishTable(b: TableBuild): void {
     const t = b.table;
+    if (b.tableOnly) for (const [name, at] of b.tableOnly) if (targetTable(name) !== t.name) this.wrongTable(name, targetTable(name)!, t.name, false, at.line, at.col);
     const builtins: Chain[] = [];
     const users: Chain[] = [];
     const hooks = IPTABLES_TABLE_HOOKS[t.name];
@@ -1497,6 +1511,30 @@ class IptablesParser {
   }
 }
 
+/** The one table a target is valid in (the kernel's xt_target.table), or undefined for any table. */
+function targetTable(name: string): string | undefined {
+  switch (name) {
+    case 'DNAT':
+    case 'SNAT':
+    case 'MASQUERADE':
+    case 'REDIRECT':
+    case 'NETMAP':
+      return 'nat';
+    case 'TPROXY':
+    case 'DSCP':
+    case 'TOS':
+    case 'TTL':
+    case 'HL':
+    case 'CHECKSUM':
+      return 'mangle';
+    case 'CT':
+    case 'NOTRACK':
+      return 'raw';
+    default:
+      return undefined;
+  }
+}
+
 function mergeBuild(into: TableBuild, from: TableBuild): void {
   for (const [name, slot] of from.chains) {
     const ps = into.chains.get(name);
@@ -1510,6 +1548,7 @@ function mergeBuild(into: TableBuild, from: TableBuild): void {
     }
   }
   for (const u of from.unresolved) into.unresolved.push(u);
+  if (from.tableOnly) for (const [k, v] of from.tableOnly) if (!(into.tableOnly ??= new Map()).has(k)) into.tableOnly.set(k, v);
   for (const c of from.builtins) into.builtins.add(c);
   into.declares ||= from.declares;
 }

@@ -278,3 +278,20 @@ test('commands as pasted from terminals: after shell prompts, continued with bac
   // A backslash at the end of the input continues nothing.
   assert.doesNotThrow(() => parseIptablesSave('iptables -A INPUT -j ACCEPT \\', { source: 'e' }));
 });
+
+test('targets only one table takes are WRONG_TABLE elsewhere: errors in named tables, warnings in inferred fragments', () => {
+  const text = ['*filter', '-A INPUT -p tcp -j DNAT --to-destination 10.0.0.1', '-A INPUT -j CT --notrack', '-A INPUT -j MARK --set-mark 1', 'COMMIT', '*mangle', '-A PREROUTING -p tcp -j TPROXY --on-port 1 --tproxy-mark 0x1/0x1', '-A POSTROUTING -j MASQUERADE', 'COMMIT', '*nat', '-A POSTROUTING -j MASQUERADE', 'COMMIT'].join('\n');
+  const r = parseIptablesSave(text, { source: 'w' });
+  assert.deepEqual(r.problems.map((p) => [p.code, p.severity, p.line, p.column, p.token]), [
+    ['WRONG_TABLE', 'error', 2, 20, 'DNAT'],
+    ['WRONG_TABLE', 'error', 3, 13, 'CT'],
+    ['WRONG_TABLE', 'error', 8, 19, 'MASQUERADE'],
+  ]);
+  // A fragment whose chains say mangle but whose target says nat: inferred, and the mix is pointed out.
+  const mixed = parseIptablesSave('-A FORWARD -j ACCEPT\n-A POSTROUTING -j MASQUERADE\n-A POSTROUTING -j MASQUERADE\n', { source: 'f' });
+  assert.deepEqual(mixed.problems.map((p) => [p.code, p.severity, p.line]), [['TABLE_INFERRED', 'warning', 1], ['WRONG_TABLE', 'warning', 2]]);
+  assert.match(mixed.problems[1].message, /mix rules of several tables/);
+  // Pasted commands name their table with -t (or get iptables' default, filter).
+  const pasted = parseIptablesSave('iptables -t raw -A PREROUTING -j NOTRACK\niptables -A INPUT -p tcp -j REDIRECT\n', { source: 'p' });
+  assert.deepEqual(pasted.problems.map((p) => [p.code, p.severity, p.line, p.token]), [['WRONG_TABLE', 'error', 2, 'REDIRECT']]);
+});
