@@ -3,23 +3,8 @@
 // reported as a problem (exit 1), never silently dropped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli } from '../../../src/cli/program.js';
-import type { Io } from '../../../src/cli/io.js';
+import { cli } from '../../helpers/cli.js';
 import { parseIptablesSave, parseNftJson, serializeIptablesSave, type Ruleset } from '../../../src/ruleset/index.js';
-
-function io(stdin = ''): Io & { out: string; err: string } {
-  const o = {
-    out: '',
-    err: '',
-    stdout: (t: string) => void (o.out += t),
-    stderr: (t: string) => void (o.err += t),
-    cwd: process.cwd(),
-    env: process.env,
-    signal: new AbortController().signal,
-    readStdin: async () => stdin,
-  };
-  return o;
-}
 
 /** An nft -j listing: one table of `family` named `name` with a filter chain on input holding `rules`. */
 function nftJson(family: string, name: string, rules: unknown[][]): string {
@@ -67,18 +52,18 @@ test('a rule with an expression iptables cannot say, and a native nft table: NOT
   assert.match(out, /^\S* ?-A INPUT -m comment --comment "nfqguard: not expressible in iptables: meta pkttype broadcast" -j DROP$/m);
   assert.deepEqual(lost, [['meta pkttype broadcast']]);
 
-  const x = io(text);
-  assert.equal(await runCli(['parse', '-', '--emit', 'iptables-save'], x), 1);
-  assert.match(x.err, /^<stdin>:1:\d+: warning NOT_EXPRESSIBLE: filter INPUT: meta pkttype broadcast has no iptables-save form/m);
-  assert.equal(x.err.trim().split('\n').length, 1, x.err);
+  const x = await cli(['parse', '-', '--emit', 'iptables-save'], { stdin: text });
+  assert.equal(x.code, 1);
+  assert.match(x.stderr, /^<stdin>:1:\d+: warning NOT_EXPRESSIBLE: filter INPUT: meta pkttype broadcast has no iptables-save form/m);
+  assert.equal(x.stderr.trim().split('\n').length, 1, x.stderr);
 
-  const native = io(nftJson('inet', 'mine', [[{ accept: null }]]));
-  assert.equal(await runCli(['parse', '-', '--emit', 'iptables-save'], native), 1);
-  assert.match(native.err, /warning NOT_EXPRESSIBLE: native nftables table inet mine has no iptables-save form/);
-  assert.doesNotMatch(native.out, /^-A /m);
+  const native = await cli(['parse', '-', '--emit', 'iptables-save'], { stdin: nftJson('inet', 'mine', [[{ accept: null }]]) });
+  assert.equal(native.code, 1);
+  assert.match(native.stderr, /warning NOT_EXPRESSIBLE: native nftables table inet mine has no iptables-save form/);
+  assert.doesNotMatch(native.stdout, /^-A /m);
 
   // The same input without --emit has nothing lost: clean.
-  const plain = io(text);
-  assert.equal(await runCli(['parse', '-'], plain), 0);
-  assert.equal(plain.err, '');
+  const plain = await cli(['parse', '-'], { stdin: text });
+  assert.equal(plain.code, 0);
+  assert.equal(plain.stderr, '');
 });

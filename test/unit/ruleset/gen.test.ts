@@ -3,28 +3,13 @@
 // iptables-restore is test/kernel/ruleset/gen.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli } from '../../../src/cli/program.js';
-import type { Io } from '../../../src/cli/io.js';
+import { cli } from '../../helpers/cli.js';
 import { parseIptablesSave, type Ruleset } from '../../../src/ruleset/index.js';
 
-function io(): Io & { out: string; err: string } {
-  const o = {
-    out: '',
-    err: '',
-    stdout: (t: string) => void (o.out += t),
-    stderr: (t: string) => void (o.err += t),
-    cwd: process.cwd(),
-    env: process.env,
-    signal: new AbortController().signal,
-    readStdin: async () => '',
-  };
-  return o;
-}
-
 async function gen(args: string[]): Promise<Ruleset> {
-  const x = io();
-  assert.equal(await runCli(['gen', 'kube-proxy', ...args], x), 0, x.err);
-  const r = parseIptablesSave(x.out, { source: 'gen' });
+  const x = await cli(['gen', 'kube-proxy', ...args]);
+  assert.equal(x.code, 0, x.stderr);
+  const r = parseIptablesSave(x.stdout, { source: 'gen' });
   assert.deepEqual(r.problems, []);
   return r;
 }
@@ -52,9 +37,9 @@ test('gen kube-proxy: one KUBE-SVC per service, one KUBE-SEP per endpoint, kube-
 
 test('gen: usage errors exit 2 with a hint', async () => {
   for (const argv of [['gen'], ['gen', 'calico'], ['gen', 'kube-proxy'], ['gen', 'kube-proxy', '--services', 'x'], ['gen', 'kube-proxy', '--services', '1', '--family', 'ipv5'], ['gen', 'kube-proxy', '--services', '1', '--with', 'cilium'], ['gen', 'kube-proxy', '--services', '1', '--endpoints', '0']]) {
-    const x = io();
-    assert.equal(await runCli(argv, x), 2, argv.join(' '));
-    assert.equal(x.out, '', argv.join(' '));
-    assert.notEqual(x.err, '', argv.join(' '));
+    const x = await cli(argv);
+    assert.equal(x.code, 2, argv.join(' '));
+    assert.equal(x.stdout, '', argv.join(' '));
+    assert.notEqual(x.stderr, '', argv.join(' '));
   }
 });
