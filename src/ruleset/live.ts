@@ -167,11 +167,15 @@ function tableLine(text: string, family: string, name: string): number {
   return i < 0 ? 1 : i + 1;
 }
 
-/** Reads a file, or standard input for '-'. */
+/**
+ * Reads a file, or standard input for '-'. A byte order mark (files saved by Windows editors) becomes a blank,
+ * so that JSON.parse and the line reader accept the text and every column stays where it was.
+ */
 export async function readInput(path: string, readStdin?: () => Promise<string>): Promise<string> {
+  let text: string;
   if (path === '-') {
     if (!readStdin) throw new Error('standard input is not available');
-    return readStdin();
-  }
-  return readFile(path, 'utf8');
+    text = await readStdin();
+  } else text = await readFile(path, 'utf8');
+  return text.charCodeAt(0) === 0xfeff ? ' ' + text.slice(1) : text;
 }
