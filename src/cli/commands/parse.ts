@@ -32,7 +32,9 @@ export function registerParse(program: Command, ctx: CommandContext): Command {
       'Parses each FILE (- for standard input) and prints the model as JSON (--json), the canonical ' +
         'iptables-save text (--emit iptables-save), or a summary. Problems (unknown modules, missing COMMIT, ' +
         'jumps to undeclared chains, bad masks...) go to stderr as FILE:LINE:COL. The nft text form is read by ' +
-        'the real nft in a throwaway network namespace (needs root). ' +
+        'the real nft in a throwaway network namespace (needs root). --emit prints modules as iptables-save does ' +
+        '(-s 10.0.0.1/32, --set-xmark, -m tcp); the options of modules kept verbatim (limit, hashlimit, TOS, ' +
+        'CLASSIFY...) stay as written, and what iptables cannot say (nft-only expressions) is reported. ' +
         'Exit 0 when clean, 1 when there were problems but a model was built, 2 on usage error or unreadable input.',
     )
     .argument('<files...>', 'ruleset files, or - for standard input')
