@@ -11,7 +11,7 @@ import { WARMUP_RULESET } from './warmup.js';
 import { TokenLine, tokenize } from './lexer.js';
 import { MATCHES, MATCH_ALIASES, TARGETS, isKnownOpaqueTarget, isStandardTarget, protoMatchName, targetExt } from './registry.js';
 import type { AddrPart, IptRuleSyntax, ModulePart } from './syntax.js';
-import { canonicalProtoName, looksLikeHostname, parseAddrMask, parseProto, parseUint } from './values.js';
+import { canonicalProtoName, looksLikeHostname, parseAddrMask, parseProto, parseUint, protoNumberText } from './values.js';
 
 export interface IptablesParseOptions {
   /** Names the input in problems and positions (a path, '<stdin>', 'live:iptables-nft-save'). */
@@ -867,7 +867,7 @@ class IptablesParser {
     st.protoInv = invert;
     // Numbers stay numbers (iptables >= 1.8.10 prints protocols outside its own table that way; 1.8.9
     // looked them up in /etc/protocols), names are printed as iptables names them (icmpv6 -> ipv6-icmp).
-    if (st.syn) st.syn.proto = { invert, text: isDigits(val) ? val : canonicalProtoName(val.toLowerCase(), pn, st.family) };
+    if (st.syn) st.syn.proto = { invert, text: isDigits(val) ? protoNumberText(val, pn, st.family) : canonicalProtoName(val.toLowerCase(), pn, st.family) };
     return i;
   }
 

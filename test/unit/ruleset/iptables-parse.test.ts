@@ -295,3 +295,16 @@ test('targets only one table takes are WRONG_TABLE elsewhere: errors in named ta
   const pasted = parseIptablesSave('iptables -t raw -A PREROUTING -j NOTRACK\niptables -A INPUT -p tcp -j REDIRECT\n', { source: 'p' });
   assert.deepEqual(pasted.problems.map((p) => [p.code, p.severity, p.line, p.token]), [['WRONG_TABLE', 'error', 2, 'REDIRECT']]);
 });
+
+test('-p NUMBER prints as iptables-save prints it: a name for the protocols of iptables\' own table, else as written', () => {
+  // iptables 1.8.9's iptables-save of `-p 6 --syn`, `-p 58`, `-p 0`; 47 stays a number (1.8.10+ prints 47).
+  const r = parseIptablesSave('*filter\n-A INPUT -p 6 -m tcp --syn -j ACCEPT\n-A INPUT ! -p 17 -j ACCEPT\n-A INPUT -p 58 -j ACCEPT\n-A INPUT -p 0 -j ACCEPT\n-A INPUT -p 47 -j ACCEPT\nCOMMIT\n', { source: 'p' });
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(withoutComments(serializeIptablesSave(r)).split('\n').filter((l) => l.startsWith('-A')), [
+    '-A INPUT -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j ACCEPT',
+    '-A INPUT ! -p udp -j ACCEPT',
+    '-A INPUT -p ipv6-icmp -j ACCEPT',
+    '-A INPUT -j ACCEPT',
+    '-A INPUT -p 47 -j ACCEPT',
+  ]);
+});
