@@ -76,7 +76,14 @@ Examples:
         if (format === 'nft-json') parts.push(parseNftJson(text, { source }));
         else if (format === 'nft') {
           if (process.getuid?.() !== 0) throw new UsageError('reading the nft text form needs root (it is loaded by nft in a throwaway namespace)', 'run as root, or give `nft -j list ruleset` output instead');
-          parts.push(await loadNftText(text, { source, signal: ctx.io.signal }));
+          const loaded = await loadNftText(text, { source, signal: ctx.io.signal });
+          if (ctx.io.signal.aborted) {
+            // nft was stopped half way: what it said is not the file's problem.
+            ctx.io.stderr('nfqguard: parse interrupted; namespaces removed\n');
+            ctx.exit(130);
+            return;
+          }
+          parts.push(loaded);
         } else parts.push(parseIptablesSave(text, { source, family: opts.family }));
       }
       const r = mergeRulesets(...parts);
