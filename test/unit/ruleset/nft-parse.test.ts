@@ -246,3 +246,35 @@ test('verdict maps become one rule per element: named and anonymous, concatenate
   assert.match(rules[0].text, /\[element 10\.96\.0\.1 \. tcp \. 443 : goto svc-a\]$/);
   assert.equal(rules[0].syntax, rules[1].syntax);
 });
+
+test('address ranges become the prefixes that cover exactly them', () => {
+  const m = (family: string, field: string, right: unknown) => {
+    const r = parseNftJson(doc({ table: { family, name: 't', handle: 1 } }, { chain: { family, table: 't', name: 'c', handle: 1 } }, { rule: { family, table: 't', chain: 'c', handle: 2, expr: [{ match: { op: '==', left: { payload: { protocol: family, field } }, right } }] } }), { source: 'r' });
+    assert.deepEqual(r.problems, []);
+    return r.tables[0].chains[0].rules[0].exprs[0];
+  };
+  assert.deepEqual(m('ip', 'saddr', { range: ['10.0.0.1', '10.0.0.9'] }), { type: 'match', key: 'saddr', cidrs: ['10.0.0.1/32', '10.0.0.2/31', '10.0.0.4/30', '10.0.0.8/31'] });
+  assert.deepEqual(m('ip', 'daddr', { set: [{ range: ['0.0.0.0', '255.255.255.255'] }, '1.2.3.4'] }), { type: 'match', key: 'daddr', cidrs: ['0.0.0.0/0', '1.2.3.4/32'] });
+  assert.deepEqual(m('ip6', 'saddr', { range: ['fd00::', 'fd00::ff'] }), { type: 'match', key: 'saddr', cidrs: ['fd00::/120'] });
+  // Any range: the prefixes are aligned, adjacent, and span exactly lo..hi.
+  const toN = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+  const toA = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), (a, b) => {
+      const [lo, hi] = a <= b ? [a, b] : [b, a];
+      const e = m('ip', 'saddr', { range: [toA(lo), toA(hi)] }) as { cidrs: string[] };
+      let next = lo;
+      for (const c of e.cidrs) {
+        const [addr, len] = c.split('/');
+        const start = toN(addr);
+        const size = 2 ** (32 - Number(len));
+        assert.equal(start, next, c);
+        assert.equal(start % size, 0, `${c} is aligned`);
+        next = start + size;
+      }
+      assert.equal(next, hi + 1);
+      assert.ok(e.cidrs.length <= 62);
+    }),
+    { numRuns: 300 },
+  );
+});
