@@ -39,6 +39,7 @@ export const PROBLEM_CODES = {
   // nft JSON
   BAD_JSON: 'the text is not JSON, or not the shape nft -j writes',
   UNKNOWN_EXPRESSION: 'an nft expression this parser does not know: kept verbatim',
+  XT_OPAQUE: 'an iptables-nft table in nft JSON: its xt matches and targets show no options (read it with iptables-nft-save)',
   UNKNOWN_CHAIN_TYPE: 'an nft chain type, hook or priority that does not parse',
   // ip rule
   BAD_IP_RULE: 'an ip rule line that does not parse',

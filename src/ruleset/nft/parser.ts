@@ -144,6 +144,13 @@ export function parseNftJson(text: string, opts: NftParseOptions): Ruleset {
     }
   });
   for (const t of out.tables) if (looksLikeIptablesNft(t)) t.origin = 'iptables-nft';
+  // nft -j shows iptables-nft's matches and targets as bare `xt` names: said once per table.
+  for (const t of out.tables) {
+    const xt = t.chains.reduce((n, c) => n + c.rules.filter((r) => r.exprs.some((e) => (e.type === 'match' ? e.key === 'other' && e.text.startsWith('xt ') : e.kind === 'other' && e.text.startsWith('xt ')))).length, 0);
+    if (xt === 0) continue;
+    const at = t.pos ?? { line: 1, column: 1 };
+    P.warn('XT_OPAQUE', `table ${t.family} ${t.name}: ${xt} rule${xt === 1 ? '' : 's'} with iptables-nft (xt) matches or targets, whose options nft -j does not show: kept opaque, evaluation undetermined; give ${t.family === 'ip6' ? 'ip6tables' : 'iptables'}-nft-save output for this table`, at.line, at.column, `${t.family} ${t.name}`);
+  }
   for (const t of out.tables) for (const c of t.chains) c.rules = expandVmaps(c.rules, t, verdictMaps);
   // Jumps to chains that do not exist.
   for (const t of out.tables) {
