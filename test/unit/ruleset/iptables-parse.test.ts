@@ -308,3 +308,9 @@ test('-p NUMBER prints as iptables-save prints it: a name for the protocols of i
     '-A INPUT -p 47 -j ACCEPT',
   ]);
 });
+
+test('! --ctdir is refused as iptables refuses it, and kept verbatim rather than read as the direction it negates', () => {
+  const r = parseIptablesSave('*filter\n-A INPUT -m conntrack ! --ctdir REPLY -j ACCEPT\nCOMMIT\n', { source: 'd' });
+  assert.deepEqual(r.problems.map((p) => [p.code, p.line, p.column]), [['MISPLACED_INVERT', 2, 25]]);
+  assert.deepEqual(r.tables[0].chains[0].rules[0].exprs[0], { type: 'match', key: 'other', module: 'conntrack', text: '! --ctdir REPLY' });
+});
