@@ -102,7 +102,8 @@ export async function readLiveRuleset(opts: ReadOpts = {}): Promise<LiveResult> 
     // name, not by the look of the JSON: an iptables-nft table without xt expressions or base chains looks
     // native, and one iptables-nft cannot read (`# Table `filter' is incompatible`) looks like iptables'.
     const fromSave = new Set(parts.flatMap((p) => p.tables.filter((t) => t.origin === 'iptables-nft').map((t) => `${t.family} ${t.name}`)));
-    const native = { ...r, tables: r.tables.filter((t) => !fromSave.has(`${t.family} ${t.name}`)) };
+    // (and the listing's XT_OPAQUE warnings about them: iptables-nft-save showed their options)
+    const native = { ...r, tables: r.tables.filter((t) => !fromSave.has(`${t.family} ${t.name}`)), problems: r.problems.filter((p) => !(p.code === 'XT_OPAQUE' && fromSave.has(p.token ?? ''))) };
     // A table of a family iptables-nft-save did list, left out by it, is one it cannot read: native nft.
     for (const t of native.tables) if (t.origin === 'iptables-nft' && savedFamilies.has(t.family)) t.origin = 'nft';
     backends.nftNative = count({ ...native, tables: native.tables.filter((t) => t.origin === 'nft') });
@@ -167,11 +168,15 @@ function tableLine(text: string, family: string, name: string): number {
   return i < 0 ? 1 : i + 1;
 }
 
-/** Reads a file, or standard input for '-'. */
+/**
+ * Reads a file, or standard input for '-'. A byte order mark (files saved by Windows editors) becomes a blank,
+ * so that JSON.parse and the line reader accept the text and every column stays where it was.
+ */
 export async function readInput(path: string, readStdin?: () => Promise<string>): Promise<string> {
+  let text: string;
   if (path === '-') {
     if (!readStdin) throw new Error('standard input is not available');
-    return readStdin();
-  }
-  return readFile(path, 'utf8');
+    text = await readStdin();
+  } else text = await readFile(path, 'utf8');
+  return text.charCodeAt(0) === 0xfeff ? ' ' + text.slice(1) : text;
 }

@@ -9,11 +9,13 @@ export const PROBLEM_CODES = {
   RULE_BEFORE_TABLE: 'a rule or chain line came before any *table header (or after COMMIT)',
   UNKNOWN_TABLE: 'not one of the iptables tables raw, mangle, nat, filter, security',
   TABLE_INFERRED: 'a fragment without a *table header: the table was inferred',
+  WRONG_TABLE: 'a target only one table takes (DNAT/SNAT/MASQUERADE/REDIRECT/NETMAP: nat; TPROXY/DSCP/TOS/TTL/HL/CHECKSUM: mangle; CT/NOTRACK: raw) used in another',
   DUPLICATE_CHAIN: 'a chain was declared twice',
   UNDECLARED_CHAIN: 'a rule in, or a jump to, a chain that was not declared',
   BAD_CHAIN_LINE: 'a :CHAIN POLICY [packets:bytes] line that does not parse',
   BAD_POLICY: 'a policy other than ACCEPT or DROP, or a policy on a user chain',
   BAD_COUNTERS: 'counters that are not [packets:bytes] numbers',
+  PROMPT_COMMAND: 'a line "# iptables ...": read as a command at a root prompt (it could be a rule commented out)',
   STRAY_LINE: 'a line that is not part of a ruleset (a shell prompt, grep output, iptables -L output)',
   UNSUPPORTED_COMMAND: 'an iptables command a ruleset cannot hold (-D, -F, -X, -Z, -E, -R)',
   // tokens and options
@@ -37,6 +39,7 @@ export const PROBLEM_CODES = {
   // nft JSON
   BAD_JSON: 'the text is not JSON, or not the shape nft -j writes',
   UNKNOWN_EXPRESSION: 'an nft expression this parser does not know: kept verbatim',
+  XT_OPAQUE: 'an iptables-nft table in nft JSON: its xt matches and targets show no options (read it with iptables-nft-save)',
   UNKNOWN_CHAIN_TYPE: 'an nft chain type, hook or priority that does not parse',
   // ip rule
   BAD_IP_RULE: 'an ip rule line that does not parse',
@@ -44,6 +47,8 @@ export const PROBLEM_CODES = {
   BACKEND_CONFLICT: 'both iptables-legacy and iptables-nft hold rules',
   INCOMPATIBLE_TABLE: 'iptables-nft-save left out a table it cannot read (native nft rules in an iptables table name)',
   READ_FAILED: 'a live reader command failed',
+  // serializer
+  NOT_EXPRESSIBLE: 'iptables-save text cannot say this (an nft-only expression, a native nft table): left out of the printed text',
   TRANSLATED_TABLE: "nft's text form of an iptables-nft table: its iptables rules appear translated, not always exactly",
 } as const;
 

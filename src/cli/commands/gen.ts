@@ -12,13 +12,21 @@ interface GenOptions {
 }
 
 export function registerGen(program: Command, ctx: CommandContext): Command {
-  const gen = program.command('gen').summary('generate synthetic rulesets (for tests and benchmarks)');
+  const gen = program
+    .command('gen')
+    .summary('generate synthetic rulesets (for tests and benchmarks)')
+    .argument('[generator]')
+    .addHelpText('after', '\nExamples:\n  $ nfqguard gen kube-proxy --services 100 > kp.rules')
+    // Without a generator (or with an unknown one) this is a usage error, not a help page that exits 0.
+    .action((name: string | undefined) => {
+      throw new UsageError(name === undefined ? 'gen needs a generator' : `unknown generator "${name}"`, 'the generator is kube-proxy: nfqguard gen kube-proxy --services N');
+    });
   gen
     .command('kube-proxy')
     .summary("an iptables-save ruleset shaped like kube-proxy's iptables mode")
     .description(
-      "Writes to stdout an iptables-save ruleset shaped like kube-proxy's iptables mode: KUBE-SERVICES,\n" +
-        'KUBE-SVC-* with statistic-balanced KUBE-SEP-* endpoints (DNAT), KUBE-MARK-MASQ (0x4000), KUBE-POSTROUTING,\n' +
+      "Writes to stdout an iptables-save ruleset shaped like kube-proxy's iptables mode: KUBE-SERVICES, " +
+        'KUBE-SVC-* with statistic-balanced KUBE-SEP-* endpoints (DNAT), KUBE-MARK-MASQ (0x4000), KUBE-POSTROUTING, ' +
         'KUBE-FIREWALL (0x8000), NodePorts with KUBE-EXT-*. It loads with the real iptables-restore.',
     )
     .requiredOption('--services <n>', 'number of service ports', parseIntIn('--services', 0, 1_000_000))

@@ -2,7 +2,7 @@
 // into the model and print it as JSON or as canonical iptables-save text; problems go to stderr.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { formatProblem, mergeRulesets, parseIptablesSave, parseNftJson, serializeIptablesSave, type Ruleset } from '../../ruleset/index.js';
+import { formatProblem, mergeRulesets, parseIptablesSave, parseNftJson, serializeIptablesSave, type Chain, type Problem, type Rule, type Ruleset, type Table } from '../../ruleset/index.js';
 import { loadNftText, readInput } from '../../ruleset/live.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, writeJson } from '../io.js';
 import type { CommandContext } from '../program.js';
@@ -29,10 +29,12 @@ export function registerParse(program: Command, ctx: CommandContext): Command {
     .command('parse')
     .summary('read iptables-save, iptables -S, nft JSON or nft text into the ruleset model')
     .description(
-      'Parses each FILE (- for standard input) and prints the model as JSON (--json), the canonical\n' +
-        'iptables-save text (--emit iptables-save), or a summary. Problems (unknown modules, missing COMMIT,\n' +
-        'jumps to undeclared chains, bad masks...) go to stderr as FILE:LINE:COL. The nft text form is read by\n' +
-        'the real nft in a throwaway network namespace (needs root).\n' +
+      'Parses each FILE (- for standard input) and prints the model as JSON (--json), the canonical ' +
+        'iptables-save text (--emit iptables-save), or a summary. Problems (unknown modules, missing COMMIT, ' +
+        'jumps to undeclared chains, bad masks...) go to stderr as FILE:LINE:COL. The nft text form is read by ' +
+        'the real nft in a throwaway network namespace (needs root). --emit prints modules as iptables-save does ' +
+        '(-s 10.0.0.1/32, --set-xmark, -m tcp); the options of modules kept verbatim (limit, hashlimit, TOS, ' +
+        'CLASSIFY...) stay as written, and what iptables cannot say (nft-only expressions) is reported. ' +
         'Exit 0 when clean, 1 when there were problems but a model was built, 2 on usage error or unreadable input.',
     )
     .argument('<files...>', 'ruleset files, or - for standard input')
@@ -74,16 +76,38 @@ Examples:
         if (format === 'nft-json') parts.push(parseNftJson(text, { source }));
         else if (format === 'nft') {
           if (process.getuid?.() !== 0) throw new UsageError('reading the nft text form needs root (it is loaded by nft in a throwaway namespace)', 'run as root, or give `nft -j list ruleset` output instead');
-          parts.push(await loadNftText(text, { source, signal: ctx.io.signal }));
+          const loaded = await loadNftText(text, { source, signal: ctx.io.signal });
+          if (ctx.io.signal.aborted) {
+            // nft was stopped half way: what it said is not the file's problem.
+            ctx.io.stderr('nfqguard: parse interrupted; namespaces removed\n');
+            ctx.exit(130);
+            return;
+          }
+          parts.push(loaded);
         } else parts.push(parseIptablesSave(text, { source, family: opts.family }));
       }
       const r = mergeRulesets(...parts);
+      let text: string | undefined;
+      if (opts.emit) text = serializeIptablesSave(r, { onLost: (l) => r.problems.push(lostProblem(l)) });
       for (const p of r.problems) ctx.io.stderr(formatProblem(p) + '\n');
       if (opts.json) writeJson(ctx.io, withoutSyntax(r));
-      else if (opts.emit) ctx.io.stdout(serializeIptablesSave(r));
+      else if (text !== undefined) ctx.io.stdout(text);
       else ctx.io.stdout(summary(r));
       ctx.exit(r.problems.length ? EXIT_FINDINGS : EXIT_OK);
     });
+}
+
+/** What --emit iptables-save could not print, as a problem at the rule (or table) it came from. */
+function lostProblem(l: { table: Table; chain?: Chain; rule?: Rule; lost: string[] }): Problem {
+  const pos = l.rule?.pos ?? l.chain?.pos ?? l.table.pos;
+  const what = l.lost.join('; ');
+  const message = !l.rule
+    ? `native nftables table ${l.table.family} ${l.table.name} has no iptables-save form: left out (read it with nft list ruleset)`
+    : `${l.table.name} ${l.chain?.name ?? ''}: ${what} has no iptables-save form: the printed rule leaves it out (naming it in its comment), so it does not mean what the original means${
+        /\bxt /.test(what) ? ' (nft -j does not show what iptables-nft put in an xt expression: read such tables with iptables-nft-save)' : ''
+      }`;
+  const p: Problem = { code: 'NOT_EXPRESSIBLE', severity: 'warning', message, source: pos?.source ?? '', line: pos?.line ?? 1, column: pos?.column ?? 1, token: what };
+  return p;
 }
 
 /** The model without the parser-private syntax layer (it is for exact re-serialisation, not for readers). */

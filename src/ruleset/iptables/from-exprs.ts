@@ -109,13 +109,45 @@ function actionText(a: Action, family: 'ip' | 'ip6'): string | undefined {
   }
 }
 
-/** The rule's options after `-A CHAIN`, from its semantics. */
-export function exprsBody(rule: Rule, family: 'ip' | 'ip6'): string {
+/**
+ * The protocol a match needs iptables to be told with -p (its module refuses to load otherwise): nft's
+ * `udp dport 53` holds the protocol in the port test, iptables needs `-p udp -m udp --dport 53`.
+ */
+function impliedProto(m: Match, family: 'ip' | 'ip6'): number | undefined {
+  switch (m.key) {
+    case 'sport':
+    case 'dport':
+      return m.proto;
+    case 'tcpflags':
+      return 6;
+    case 'icmp':
+      return m.family === 'ip6' || family === 'ip6' ? 58 : 1;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The rule's options after `-A CHAIN`, from its semantics. What cannot be said goes into the rule's
+ * comment and, when `lost` is given, is also handed to it (the caller reports it: the printed rule then
+ * matches more packets, or does less, than the original).
+ */
+export function exprsBody(rule: Rule, family: 'ip' | 'ip6', onLost?: (what: string[]) => void): string {
   const generic: string[] = ['', '', '', '', ''];
   const mods: string[] = [];
   const lost: string[] = [];
   let proto: number | undefined;
   for (const e of rule.exprs) if (e.type === 'match' && e.key === 'proto' && e.protos.length === 1 && !e.invert) proto = e.protos[0];
+  if (proto === undefined && !rule.exprs.some((e) => e.type === 'match' && e.key === 'proto')) {
+    for (const e of rule.exprs) {
+      const p = e.type === 'match' ? impliedProto(e, family) : undefined;
+      if (p !== undefined) {
+        proto = p;
+        generic[4] = ` -p ${protoName(p, family)}`;
+        break;
+      }
+    }
+  }
   const order = { saddr: 0, daddr: 1, iif: 2, oif: 3, proto: 4 } as Record<string, number>;
   let target = '';
   for (const e of rule.exprs) {
@@ -133,7 +165,10 @@ export function exprsBody(rule: Rule, family: 'ip' | 'ip6'): string {
     }
   }
   let comment = rule.comment ?? '';
-  if (lost.length) comment = `${comment ? comment + ' ' : ''}nfqguard: not expressible in iptables: ${lost.join('; ')}`.slice(0, 255);
+  if (lost.length) {
+    comment = `${comment ? comment + ' ' : ''}nfqguard: not expressible in iptables: ${lost.join('; ')}`.slice(0, 255);
+    onLost?.(lost);
+  }
   const c = comment ? ` -m comment --comment ${saveString(comment)}` : '';
   return generic.join('') + mods.join('') + c + target;
 }

@@ -177,6 +177,16 @@ export function canonicalProtoName(name: string, n: number, family: 'ip' | 'ip6'
   return name;
 }
 
+/**
+ * How iptables-save prints a protocol given as a number: by name when iptables' own table has it (every
+ * version does: `-p 6` saves as `-p tcp`), else as written (1.8.9 looked the number up in /etc/protocols,
+ * 1.8.10+ prints the number, so a dump keeps whichever it has).
+ */
+export function protoNumberText(written: string, n: number, family: 'ip' | 'ip6'): string {
+  for (const [, v] of CHAIN_PROTOS) if (v === n && n !== 0 && n !== 135) return protoName(n, family);
+  return written;
+}
+
 /** The name iptables-save prints for a protocol number (iptables 1.8.9: its table, then getprotobynumber). */
 export function protoName(n: number, family: 'ip' | 'ip6' = 'ip'): string {
   if (n === 58) return family === 'ip6' ? 'ipv6-icmp' : 'ipv6-icmp';

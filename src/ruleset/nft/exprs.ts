@@ -163,6 +163,42 @@ function cidrOf(v: J, family: 'ip' | 'ip6'): string | undefined {
   return undefined;
 }
 
+/** An address range `{"range": [lo, hi]}` as the CIDRs that cover exactly it (the model lists prefixes). */
+function rangeCidrs(v: J, family: 'ip' | 'ip6'): string[] | undefined {
+  if (!isObj(v) || !Array.isArray(v.range) || typeof v.range[0] !== 'string' || typeof v.range[1] !== 'string') return undefined;
+  const bits = family === 'ip' ? 32 : 128;
+  const big = (t: string): bigint | undefined => {
+    if (family === 'ip') {
+      const a = parseIpv4(t);
+      return a === undefined ? undefined : BigInt(a >>> 0);
+    }
+    const g = parseIpv6(t);
+    return g ? g.reduce((acc, x) => (acc << 16n) | BigInt(x), 0n) : undefined;
+  };
+  const text = (n: bigint): string => {
+    if (family === 'ip') return ipv4Text(Number(n));
+    const g: number[] = [];
+    for (let i = 7; i >= 0; i--) g.push(Number((n >> BigInt(16 * i)) & 0xffffn));
+    return ipv6Text(g);
+  };
+  let lo = big(v.range[0]);
+  const hi = big(v.range[1]);
+  if (lo === undefined || hi === undefined || lo > hi) return undefined;
+  const out: string[] = [];
+  while (lo <= hi) {
+    // The largest block that starts at lo (aligned) and ends within hi.
+    let len = bits;
+    while (len > 0) {
+      const size = 1n << BigInt(bits - len + 1);
+      if (lo % size !== 0n || lo + size - 1n > hi) break;
+      len--;
+    }
+    out.push(`${text(lo)}/${len}`);
+    lo += 1n << BigInt(bits - len);
+  }
+  return out;
+}
+
 function portRange(v: J): [number, number] | undefined {
   const n = num(v);
   if (n !== undefined && n <= 65535) return [n, n];
@@ -237,8 +273,11 @@ export function matchExprs(m: Obj, tableFamily: string): Match[] | undefined {
     const proto = left.payload.protocol;
     const field = left.payload.field;
     if ((proto === 'ip' || proto === 'ip6') && (field === 'saddr' || field === 'daddr')) {
-      const cidrs = all(values(right), (v) => cidrOf(v, proto));
-      return cidrs ? [inv({ type: 'match', key: field, cidrs })] : undefined;
+      const lists = all(values(right), (v) => {
+        const c = cidrOf(v, proto);
+        return c !== undefined ? [c] : rangeCidrs(v, proto);
+      });
+      return lists ? [inv({ type: 'match', key: field, cidrs: lists.flat() })] : undefined;
     }
     if ((proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
       const protos = all(values(right), (v) => (typeof v === 'string' ? parseProto(v) : num(v)));

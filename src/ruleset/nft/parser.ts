@@ -53,6 +53,8 @@ export function parseNftJson(text: string, opts: NftParseOptions): Ruleset {
   const positions = elementPositions(text);
   const tables = new Map<string, Table>();
   const chains = new Map<string, Chain>();
+  /** Elements of named verdict maps ("family table name"), as nft lists them, for expandVmaps. */
+  const verdictMaps = new Map<string, unknown[]>();
   const at = (i: number): TextPos => positions[i] ?? { line: 1, column: 1 };
   const posOf = (i: number) => ({ source: opts.source, line: at(i).line, column: at(i).column });
 
@@ -110,6 +112,7 @@ export function parseNftJson(text: string, opts: NftParseOptions): Ruleset {
         const t = tableFor(i, v.family, v.table);
         if (!t || typeof v.name !== 'string') return;
         t.sets.push(namedSet(v, kind === 'map', posOf(i)));
+        if (kind === 'map' && v.map === 'verdict' && Array.isArray(v.elem)) verdictMaps.set(`${t.family} ${t.name} ${v.name}`, v.elem);
         return;
       }
       case 'rule': {
@@ -141,6 +144,14 @@ export function parseNftJson(text: string, opts: NftParseOptions): Ruleset {
     }
   });
   for (const t of out.tables) if (looksLikeIptablesNft(t)) t.origin = 'iptables-nft';
+  // nft -j shows iptables-nft's matches and targets as bare `xt` names: said once per table.
+  for (const t of out.tables) {
+    const xt = t.chains.reduce((n, c) => n + c.rules.filter((r) => r.exprs.some((e) => (e.type === 'match' ? e.key === 'other' && e.text.startsWith('xt ') : e.kind === 'other' && e.text.startsWith('xt ')))).length, 0);
+    if (xt === 0) continue;
+    const at = t.pos ?? { line: 1, column: 1 };
+    P.warn('XT_OPAQUE', `table ${t.family} ${t.name}: ${xt} rule${xt === 1 ? '' : 's'} with iptables-nft (xt) matches or targets, whose options nft -j does not show: kept opaque, evaluation undetermined; give ${t.family === 'ip6' ? 'ip6tables' : 'iptables'}-nft-save output for this table`, at.line, at.column, `${t.family} ${t.name}`);
+  }
+  for (const t of out.tables) for (const c of t.chains) c.rules = expandVmaps(c.rules, t, verdictMaps);
   // Jumps to chains that do not exist.
   for (const t of out.tables) {
     const names = new Set(t.chains.map((c) => c.name));
@@ -249,6 +260,60 @@ function rule(v: Obj, pos: Rule['pos'], P: Problems): Rule {
   if (typeof v.handle === 'number') syntax.handle = v.handle;
   r.syntax = syntax;
   return r;
+}
+
+/**
+ * A rule ending in a verdict map (`ip daddr . meta l4proto . th dport vmap @service-ips`, `tcp dport vmap
+ * { 22 : accept }`) becomes one rule per element: the rule's matches, the element's key as matches, the
+ * element's verdict. The same packets get the same verdicts: a vmap's elements do not overlap, so at most
+ * one of the rules matches, and a packet no element matches goes on to the next rule either way. Done only
+ * when the rule has nothing but matches before the vmap (statements there run whatever the key) and every
+ * element's key and verdict are expressible; otherwise (and for an empty map) the rule keeps its `other`
+ * action, evaluation undetermined. The expanded rules share the rule's position and syntax.
+ */
+function expandVmaps(rules: Rule[], t: Table, verdictMaps: Map<string, unknown[]>): Rule[] {
+  let out: Rule[] | undefined;
+  for (let i = 0; i < rules.length; i++) {
+    const expanded = expandVmap(rules[i], t, verdictMaps);
+    if (expanded !== undefined && out === undefined) out = rules.slice(0, i);
+    if (out !== undefined) for (const r of expanded ?? [rules[i]]) out.push(r);
+  }
+  return out ?? rules;
+}
+
+function expandVmap(r: Rule, t: Table, verdictMaps: Map<string, unknown[]>): Rule[] | undefined {
+  const last = r.exprs[r.exprs.length - 1];
+  if (last === undefined || last.type !== 'action' || last.kind !== 'other' || last.name !== 'vmap') return undefined;
+  const before = r.exprs.slice(0, -1);
+  if (!before.every((e) => e.type === 'match')) return undefined;
+  const list = (r.syntax as NftRuleSyntax | undefined)?.expr ?? [];
+  const stmt = list[list.length - 1];
+  const vmap = isObj(stmt) && isObj(stmt.vmap) ? stmt.vmap : undefined;
+  if (!vmap) return undefined;
+  const elems = typeof vmap.data === 'string' && vmap.data.startsWith('@') ? verdictMaps.get(`${t.family} ${t.name} ${vmap.data.slice(1)}`) : isObj(vmap.data) && Array.isArray(vmap.data.set) ? vmap.data.set : undefined;
+  if (!elems || elems.length === 0) return undefined;
+  const fields = isObj(vmap.key) && Array.isArray(vmap.key.concat) ? vmap.key.concat : [vmap.key];
+  const out: Rule[] = [];
+  for (const e of elems) {
+    if (!Array.isArray(e) || e.length !== 2 || !isObj(e[1])) return undefined;
+    let key = e[0];
+    if (isObj(key) && isObj(key.elem)) key = key.elem.val;
+    const values = fields.length > 1 ? (isObj(key) && Array.isArray(key.concat) ? key.concat : undefined) : [key];
+    if (!values || values.length !== fields.length) return undefined;
+    const exprs: Expr[] = [...before];
+    for (let f = 0; f < fields.length; f++) {
+      const ms = matchExprs({ op: '==', left: fields[f], right: values[f] }, t.family);
+      if (!ms || ms.some((m) => m.key === 'other')) return undefined;
+      for (const m of ms) exprs.push(m);
+    }
+    const verdict = statementActions(e[1]);
+    if (!verdict || verdict.length !== 1) return undefined;
+    exprs.push(verdict[0]);
+    const x: Rule = { exprs, text: `${r.text} [element ${exprText(key)} : ${exprText(e[1])}]`, pos: r.pos, syntax: r.syntax };
+    if (r.comment !== undefined) x.comment = r.comment;
+    out.push(x);
+  }
+  return out;
 }
 
 /** A table iptables-nft made: an iptables table name whose base chains are the built-ins at their priorities. */

@@ -19,7 +19,8 @@ function chains(r: Ruleset): string[] {
 }
 
 test('the nft capture is what iptables-nft made: some tables lack built-in chains', () => {
-  assert.deepEqual(kernel.problems, []);
+  // Only the warnings that nft -j hides the xt expressions' options (one per table that has some).
+  assert.deepEqual(kernel.problems.map((p) => [p.code, p.token]), [['XT_OPAQUE', 'ip raw'], ['XT_OPAQUE', 'ip mangle'], ['XT_OPAQUE', 'ip nat'], ['XT_OPAQUE', 'ip filter']]);
   assert.ok(kernel.tables.every((t) => t.origin === 'iptables-nft'));
   // The fixture is only useful while it has tables with missing built-ins.
   assert.ok(kernel.tables.some((t) => t.name === 'mangle' && t.chains.every((c) => !c.base)));

@@ -123,7 +123,9 @@ test('base chains: numeric and named priorities, policy, netdev device; xt kept 
     ),
     { source: 't' },
   );
-  assert.deepEqual(r.problems, []);
+  // The xt rule is said once for its table: nft -j does not show its options.
+  assert.deepEqual(r.problems.map((p) => [p.code, p.severity, p.token]), [['XT_OPAQUE', 'warning', 'inet t']]);
+  assert.match(r.problems[0].message, /1 rule with iptables-nft \(xt\) matches or targets.*iptables-nft-save/);
   assert.deepEqual(r.tables[0].chains[0].base, { hook: 'prerouting', priority: -149, priorityText: 'mangle + 1', type: 'filter', policy: 'drop' });
   assert.deepEqual(r.tables[0].chains[1].base, { hook: 'postrouting', priority: 100, type: 'nat', policy: 'accept' });
   assert.deepEqual(r.tables[1].chains[0].base, { hook: 'ingress', priority: -500, type: 'filter', policy: 'accept', device: 'eth0' });
@@ -168,7 +170,8 @@ test('every nft JSON capture under test/fixtures is read losslessly', () => {
     const items = (JSON.parse(text) as { nftables: Array<Record<string, { expr?: unknown[] }>> }).nftables;
     const rulesIn = items.filter((i) => i.rule).map((i) => i.rule.expr);
     const rulesOut = r.tables.flatMap((t) => t.chains.flatMap((c) => c.rules.map((x) => (x.syntax as { expr: unknown[] }).expr)));
-    assert.equal(rulesOut.length, rulesIn.length, fixtureName(file));
+    // A verdict map's rule becomes one rule per element, all sharing the nft rule's syntax.
+    assert.equal(new Set(rulesOut).size, rulesIn.length, fixtureName(file));
     assert.equal(r.tables.reduce((s, t) => s + t.chains.length, 0), items.filter((i) => i.chain).length);
     assert.equal(r.tables.length, items.filter((i) => i.table).length);
   }
@@ -192,4 +195,88 @@ test("iptables-nft's -j CT in nft JSON is an opaque xt target: --notrack or --zo
   const r = parseNftJson(readFixture('test/fixtures/parser/nft-builtins.nft.json'), { source: 'nft-builtins.nft.json' });
   const pre = r.tables.find((x) => x.name === 'raw')!.chains.find((c) => c.name === 'PREROUTING')!;
   for (const rule of pre.rules) assert.deepEqual(rule.exprs.at(-1), { type: 'action', kind: 'other', name: 'CT', text: 'xt target CT', terminal: false });
+});
+
+test('verdict maps become one rule per element: named and anonymous, concatenated keys, and left alone when not expressible', () => {
+  const mapObj = (name: string, type: unknown, elem: unknown[]) => ({ map: { family: 'inet', table: 't', name, type, map: 'verdict', handle: 3, elem } });
+  const services = mapObj('svc', ['ipv4_addr', 'inet_proto', 'inet_service'], [
+    [{ concat: ['10.96.0.1', 'tcp', 443] }, { goto: { target: 'svc-a' } }],
+    [{ concat: ['10.96.0.10', 'udp', 53] }, { jump: { target: 'svc-b' } }],
+  ]);
+  const key = { concat: [{ payload: { protocol: 'ip', field: 'daddr' } }, { meta: { key: 'l4proto' } }, { payload: { protocol: 'th', field: 'dport' } }] };
+  const r = parseNftJson(
+    doc(
+      table,
+      chain(),
+      services,
+      mapObj('empty', 'mark', []),
+      rule([{ match: { op: '==', left: { meta: { key: 'iifname' } }, right: 'eth0' } }, { vmap: { key, data: '@svc' } }]),
+      rule([{ vmap: { key: { payload: { protocol: 'tcp', field: 'dport' } }, data: { set: [[22, { accept: null }], [{ range: [8000, 8080] }, { drop: null }]] } } }]),
+      rule([{ vmap: { key: { meta: { key: 'mark' } }, data: '@empty' } }]),
+      rule([{ counter: null }, { mangle: { key: META, value: 1 } }, { vmap: { key: { meta: { key: 'mark' } }, data: { set: [[1, { accept: null }]] } } }]),
+      rule([{ accept: null }]),
+      { chain: { family: 'inet', table: 't', name: 'svc-a', handle: 4 } },
+      { chain: { family: 'inet', table: 't', name: 'svc-b', handle: 5 } },
+    ),
+    { source: 'v' },
+  );
+  assert.deepEqual(r.problems, []);
+  const rules = r.tables[0].chains[0].rules;
+  assert.deepEqual(rules.map((x) => x.exprs), [
+    [
+      { type: 'match', key: 'iif', names: ['eth0'] },
+      { type: 'match', key: 'daddr', cidrs: ['10.96.0.1/32'] },
+      { type: 'match', key: 'proto', protos: [6] },
+      { type: 'match', key: 'dport', ranges: [[443, 443]] },
+      { type: 'action', kind: 'goto', chain: 'svc-a' },
+    ],
+    [
+      { type: 'match', key: 'iif', names: ['eth0'] },
+      { type: 'match', key: 'daddr', cidrs: ['10.96.0.10/32'] },
+      { type: 'match', key: 'proto', protos: [17] },
+      { type: 'match', key: 'dport', ranges: [[53, 53]] },
+      { type: 'action', kind: 'jump', chain: 'svc-b' },
+    ],
+    [{ type: 'match', key: 'dport', proto: 6, ranges: [[22, 22]] }, { type: 'action', kind: 'accept' }],
+    [{ type: 'match', key: 'dport', proto: 6, ranges: [[8000, 8080]] }, { type: 'action', kind: 'drop' }],
+    // an empty map: nothing to expand, undetermined as before
+    [{ type: 'action', kind: 'other', name: 'vmap', text: 'vmap key meta mark data @empty', terminal: 'unknown' }],
+    // a statement before the vmap runs whatever the key: not expanded
+    [{ type: 'action', kind: 'mark', and: 0, xor: 1 }, { type: 'action', kind: 'other', name: 'vmap', text: 'vmap key meta mark data { { 1, accept } }', terminal: 'unknown' }],
+    [{ type: 'action', kind: 'accept' }],
+  ]);
+  assert.match(rules[0].text, /\[element 10\.96\.0\.1 \. tcp \. 443 : goto svc-a\]$/);
+  assert.equal(rules[0].syntax, rules[1].syntax);
+});
+
+test('address ranges become the prefixes that cover exactly them', () => {
+  const m = (family: string, field: string, right: unknown) => {
+    const r = parseNftJson(doc({ table: { family, name: 't', handle: 1 } }, { chain: { family, table: 't', name: 'c', handle: 1 } }, { rule: { family, table: 't', chain: 'c', handle: 2, expr: [{ match: { op: '==', left: { payload: { protocol: family, field } }, right } }] } }), { source: 'r' });
+    assert.deepEqual(r.problems, []);
+    return r.tables[0].chains[0].rules[0].exprs[0];
+  };
+  assert.deepEqual(m('ip', 'saddr', { range: ['10.0.0.1', '10.0.0.9'] }), { type: 'match', key: 'saddr', cidrs: ['10.0.0.1/32', '10.0.0.2/31', '10.0.0.4/30', '10.0.0.8/31'] });
+  assert.deepEqual(m('ip', 'daddr', { set: [{ range: ['0.0.0.0', '255.255.255.255'] }, '1.2.3.4'] }), { type: 'match', key: 'daddr', cidrs: ['0.0.0.0/0', '1.2.3.4/32'] });
+  assert.deepEqual(m('ip6', 'saddr', { range: ['fd00::', 'fd00::ff'] }), { type: 'match', key: 'saddr', cidrs: ['fd00::/120'] });
+  // Any range: the prefixes are aligned, adjacent, and span exactly lo..hi.
+  const toN = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+  const toA = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 0xffffffff }), (a, b) => {
+      const [lo, hi] = a <= b ? [a, b] : [b, a];
+      const e = m('ip', 'saddr', { range: [toA(lo), toA(hi)] }) as { cidrs: string[] };
+      let next = lo;
+      for (const c of e.cidrs) {
+        const [addr, len] = c.split('/');
+        const start = toN(addr);
+        const size = 2 ** (32 - Number(len));
+        assert.equal(start, next, c);
+        assert.equal(start % size, 0, `${c} is aligned`);
+        next = start + size;
+      }
+      assert.equal(next, hi + 1);
+      assert.ok(e.cidrs.length <= 62);
+    }),
+    { numRuns: 300 },
+  );
 });

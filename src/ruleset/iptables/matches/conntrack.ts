@@ -117,6 +117,11 @@ function parseConntrack(opts: ExtOption[], ctx: ExtContext): ConntrackData | und
         break;
       }
       case 'dir': {
+        // iptables refuses `! --ctdir` ("cannot be inverted"): taken as a direction it would mean the opposite.
+        if (o.invert) {
+          ctx.problems.error('MISPLACED_INVERT', '--ctdir cannot be inverted (iptables refuses it): write the other direction', ctx.line, o.col, '--ctdir');
+          return undefined;
+        }
         const v = o.args[0].toUpperCase();
         if (v !== 'ORIGINAL' && v !== 'REPLY') return bad(ctx, o, 'INVALID_VALUE', `--ctdir wants ORIGINAL or REPLY, got "${o.args[0]}"`);
         d.dir = v;
