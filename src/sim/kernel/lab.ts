@@ -12,6 +12,8 @@
 //                              packet got through the hook, with its final mark
 //   table FAMILY nfqguard_hooks  the declared hooks (--hook) as chains h0, h1...
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -53,6 +55,21 @@ export interface RulesetSource {
   nft?: string;
   /** nft -j documents, loaded one after the other. */
   nftJson?: string[];
+}
+
+/**
+ * Loads an `nft -j` document through a file: `nft -j -f -` opens /dev/stdin by name, which fails
+ * (ENXIO) on the socket Node gives a child as its standard input.
+ */
+async function loadNftJson(ns: Netns, doc: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'nfqguard-nft-'));
+  try {
+    const file = join(dir, 'ruleset.json');
+    await writeFile(file, doc, { mode: 0o600 });
+    await ns.execOk('nft', ['-j', '-f', file], { timeoutMs: 10_000 });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -259,7 +276,7 @@ export class TraceLab {
     if (src.iptables) await main.iptablesRestore(src.iptables, 'iptables-restore');
     if (src.ip6tables) await main.iptablesRestore(src.ip6tables, 'ip6tables-restore');
     if (src.nft) await main.nft(src.nft);
-    for (const doc of src.nftJson ?? []) await main.execOk('nft', ['-j', '-f', '-'], { input: doc, timeoutMs: 10_000 });
+    for (const doc of src.nftJson ?? []) await loadNftJson(main, doc);
     const hookRefs = new Map<string, RuleRef>();
     const byFamily = new Map<string, string[]>();
     hooks.forEach((h, i) => {

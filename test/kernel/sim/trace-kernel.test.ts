@@ -102,3 +102,30 @@ test('--kernel with --ip-rules: wg-quick routes the packet to table 51820, mangl
   assert.deepEqual([plain.kernel.differences, plain.kernel.interfaces], [[], ['out wg0']]);
   assert.deepEqual(liveNamespaces(), []);
 });
+
+// `nft -j list ruleset` output as --nft-json gives it: loaded into the namespace as it is (nft -j -f
+// opens its input by name, so it must not be Node's stdin socket), then the same packet both ways.
+const NFT_JSON = JSON.stringify({
+  nftables: [
+    { metainfo: { version: '1.0.6', release_name: 'Lester Gooch #5', json_schema_version: 1 } },
+    { table: { family: 'inet', name: 't', handle: 1 } },
+    { chain: { family: 'inet', table: 't', name: 'in', handle: 1, type: 'filter', hook: 'input', prio: 7, policy: 'accept' } },
+    { chain: { family: 'inet', table: 't', name: 'mark', handle: 2 } },
+    { rule: { family: 'inet', table: 't', chain: 'in', handle: 3, expr: [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 80 } }, { jump: { target: 'mark' } }] } },
+    { rule: { family: 'inet', table: 't', chain: 'in', handle: 4, expr: [{ match: { op: '==', left: { meta: { key: 'mark' } }, right: 8 } }, { drop: null }] } },
+    { rule: { family: 'inet', table: 't', chain: 'mark', handle: 5, expr: [{ mangle: { key: { meta: { key: 'mark' } }, value: 8 } }] } },
+  ],
+});
+
+test('--kernel with --nft-json: the document loads in the namespace and the kernel agrees (drop by the mark the jumped-to chain set)', { skip, timeout: 60_000 }, async () => {
+  const f = join(dir, 'ruleset.json');
+  writeFileSync(f, NFT_JSON);
+  const r = await cli(['trace', '--nft-json', f, '--packet', 'tcp 10.0.0.1:40000 > 10.0.0.2:80', '--local', '10.0.0.2/24@eth0', '--kernel', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.deepEqual([j.verdict, j.mark, j.decidedBy?.chain, j.decidedBy?.rule], ['drop', '0x00000008', 'in', 2]);
+  assert.deepEqual([j.kernel.verdict, j.kernel.mark, j.kernel.differences], ['drop', '0x00000008', []]);
+  const other = JSON.parse((await cli(['trace', '--nft-json', f, '--packet', 'tcp 10.0.0.1:40000 > 10.0.0.2:443', '--local', '10.0.0.2/24@eth0', '--kernel', '--json'])).stdout);
+  assert.deepEqual([other.verdict, other.kernel.verdict, other.kernel.differences], ['accept', 'accept', []]);
+  assert.deepEqual(liveNamespaces(), []);
+});
