@@ -270,9 +270,7 @@ const ACTION_CODES: Record<Action['kind'], number> = {
 };
 
 function compileAction(action: Action, table: CompiledTable): CompiledAction {
-  let a = action;
-  // `-j CT --notrack` may come as an uninterpreted CT target: it is notrack all the same.
-  if (a.kind === 'other' && /^(CT|NOTRACK)$/i.test(a.name) && (/--notrack/.test(a.text) || /^NOTRACK$/i.test(a.name))) a = { type: 'action', kind: 'notrack' };
+  const a = action;
   const out: CompiledAction = { isMatch: false, op: ACTION_CODES[a.kind], and: 0, xor: 0, target: undefined, action: a, kind: a.kind, nat: undefined, writesMark: false, writesCtmark: false };
   switch (a.kind) {
     case 'mark':

@@ -306,24 +306,26 @@ Examples:
       const result = sim.trace({ ...base, packet }, { maxOutcomes: opts.maxOutcomes });
       const json = traceJson(result);
       let kernelText = '';
+      let kernelError: string | undefined;
       if (opts.kernel) {
         const { replayInKernel, replayUnsupported } = await import('../../sim/kernel-replay.js');
         const why = replayUnsupported(packet, opts.ctState, opts.ctmark);
         if (why) throw new UsageError(`--kernel: ${why}`, 'drop --kernel, or trace a TCP SYN / UDP packet of a new connection');
-        let replay;
         try {
-          replay = await replayInKernel({ source: loaded.source, model: rs, packet, hooks, locals, routes, ipRules: rs.ipRules, queueAnswers: answers, ...base, signal: ctx.io.signal });
+          const replay = await replayInKernel({ source: loaded.source, model: rs, packet, hooks, locals, routes, ipRules: rs.ipRules, queueAnswers: answers, ...base, signal: ctx.io.signal });
+          const cmp = compareTrace(result, replay.outcome, formatMark, replay.chains);
+          json.kernel = { ...replay.outcome, differences: cmp.differences, matchedOutcome: cmp.matchedOutcome };
+          kernelText = renderKernel(replay, cmp.differences, cmp.matchedOutcome);
         } catch (e) {
           if (ctx.io.signal.aborted) {
             ctx.io.stderr('nfqguard: trace --kernel interrupted; namespaces removed\n');
             ctx.exit(130);
             return;
           }
-          throw new UsageError(`--kernel: ${(e as Error).message}`, 'the simulator\'s answer above stands; the replay needs the ruleset to load with iptables-restore / nft');
+          // The simulator's trace is still printed; the replay's failure is an input error (exit 2).
+          kernelError = (e as Error).message;
+          json.kernel = { error: kernelError };
         }
-        const cmp = compareTrace(result, replay.outcome, formatMark, replay.chains);
-        json.kernel = { ...replay.outcome, differences: cmp.differences, matchedOutcome: cmp.matchedOutcome };
-        kernelText = renderKernel(replay, cmp.differences, cmp.matchedOutcome);
       }
       if (opts.json) writeJson(ctx.io, json);
       else {
@@ -331,6 +333,12 @@ Examples:
         const iface = inIf ? `, in ${inIf}` : '';
         ctx.io.stdout(renderTrace(result, { ctState: packet.ctState ?? opts.ctState ?? 'new', iface }) + kernelText);
       }
-      ctx.exit(EXIT_OK);
+      if (kernelError !== undefined) {
+        const xt = /xtables compat|xt /.test(kernelError) ? " (an `nft -j` dump of iptables-nft's tables holds xt expressions nft cannot load: give their iptables-nft-save text with --iptables-save)" : '';
+        ctx.io.stderr(`nfqguard: --kernel: ${kernelError}\nhint: the simulator's answer above stands; the replay needs the ruleset to load with iptables-restore / nft${xt}\n`);
+      }
+      // The trace completed; a replay that failed or an input with errors (rules the parser rejected)
+      // makes it exit 2 all the same, as batch mode does.
+      ctx.exit(kernelError !== undefined || inputErrors ? EXIT_USAGE : EXIT_OK);
     });
 }
