@@ -53,6 +53,8 @@ export const A_NOTRACK = 13;
 export const A_NAT = 14;
 export const A_TPROXY = 15;
 export const A_OTHER = 16;
+/** iptables-nft's CT target read from `nft -j`: shown as a bare "xt target CT", it may be CT --notrack. */
+export const A_XT_CT = 17;
 
 export interface CompiledAction {
   isMatch: false;
@@ -271,7 +273,9 @@ const ACTION_CODES: Record<Action['kind'], number> = {
 
 function compileAction(action: Action, table: CompiledTable): CompiledAction {
   const a = action;
-  const out: CompiledAction = { isMatch: false, op: ACTION_CODES[a.kind], and: 0, xor: 0, target: undefined, action: a, kind: a.kind, nat: undefined, writesMark: false, writesCtmark: false };
+  // nft -j prints every xt target CT (--notrack, --zone, --helper...) the same way, without its options.
+  const op = a.kind === 'other' && a.name === 'CT' && a.text === 'xt target CT' ? A_XT_CT : ACTION_CODES[a.kind];
+  const out: CompiledAction = { isMatch: false, op, and: 0, xor: 0, target: undefined, action: a, kind: a.kind, nat: undefined, writesMark: false, writesCtmark: false };
   switch (a.kind) {
     case 'mark':
     case 'ctmark':

@@ -9,7 +9,7 @@ import { answerFor, type QueueAnswers } from './options.js';
 import { NF_IP_PRI_FIRST, NF_IP_PRI_LAST } from '../ruleset/priorities.js';
 import { decideRoute, decisionText, type PolicyRule, type RouteDecision, type RouteEnv, type RouteQuery } from './routing.js';
 import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
-import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, codeOf, endRefOf, prepareChain, refOf, ruleAt } from './program.js';
+import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, A_XT_CT, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, codeOf, endRefOf, prepareChain, refOf, ruleAt } from './program.js';
 import { formatMark, type CtPhase, type PacketState } from './state.js';
 
 export const DEFAULT_IN = 'eth0';
@@ -101,6 +101,7 @@ export function finalText(f: FinalAddrs): { saddr: string; daddr: string; sport?
 
 const NONE: never[] = [];
 const MATCH_CHOICES = ['matches', 'does not match'];
+const XT_CT_CHOICES = ['is CT --notrack: the packet stays untracked', 'is not --notrack (a zone, helper or timeout template)'];
 const LOCALHOST4: Addr = { v: 4, n: 0x7f000001 };
 const LOCALHOST6: Addr = { v: 6, w: [0, 0, 0, 1] };
 
@@ -1050,6 +1051,10 @@ export class Runner {
         return R_NEXT;
       case A_NOTRACK:
         if (st.ct === 'none') st.ct = 'untracked';
+        return R_NEXT;
+      case A_XT_CT:
+        // Only a packet without a conntrack entry can be left untracked (xt_ct_target).
+        if (st.ct === 'none' && this.choose(XT_CT_CHOICES, refOf(rule), 'nft -j does not show the options of an xt target CT: it may be CT --notrack') === 0) st.ct = 'untracked';
         return R_NEXT;
       case A_NAT:
         return this.applyNat(ca);

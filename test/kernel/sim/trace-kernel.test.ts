@@ -14,7 +14,8 @@ import { formatMark } from '../../../src/sim/state.js';
 import { Simulator } from '../../../src/sim/trace.js';
 import { a, m, nftChain, nftTable, rule, ruleset } from '../../helpers/sim-model.js';
 import { cli } from '../../helpers/cli.js';
-import { kernelSkipReason } from '../../helpers/kernel.js';
+import { kernelSkipReason, kernelTest } from '../../helpers/kernel.js';
+import { parseNftJson } from '../../../src/ruleset/index.js';
 
 const skip = kernelSkipReason() ?? false;
 const dir = mkdtempSync(join(tmpdir(), 'nfqg-tracek-'));
@@ -128,4 +129,44 @@ test('--kernel with --nft-json: the document loads in the namespace and the kern
   const other = JSON.parse((await cli(['trace', '--nft-json', f, '--packet', 'tcp 10.0.0.1:40000 > 10.0.0.2:443', '--local', '10.0.0.2/24@eth0', '--kernel', '--json'])).stdout);
   assert.deepEqual([other.verdict, other.kernel.verdict, other.kernel.differences], ['accept', 'accept', []]);
   assert.deepEqual(liveNamespaces(), []);
+});
+
+// iptables-nft's `-j CT --notrack` and `-j CT --zone 3` both read back from `nft -j list ruleset` as a
+// bare {"xt": {"type": "target", "name": "CT"}}: the trace cannot know which, so it follows both, and the
+// kernel (the notrack one is dropped by `ct state untracked drop`) takes one of them.
+const XT_CT_IPT = '*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -p tcp -m tcp --dport 80 -j CT --notrack\n-A PREROUTING -p tcp -m tcp --dport 81 -j CT --zone 3\nCOMMIT\n';
+const XT_CT_NFT = 'table inet t {\n  chain in {\n    type filter hook input priority 10; policy accept;\n    ct state untracked drop\n  }\n}\n';
+
+kernelTest('--nft-json of an iptables-nft CT target: nft -j hides --notrack, the trace shows both outcomes and the kernel takes one', 'trxtct', async (ns) => {
+  await ns.iptablesRestore(XT_CT_IPT, 'iptables-nft-restore');
+  await ns.nft(XT_CT_NFT);
+  const doc = await ns.execOk('nft', ['-j', 'list', 'ruleset']);
+  const model = parseNftJson(doc, { source: 'nft -j' });
+  const raw = model.tables.find((t) => t.name === 'raw')?.chains.find((c) => c.name === 'PREROUTING');
+  const bare = { type: 'action', kind: 'other', name: 'CT', text: 'xt target CT', terminal: false };
+  assert.deepEqual(raw?.rules.map((r) => r.exprs.filter((e) => e.type === 'action')), [[bare], [bare]], 'nft -j now tells CT --notrack from CT --zone: the choice point is not needed');
+  const f = join(dir, 'xtct.json');
+  writeFileSync(f, doc);
+  const locals = [parseLocalAddress('10.0.0.2@eth0')];
+  for (const [port, kernelVerdict, outcome] of [[80, 'drop', 0], [81, 'accept', 1]] as const) {
+    const j = JSON.parse((await cli(['trace', '--nft-json', f, '--packet', `tcp 10.0.0.1:40000 > 10.0.0.2:${port}`, '--local', '10.0.0.2@eth0', '--json'])).stdout);
+    assert.equal(j.verdict, 'undetermined');
+    assert.match(j.undeterminedBy[0].reason, /may be CT --notrack/);
+    assert.deepEqual(j.outcomes.map((o: { verdict: string }) => o.verdict), ['drop', 'accept']);
+    // The kernel with the same rules, told apart by iptables-restore; the simulator keeps the nft -j model.
+    const packet = parsePacketSpec(`tcp 10.0.0.1:40000 > 10.0.0.2:${port}`);
+    const sim = new Simulator(model, { locals }).trace({ packet });
+    const replay = await replayInKernel({ source: { iptables: XT_CT_IPT, nft: XT_CT_NFT }, model, packet, hooks: [], locals });
+    assert.equal(replay.outcome.verdict, kernelVerdict);
+    assert.deepEqual(compareTrace(sim, replay.outcome, formatMark, replay.chains), { differences: [], matchedOutcome: outcome });
+  }
+  // --kernel with that document: nft cannot load xt expressions. The simulator's trace is printed, the
+  // replay's failure said with the way out, exit 2, no namespace left.
+  const k = await cli(['trace', '--nft-json', f, '--packet', 'tcp 10.0.0.1:40000 > 10.0.0.2:80', '--local', '10.0.0.2@eth0', '--kernel', '--json']);
+  assert.equal(k.code, 2);
+  const kj = JSON.parse(k.stdout);
+  assert.equal(kj.verdict, 'undetermined');
+  assert.match(kj.kernel.error, /xtables compat/);
+  assert.match(k.stderr, /--kernel: .*\n(.|\n)*hint: .*iptables-nft-save text with --iptables-save/);
+  assert.deepEqual(liveNamespaces().filter((n) => n.startsWith('nfqg-trace-')), []);
 });

@@ -346,3 +346,26 @@ test('a big chain with a destination index gives the same answer as a scan', () 
   }
   assert.equal(sim.trace({ packet: parsePacketSpec('udp 10.0.0.1:1 > 10.96.0.150:53') }).mark, 0x8000 ^ 0, 'the unindexed /24 rule still runs first for UDP');
 });
+
+test('an xt target CT read from nft -j (options not shown: maybe CT --notrack) is a choice: untracked or not', () => {
+  const rs = ruleset(
+    nftTable('ip', 'raw', [nftChain('PREROUTING', { hook: 'prerouting', priority: -300 }, [rule('tcp dport 80 counter xt target CT', m.dport(80, 80, 6), a.other('CT', 'xt target CT', false))])]),
+    nftTable('inet', 't', [nftChain('in', { hook: 'input', priority: 10 }, [rule('ct state untracked drop', m.ctstate(['untracked']), a.drop())])]),
+  );
+  const locals = [parseLocalAddress('10.0.0.2')];
+  const r = trace(rs, 'tcp 10.0.0.1:1 > 10.0.0.2:80', {}, { locals });
+  assert.equal(r.verdict, 'undetermined');
+  assert.deepEqual(r.outcomes.map((o) => [o.verdict, o.assumptions.map((x) => x.assumed)]), [
+    ['drop', ['is CT --notrack: the packet stays untracked']],
+    ['accept', ['is not --notrack (a zone, helper or timeout template)']],
+  ]);
+  // On loopback the packet keeps the entry OUTPUT gave it: PREROUTING's CT cannot untrack it.
+  const lo = trace(rs, 'tcp 127.0.0.1:1 > 127.0.0.1:80', {}, { locals });
+  assert.deepEqual([lo.verdict, lo.outcomes.length], ['accept', 1]);
+  // An iptables CT target, its options known, is no choice.
+  const known = ruleset(
+    nftTable('ip', 'raw', [nftChain('PREROUTING', { hook: 'prerouting', priority: -300 }, [rule('-j CT --zone 3', a.other('CT', '-j CT --zone 3', false))])]),
+    nftTable('inet', 't', [nftChain('in', { hook: 'input', priority: 10 }, [rule('ct state untracked drop', m.ctstate(['untracked']), a.drop())])]),
+  );
+  assert.equal(trace(known, 'tcp 10.0.0.1:1 > 10.0.0.2:80', {}, { locals }).verdict, 'accept');
+});

@@ -116,6 +116,21 @@ test('trace: problems in the input go to stderr with line and column; the trace 
   assert.match(r.stdout, /UNDETERMINED|verdict:/);
 });
 
+test('trace: an input with errors (a rule the parser rejected) still prints the trace, and exits 2 as batch mode does', async () => {
+  const f = join(dir, 'broken.rules');
+  writeFileSync(f, `${SEED}*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j NOPE\nCOMMIT\n`);
+  for (const json of [false, true]) {
+    const r = await cli(['trace', '--iptables-save', f, '--packet', PKT, ...(json ? ['--json'] : [])]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /broken\.rules:11:\d+: error UNDECLARED_CHAIN/);
+    if (json) assert.ok(['accept', 'drop', 'undetermined'].includes(JSON.parse(r.stdout).verdict));
+    else assert.match(r.stdout, /^verdict: /m);
+    const b = await cli(['trace', '--iptables-save', f, '--packets', '-', ...(json ? ['--json'] : [])], { stdin: `${PKT}\n` });
+    assert.equal(b.code, 2);
+    assert.equal(b.stdout.trim().split('\n').length, 1);
+  }
+});
+
 test('trace --ip-rules and --route ...,table=T: the routing decision by mark is a step; an unknown table is undetermined', async () => {
   const rules = join(dir, 'wg.iprules');
   writeFileSync(rules, '0:\tfrom all lookup local\n32764:\tfrom all lookup main suppress_prefixlength 0\n32765:\tnot from all fwmark 0xca6c lookup 51820\n32766:\tfrom all lookup main\n32767:\tfrom all lookup default\n');
