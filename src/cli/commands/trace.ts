@@ -164,18 +164,13 @@ export function registerTrace(program: Command, ctx: CommandContext): Command {
     .command('trace')
     .summary('follow a packet through the hooks, tables and chains of a ruleset (and, with --kernel, the real kernel)')
     .description(
-      'Simulates the kernel for one packet: the hooks on its path (PREROUTING/INPUT/FORWARD/OUTPUT/POSTROUTING,\n' +
-        'with the routing decision between them and loopback for local-to-local packets), every base chain at its\n' +
-        'priority in the order the kernel calls them, declared hooks such as a kernel module (--hook), first-match\n' +
-        'rule evaluation with jumps, gotos, returns and policies, marks and connmarks, NFQUEUE with the consumer\'s\n' +
-        'answer (--queue-verdict) or bypass semantics, and NAT as far as it changes the path. What it cannot decide\n' +
-        '(an uninterpreted module, an ipset) makes the verdict "undetermined": the rule is named and every outcome is\n' +
-        'shown. --kernel sends the same packet through the real kernel in a throwaway namespace (root) and flags\n' +
-        'every difference. --packets FILE traces one packet spec per line (batch mode).\n' +
-        'Routing follows the node\'s addresses, --route and policy routing (--ip-rules / --live): which table\n' +
-        'the packet\'s mark selects at each routing decision, and the re-route after mangle OUTPUT or a queue\n' +
-        'consumer changes the mark; a table whose routes are not known makes the route undetermined.\n' +
-        'Exit 0 when the trace completed (whatever the verdict), 2 on usage or input errors.',
+      // One line per paragraph: commander wraps each to the terminal's width.
+      [
+        'Simulates the kernel for one packet: the hooks on its path (PREROUTING/INPUT/FORWARD/OUTPUT/POSTROUTING, with the routing decision between them and loopback for local-to-local packets), every base chain at its priority in the order the kernel calls them, declared hooks such as a kernel module (--hook), first-match rule evaluation with jumps, gotos, returns and policies, marks and connmarks, NFQUEUE with the consumer\'s answer (--queue-verdict) or bypass semantics, and NAT as far as it changes the path.',
+        'What it cannot decide (an uninterpreted module, an ipset) makes the verdict "undetermined": the rule is named and every outcome is shown. --kernel sends the same packet through the real kernel in a throwaway namespace (root) and flags every difference. --packets FILE traces one packet spec per line (batch mode).',
+        'Routing follows the node\'s addresses, --route and policy routing (--ip-rules / --live): which table the packet\'s mark selects at each routing decision, and the re-route after mangle OUTPUT or a queue consumer changes the mark; a table whose routes are not known makes the route undetermined.',
+        'Exit 0 when the trace completed (whatever the verdict); 2 on usage or input errors (rules the parser rejected, a --kernel replay that failed), after the trace.',
+      ].join('\n'),
     )
     .option('--iptables-save <file>', 'iptables-save output (repeatable; - for standard input)', collect, [])
     .option('--ip6tables-save <file>', 'ip6tables-save output (repeatable)', collect, [])
@@ -224,7 +219,7 @@ Examples:
   $ nfqguard trace --iptables-save a.rules --nft-json b.json --packet "udp [fd00::1]:5353 > [fd00::2]:53" --kernel
   Policy routing by mark (wg-quick: not fwmark 51820 lookup 51820): which table, which device:
   $ ip rule > rules.txt
-  $ nfqguard trace --iptables-save node.rules --ip-rules rules.txt --packet "udp 10.0.0.2:40000 > 192.0.2.7:53" \
+  $ nfqguard trace --iptables-save node.rules --ip-rules rules.txt --packet "udp 10.0.0.2:40000 > 192.0.2.7:53" \\
       --local 10.0.0.2/24@eth0 --route default@eth0 --route default@wg0,table=51820 --mark 0xca6c
   Batch mode:
   $ nfqguard trace --iptables-save node.rules --packets packets.txt --json > verdicts.ndjson`,
