@@ -57,6 +57,14 @@ export interface RulesetSource {
   nftJson?: string[];
 }
 
+/** Whether the kernel has the dummy link type (the node's addresses on devices no packet crosses). */
+async function dummySupported(ns: Netns): Promise<boolean> {
+  const r = await ns.exec('ip', ['link', 'add', 'nfqgprobe', 'type', 'dummy'], { timeoutMs: 10_000 });
+  if (r.code !== 0) return false;
+  await ns.exec('ip', ['link', 'del', 'nfqgprobe'], { timeoutMs: 10_000 });
+  return true;
+}
+
 /**
  * Loads an `nft -j` document through a file: `nft -j -f -` opens /dev/stdin by name, which fails
  * (ENXIO) on the socket Node gives a child as its standard input.
@@ -229,11 +237,14 @@ export class TraceLab {
       );
     }
     const dummies = new Set<string>();
+    const dummyOk = plan.locals.some((l) => l.iface && l.iface !== 'lo' && !linkNames.has(l.iface)) ? await dummySupported(main) : true;
     for (const loc of plan.locals) {
       const dev = loc.iface ?? 'lo';
       if (dev !== 'lo' && !linkNames.has(dev) && !dummies.has(dev)) {
         dummies.add(dev);
-        mainCmds.push(`link add ${dev} type dummy`, `link set ${dev} up`);
+        // Without the dummy driver (some kernels lack it) a veth whose other end stays in main, up.
+        if (dummyOk) mainCmds.push(`link add ${dev} type dummy`, `link set ${dev} up`);
+        else mainCmds.push(`link add ${dev} type veth peer name nfqgd${dummies.size}`, `link set nfqgd${dummies.size} up`, `link set ${dev} up`);
       }
       if (dev === 'lo' && ((loc.addr.v === 4 && loc.addr.n >>> 24 === 127) || (loc.addr.v === 6 && formatAddr(loc.addr) === '::1'))) continue;
       mainCmds.push(`addr add ${hostLen(loc.addr)} dev ${dev}${loc.addr.v === 6 ? ' nodad' : ''}`);

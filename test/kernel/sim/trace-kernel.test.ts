@@ -170,3 +170,13 @@ kernelTest('--nft-json of an iptables-nft CT target: nft -j hides --notrack, the
   assert.match(k.stderr, /--kernel: .*\n(.|\n)*hint: .*iptables-nft-save text with --iptables-save/);
   assert.deepEqual(liveNamespaces().filter((n) => n.startsWith('nfqg-trace-')), []);
 });
+
+test('--kernel: a node address on a device no packet crosses (a dummy, or a veth where the kernel has no dummy driver)', { skip, timeout: 60_000 }, async () => {
+  const f = join(dir, 'local.rules');
+  writeFileSync(f, '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -d 10.9.0.1/32 -p tcp -m tcp --dport 80 -j MARK --set-xmark 0x5/0xffffffff\n-A INPUT -m mark --mark 0x5 -j DROP\nCOMMIT\n');
+  const r = await cli(['trace', '--iptables-save', f, '--packet', 'tcp 10.0.0.1:40000 > 10.9.0.1:80', '--local', '10.0.0.2/24@eth0', '--local', '10.9.0.1/24@eth7', '--kernel', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.deepEqual([j.verdict, j.mark, j.kernel.verdict, j.kernel.mark, j.kernel.differences], ['drop', '0x00000005', 'drop', '0x00000005', []]);
+  assert.deepEqual(liveNamespaces(), []);
+});
