@@ -190,7 +190,7 @@ export function registerTrace(program: Command, ctx: CommandContext): Command {
     })
     .option('--queue-verdict <v>', `what a queue's consumer answers (repeatable): ${QUEUE_VERDICT_SYNTAX}; none given: no consumer (bypass accepts, else drop)`, collect, [])
     .option('--hook <h>', `a hook registered outside the ruleset (repeatable): ${HOOK_SYNTAX}`, collect, [])
-    .option('--local <addr>', "one of the node's addresses, ADDR[/LEN][@IFACE] (repeatable; 127.0.0.0/8 and ::1 always are)", collect, [])
+    .option('--local <addr...>', "the node's addresses, ADDR[/LEN][@IFACE] (several after one --local, or repeated; 127.0.0.0/8 and ::1 always are)", collect, [])
     .option('--route <r>', `destinations in CIDR leave by DEV (repeatable; default@DEV for the rest); ,table=T: a route of table T, which ip rules may pick by mark: ${ROUTE_SYNTAX}`, collect, [])
     .option('--start <hook>', 'where the packet enters: prerouting or output (default: output when its source is local)', (v: string) => {
       if (v !== 'prerouting' && v !== 'output') throw new UsageError(`--start must be prerouting or output, got "${v}"`);

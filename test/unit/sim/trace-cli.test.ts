@@ -176,3 +176,10 @@ test('trace --ip-rules and --route ...,table=T: the routing decision by mark is 
   assert.equal(o.code, 0, o.stderr);
   assert.match(o.stderr, /odd\.iprules:2:1/);
 });
+
+test('trace --local ADDR...: several addresses after one --local, and repeated', async () => {
+  const input = async (dst: string, ...locals: string[]): Promise<string[]> =>
+    JSON.parse((await cli(['trace', '--iptables-save', seedFile, '--packet', `udp 10.0.0.1:5 > ${dst}:53`, ...locals, '--json'])).stdout).path.map((l: { hook: string }) => l.hook);
+  for (const dst of ['10.0.0.2', '10.0.0.3', '10.0.0.4']) assert.deepEqual(await input(dst, '--local', '10.0.0.2', '10.0.0.3', '--local', '10.0.0.4'), ['prerouting', 'input'], dst);
+  assert.deepEqual(await input('10.0.0.5', '--local', '10.0.0.2', '10.0.0.3', '--local', '10.0.0.4'), ['prerouting', 'forward', 'postrouting']);
+});
