@@ -369,3 +369,19 @@ test('an xt target CT read from nft -j (options not shown: maybe CT --notrack) i
   );
   assert.equal(trace(known, 'tcp 10.0.0.1:1 > 10.0.0.2:80', {}, { locals }).verdict, 'accept');
 });
+
+test('a ct state or ctmark given for a family whose conntrack does not run is said to be unused, not silently dropped', () => {
+  const noCt = ruleset(iptTable('filter', { INPUT: [rule('-p udp -j ACCEPT', m.udp(), a.accept())] }));
+  const locals = [parseLocalAddress('10.0.0.2')];
+  const pkt = 'udp 10.0.0.1:1 > 10.0.0.2:53';
+  const note = (r: TraceResult) => r.notes.filter((n) => /not used: no IPv4 rule uses conntrack/.test(n));
+  assert.deepEqual(note(trace(noCt, pkt, { ctState: 'established', ctmark: 0x3 }, { locals })), [
+    'ct state established and ctmark 0x00000003 not used: no IPv4 rule uses conntrack, so it does not run and the packet has no entry; add --conntrack on if something else on the node uses it',
+  ]);
+  assert.deepEqual(note(trace(noCt, pkt, {}, { locals })), []);
+  assert.deepEqual(note(trace(noCt, pkt, { ctmark: 0x3 }, { locals, conntrack: 'on' })), []);
+  const r = trace(noCt, pkt, { ctmark: 0x3 }, { locals, conntrack: 'on' });
+  assert.equal(formatMark(r.outcomes[0].ctmark, r.outcomes[0].ctmarkKnown), '0x00000003');
+  const withCt = ruleset(iptTable('filter', { INPUT: [rule('-m conntrack --ctstate ESTABLISHED -j ACCEPT', m.ctstate(['established']), a.accept())] }));
+  assert.deepEqual(note(trace(withCt, pkt, { ctState: 'established' }, { locals })), []);
+});
