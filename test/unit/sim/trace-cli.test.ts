@@ -183,3 +183,10 @@ test('trace --local ADDR...: several addresses after one --local, and repeated',
   for (const dst of ['10.0.0.2', '10.0.0.3', '10.0.0.4']) assert.deepEqual(await input(dst, '--local', '10.0.0.2', '10.0.0.3', '--local', '10.0.0.4'), ['prerouting', 'input'], dst);
   assert.deepEqual(await input('10.0.0.5', '--local', '10.0.0.2', '10.0.0.3', '--local', '10.0.0.4'), ['prerouting', 'forward', 'postrouting']);
 });
+
+test('trace: the final IPv6 endpoints are written as the packet spec writes them ([addr]:port)', async () => {
+  const r = await cli(['trace', '--iptables-save', seedFile, '--packet', 'udp [fd00::1]:5 > [fd00::2]:53', '--local', 'fd00::2']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /at the end: \[fd00::1\]:5 > \[fd00::2\]:53\n/);
+  assert.match((await cli(['trace', '--iptables-save', seedFile, '--packet', 'icmpv6 fd00::1 > fd00::2'])).stdout, /at the end: fd00::1 > fd00::2\n/);
+});
