@@ -397,6 +397,39 @@ export function chainOf(table: CompiledTable, name: string): CompiledChain | und
   return chain;
 }
 
+/**
+ * A jump/goto loop through a chain, as chain names (the first repeated at the end), or undefined. Read
+ * from the model, only once a walk has gone round more chains than the table has.
+ */
+export function loopFrom(chain: CompiledChain): string[] | undefined {
+  const t = chain.table;
+  if (!t.byName) {
+    t.byName = new Map();
+    for (const c of t.src.chains) t.byName.set(c.name, c);
+  }
+  const byName = t.byName;
+  const path: string[] = [];
+  const done = new Set<string>();
+  const visit = (name: string): string[] | undefined => {
+    const at = path.indexOf(name);
+    if (at >= 0) return [...path.slice(at), name];
+    if (done.has(name)) return undefined;
+    path.push(name);
+    for (const r of byName.get(name)?.rules ?? []) {
+      for (const e of r.exprs) {
+        if (e.type === 'action' && (e.kind === 'jump' || e.kind === 'goto') && e.chain) {
+          const found = visit(e.chain);
+          if (found) return found;
+        }
+      }
+    }
+    path.pop();
+    done.add(name);
+    return undefined;
+  };
+  return visit(chain.name);
+}
+
 export function endRefOf(chain: CompiledChain): RuleRef {
   return (chain.endRef ??= { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: null, text: 'end of chain: return' });
 }

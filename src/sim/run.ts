@@ -9,7 +9,7 @@ import { answerFor, type QueueAnswers } from './options.js';
 import { NF_IP_PRI_FIRST, NF_IP_PRI_LAST } from '../ruleset/priorities.js';
 import { decideRoute, decisionText, type PolicyRule, type RouteDecision, type RouteEnv, type RouteQuery } from './routing.js';
 import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
-import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, A_XT_CT, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, codeOf, endRefOf, prepareChain, refOf, ruleAt } from './program.js';
+import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, A_XT_CT, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, codeOf, endRefOf, loopFrom, prepareChain, refOf, ruleAt } from './program.js';
 import { formatMark, type CtPhase, type PacketState } from './state.js';
 
 export const DEFAULT_IN = 'eth0';
@@ -138,6 +138,8 @@ interface Frame {
   /** The chain's rules and their number, read once when the frame is set (the frame stays in cache). */
   rules: Array<CompiledRule | undefined>;
   n: number;
+  /** Gotos taken since the frame's chain was jumped to: more than the table has chains is a loop. */
+  gotos: number;
 }
 
 const EMPTY = new Int32Array(0);
@@ -793,10 +795,11 @@ export class Runner {
   /** The next frame of the pool, set to the start of a chain. */
   private frame(chain: CompiledChain): Frame {
     let f = this.pool[this.depth];
-    if (!f) this.pool[this.depth] = f = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0, one: new Int32Array(1), rules: [], n: 0 };
+    if (!f) this.pool[this.depth] = f = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0, one: new Int32Array(1), rules: [], n: 0, gotos: 0 };
     this.depth++;
     f.chain = chain;
     f.pos = 0;
+    f.gotos = 0;
     f.wild = null;
     f.wi = 0;
     f.keyed = null;
@@ -873,23 +876,32 @@ export class Runner {
             this.qRef = refOf(rule as CompiledRule);
             return V_QUEUE;
           case R_JUMP: {
-            if (this.depth - bottom >= MAX_DEPTH) {
-              this.error = `jumps nest deeper than ${MAX_DEPTH} chains`;
+            const target = this.jTarget as CompiledChain;
+            if (this.depth - bottom >= MAX_DEPTH || this.depth - bottom > target.table.src.chains.length) {
+              this.error = this.loopError(target) ?? `jumps nest deeper than ${MAX_DEPTH} chains`;
               this.decided = refOf(rule as CompiledRule);
               return V_STOP;
             }
-            const target = this.jTarget as CompiledChain;
             // A jump to an empty chain returns at once (kube-proxy's KUBE-PROXY-FIREWALL and filter
             // KUBE-SERVICES, every forwarded packet): no frame, unless the return is a step to show.
             if (!this.record && target.prepared && target.rules.length === 0) continue;
             f = this.frame(target);
             continue;
           }
-          case R_GOTO:
+          case R_GOTO: {
             // The current frame is replaced: the goto'd chain returns to the caller's caller.
+            const target = this.jTarget as CompiledChain;
+            const gotos = f.gotos + 1;
+            if (gotos > target.table.src.chains.length) {
+              this.error = this.loopError(target) ?? `more gotos in a row than table ${target.table.family} ${target.table.name} has chains`;
+              this.decided = refOf(rule as CompiledRule);
+              return V_STOP;
+            }
             this.depth--;
-            f = this.frame(this.jTarget as CompiledChain);
+            f = this.frame(target);
+            f.gotos = gotos;
             continue;
+          }
           case R_RETURN: {
             if (this.depth - 1 > bottom) {
               if (pos < 0 && this.record) this.pushStep(endRefOf(f.chain), this.st.mark, this.st.markKnown, 'return');
@@ -915,6 +927,12 @@ export class Runner {
     } finally {
       this.depth = bottom;
     }
+  }
+
+  /** What a walk that went round and round is told: the loop, which the kernel would not load. */
+  private loopError(from: CompiledChain): string | undefined {
+    const loop = loopFrom(from);
+    return loop && `jump/goto loop ${loop.join(' -> ')} in table ${from.table.family} ${from.table.name}: the kernel refuses to load this ruleset ("Too many links")`;
   }
 
   private evalRule(rule: CompiledRule): number {

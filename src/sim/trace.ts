@@ -209,6 +209,8 @@ export class Simulator {
       for (const a of o.assumptions) {
         if (!undeterminedBy.some((u) => sameRef(u.at, a.at) && u.reason === a.reason)) undeterminedBy.push({ at: a.at, reason: a.reason });
       }
+      // A walk that stopped (a loop in the ruleset, too many hooks): where, and why.
+      if (o.error && o.decidedBy && !undeterminedBy.some((u) => sameRef(u.at, o.decidedBy) && u.reason === o.error)) undeterminedBy.push({ at: o.decidedBy, reason: o.error });
     }
     let markKnown = first.markKnown;
     for (const o of outcomes) markKnown &= o.markKnown & ~(o.mark ^ first.mark);

@@ -190,3 +190,22 @@ test('trace: the final IPv6 endpoints are written as the packet spec writes them
   assert.match(r.stdout, /at the end: \[fd00::1\]:5 > \[fd00::2\]:53\n/);
   assert.match((await cli(['trace', '--iptables-save', seedFile, '--packet', 'icmpv6 fd00::1 > fd00::2'])).stdout, /at the end: fd00::1 > fd00::2\n/);
 });
+
+test('trace: a jump or goto loop (which the kernel refuses to load) is named, not run a million times', async () => {
+  const cases: Array<[string, string]> = [
+    [':A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -j B\n-A B -j A\n', 'B -> A -> B'],
+    [':A - [0:0]\n-A INPUT -j A\n-A A -g A\n', 'A -> A'],
+    [':A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -p udp -g B\n-A B -g A\n', 'A -> B -> A'],
+  ];
+  for (const [chains, loop] of cases) {
+    const f = join(dir, 'loop.rules');
+    writeFileSync(f, `*filter\n:INPUT ACCEPT [0:0]\n${chains}COMMIT\n`);
+    const r = await cli(['trace', '--iptables-save', f, '--packet', 'udp 10.0.0.1:1 > 10.0.0.2:2', '--local', '10.0.0.2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`because jump/goto loop ${loop} in table ip filter: the kernel refuses to load this ruleset`), chains);
+    const j = JSON.parse((await cli(['trace', '--iptables-save', f, '--packet', 'udp 10.0.0.1:1 > 10.0.0.2:2', '--local', '10.0.0.2', '--json'])).stdout);
+    assert.equal(j.verdict, 'undetermined');
+    assert.ok(j.steps.length < 20, `${j.steps.length} steps`);
+    assert.match(j.undeterminedBy[0].reason, /jump\/goto loop/);
+  }
+});
