@@ -247,8 +247,10 @@ Examples:
         ctx.io.stderr(formatProblem(p) + '\n');
         if (p.severity === 'error') inputErrors++;
       }
-      if (rs.tables.length === 0 && inputErrors > 0) {
-        ctx.io.stderr('nfqguard: the input holds no tables to trace through (see the problems above)\n');
+      // No table, and lines the parsers could not read: the wrong file (nft text given as iptables-save,
+      // iptables-nft-save that only says legacy tables exist), not an empty ruleset that accepts everything.
+      if (rs.tables.length === 0 && rs.problems.length > 0) {
+        ctx.io.stderr('nfqguard: the input holds no tables to trace through (see the problems above)\nhint: --iptables-save takes iptables-save output, --nft-json `nft -j list ruleset`; an empty file is an empty ruleset\n');
         ctx.exit(EXIT_USAGE);
         return;
       }

@@ -209,3 +209,17 @@ test('trace: a jump or goto loop (which the kernel refuses to load) is named, no
     assert.match(j.undeterminedBy[0].reason, /jump\/goto loop/);
   }
 });
+
+test('trace: a file with no tables and lines the parser could not read is the wrong file (exit 2); an empty one is an empty ruleset', async () => {
+  const f = join(dir, 'ruleset.nft');
+  writeFileSync(f, 'table inet f {\n  chain c {\n    type filter hook input priority 0; policy drop;\n  }\n}\n');
+  const r = await cli(['trace', '--iptables-save', f, '--packet', PKT]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /ruleset\.nft:1:1: warning STRAY_LINE(.|\n)*no tables to trace through(.|\n)*hint: --iptables-save takes iptables-save output/);
+  const e = join(dir, 'empty.rules');
+  writeFileSync(e, '');
+  const ok = await cli(['trace', '--iptables-save', e, '--packet', PKT]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /the ruleset is empty/);
+});
