@@ -229,6 +229,8 @@ Examples:
       if (sources === 0) throw new UsageError('no ruleset given', `give --iptables-save FILE, --nft-json FILE or --live${opts.ipRules.length || opts.ip6Rules.length ? ' (ip rules alone are not a ruleset)' : ''}`);
       if ((opts.packet === undefined) === (opts.packets === undefined)) throw new UsageError('give exactly one of --packet SPEC and --packets FILE', 'e.g. --packet "tcp 10.0.0.1:40240 > 127.0.0.1:80"');
       if (opts.kernel && opts.packets) throw new UsageError('--kernel traces one --packet', 'drop --kernel for batch mode');
+      const stdinUsers = [...opts.iptablesSave, ...opts.ip6tablesSave, ...opts.nftJson, ...opts.ipRules, ...opts.ip6Rules, ...(opts.packets !== undefined ? [opts.packets] : [])].filter((f) => f === '-').length;
+      if (stdinUsers > 1) throw new UsageError('standard input (-) given for more than one input', 'read one input from standard input and the others from files');
       const hooks: ExtraHook[] = wrapOption(() => opts.hook.map(parseExtraHook));
       const answers: QueueAnswers = { byQueue: new Map() };
       wrapOption(() => opts.queueVerdict.forEach((v) => addQueueVerdict(answers, v)));

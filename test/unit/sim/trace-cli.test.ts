@@ -99,6 +99,7 @@ test('trace: usage errors exit 2 and say how to fix them', async () => {
     [['trace', '--iptables-save', join(dir, 'missing.rules'), '--packet', PKT], /cannot read .*ENOENT/],
     [['trace', '--iptables-save', seedFile, '--packet', PKT, '--ct-state', 'sleepy'], /--ct-state must be one of/],
     [['trace', '--iptables-save', seedFile, '--packets', seedFile, '--kernel'], /--kernel traces one --packet/],
+    [['trace', '--iptables-save', '-', '--packets', '-'], /standard input \(-\) given for more than one input/],
   ];
   for (const [argv, msg] of cases) {
     const r = await cli(argv);
