@@ -392,6 +392,11 @@ export class Runner {
           if (this.iif !== 'lo' && (isLoopback(st.saddr) || (!st.daddrUnknown && isLoopback(st.daddr)))) {
             return this.routingDrop(`a ${isLoopback(st.saddr) ? 'source' : 'destination'} in ${st.family === 'ip' ? '127.0.0.0/8' : '::1'} arriving on ${this.iif} is martian: routing drops it (route_localnet off)`);
           }
+          // fib_validate_source: an IPv4 packet from outside whose source is one of the node's addresses
+          // is a martian source (IPv6 has no such check).
+          if (st.family === 'ip' && this.iif !== 'lo' && !this.looped && this.prog.node.isLocal(st.saddr)) {
+            return this.routingDrop(`a source that is one of the node's addresses (${formatAddr(st.saddr)}) arriving on ${this.iif} is martian: routing drops it (accept_local off)`);
+          }
           if (this.looped) {
             // Back in through lo: the packet keeps the route it left with (skb_valid_dst), local.
             hook = 'input';
