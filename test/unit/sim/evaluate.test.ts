@@ -215,7 +215,11 @@ test('locality: 127.0.0.0/8 and ::1 always local, --local addresses too; a local
   assert.equal(trace(rs, 'udp 10.0.0.1:1 > 10.0.0.2:53', {}, { locals: [parseLocalAddress('10.0.0.2/24@eth0')] }).outcomes[0].path.map((l) => l.hook).join(), 'prerouting,input');
   assert.equal(trace(rs, 'udp [::1]:1 > [::1]:53').outcomes[0].path.map((l) => l.hook).join(), 'output,postrouting,prerouting,input');
   assert.equal(trace(rs, 'udp 10.0.0.2:1 > 8.8.8.8:53', {}, { locals: [parseLocalAddress('10.0.0.2')] }).outcomes[0].path.map((l) => l.hook).join(), 'output,postrouting');
-  assert.equal(trace(rs, 'udp 10.0.0.2:1 > 8.8.8.8:53', { start: 'prerouting' }, { locals: [parseLocalAddress('10.0.0.2')] }).outcomes[0].path.map((l) => l.hook).join(), 'prerouting,forward,postrouting');
+  // From outside with the node's own address as its source: a martian, dropped by routing (checked on the
+  // kernel in test/kernel/sim/trace-kernel.test.ts).
+  const martian = trace(rs, 'udp 10.0.0.2:1 > 8.8.8.8:53', { start: 'prerouting' }, { locals: [parseLocalAddress('10.0.0.2')] });
+  assert.deepEqual([martian.outcomes[0].path.map((l) => l.hook).join(), martian.verdict], ['prerouting', 'drop']);
+  assert.equal(trace(rs, 'udp 10.0.0.3:1 > 8.8.8.8:53', { start: 'prerouting' }, { locals: [parseLocalAddress('10.0.0.2')] }).outcomes[0].path.map((l) => l.hook).join(), 'prerouting,forward,postrouting');
 });
 
 test('families: ip tables see IPv4 only, ip6 tables IPv6 only, inet both', () => {
