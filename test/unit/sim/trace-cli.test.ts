@@ -224,3 +224,11 @@ test('trace: a file with no tables and lines the parser could not read is the wr
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /the ruleset is empty/);
 });
+
+test('trace --packets: a file with CRLF line ends, comments included', async () => {
+  const f = join(dir, 'crlf.txt');
+  writeFileSync(f, `# the seed's client\r\n${PKT} mark 0x8000\r\n# c\r\n\r\n${PKT} # inline\r\n`);
+  const r = await cli(['trace', '--iptables-save', seedFile, '--packets', f]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 3).join(' ')), ['2 tcp drop', '5 tcp accept']);
+});
