@@ -1,6 +1,6 @@
 // The packet lines of a --packets file, one spec per line, '#' comments and blank lines skipped, read in
 // place: a plain line (ASCII, no '#' or CR) goes to the fast path of the spec parser without being cut
-// out of the file; any other line is cut out, its comment removed (/#.*$/) and trimmed, then parsed.
+// out of the file; any other line is cut out, its comment removed (from '#' on) and trimmed, then parsed.
 import { PacketSpecError, fastPacketSpecAt, parsePacketSpec, type PacketSpec } from './packet.js';
 
 /** The characters below 127 that String.prototype.trim removes. */
@@ -33,7 +33,9 @@ export function forEachPacketLine(text: string, each: (line: number, packet: Pac
       while (to > from && isAsciiBlank(text.charCodeAt(to - 1))) to--;
       if (from === to) continue;
     } else {
-      line = text.slice(from, to).replace(/#.*$/, '').trim();
+      // From '#' to the end of the line, CR included (/#.*$/ does not match across a CR: "# c\r\n").
+      const hash = text.indexOf('#', from);
+      line = text.slice(from, hash >= 0 && hash < to ? hash : to).trim();
       if (line === '') continue;
     }
     let packet = line === undefined ? fastPacketSpecAt(text, from, to) : undefined;

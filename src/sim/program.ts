@@ -53,6 +53,8 @@ export const A_NOTRACK = 13;
 export const A_NAT = 14;
 export const A_TPROXY = 15;
 export const A_OTHER = 16;
+/** iptables-nft's CT target read from `nft -j`: shown as a bare "xt target CT", it may be CT --notrack. */
+export const A_XT_CT = 17;
 
 export interface CompiledAction {
   isMatch: false;
@@ -270,10 +272,10 @@ const ACTION_CODES: Record<Action['kind'], number> = {
 };
 
 function compileAction(action: Action, table: CompiledTable): CompiledAction {
-  let a = action;
-  // `-j CT --notrack` may come as an uninterpreted CT target: it is notrack all the same.
-  if (a.kind === 'other' && /^(CT|NOTRACK)$/i.test(a.name) && (/--notrack/.test(a.text) || /^NOTRACK$/i.test(a.name))) a = { type: 'action', kind: 'notrack' };
-  const out: CompiledAction = { isMatch: false, op: ACTION_CODES[a.kind], and: 0, xor: 0, target: undefined, action: a, kind: a.kind, nat: undefined, writesMark: false, writesCtmark: false };
+  const a = action;
+  // nft -j prints every xt target CT (--notrack, --zone, --helper...) the same way, without its options.
+  const op = a.kind === 'other' && a.name === 'CT' && a.text === 'xt target CT' ? A_XT_CT : ACTION_CODES[a.kind];
+  const out: CompiledAction = { isMatch: false, op, and: 0, xor: 0, target: undefined, action: a, kind: a.kind, nat: undefined, writesMark: false, writesCtmark: false };
   switch (a.kind) {
     case 'mark':
     case 'ctmark':
@@ -393,6 +395,39 @@ export function chainOf(table: CompiledTable, name: string): CompiledChain | und
   };
   table.chains.set(name, chain);
   return chain;
+}
+
+/**
+ * A jump/goto loop through a chain, as chain names (the first repeated at the end), or undefined. Read
+ * from the model, only once a walk has gone round more chains than the table has.
+ */
+export function loopFrom(chain: CompiledChain): string[] | undefined {
+  const t = chain.table;
+  if (!t.byName) {
+    t.byName = new Map();
+    for (const c of t.src.chains) t.byName.set(c.name, c);
+  }
+  const byName = t.byName;
+  const path: string[] = [];
+  const done = new Set<string>();
+  const visit = (name: string): string[] | undefined => {
+    const at = path.indexOf(name);
+    if (at >= 0) return [...path.slice(at), name];
+    if (done.has(name)) return undefined;
+    path.push(name);
+    for (const r of byName.get(name)?.rules ?? []) {
+      for (const e of r.exprs) {
+        if (e.type === 'action' && (e.kind === 'jump' || e.kind === 'goto') && e.chain) {
+          const found = visit(e.chain);
+          if (found) return found;
+        }
+      }
+    }
+    path.pop();
+    done.add(name);
+    return undefined;
+  };
+  return visit(chain.name);
 }
 
 export function endRefOf(chain: CompiledChain): RuleRef {

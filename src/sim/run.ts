@@ -9,7 +9,7 @@ import { answerFor, type QueueAnswers } from './options.js';
 import { NF_IP_PRI_FIRST, NF_IP_PRI_LAST } from '../ruleset/priorities.js';
 import { decideRoute, decisionText, type PolicyRule, type RouteDecision, type RouteEnv, type RouteQuery } from './routing.js';
 import { IPPROTO_TCP, PORT_PROTOS, TCP_FLAGS, type PacketSpec } from './packet.js';
-import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, codeOf, endRefOf, prepareChain, refOf, ruleAt } from './program.js';
+import { A_ACCEPT, A_CONTINUE, A_CTMARK, A_DROP, A_GOTO, A_JUMP, A_MARK, A_NAT, A_NOTRACK, A_QUEUE, A_REJECT, A_RESTORE, A_RETURN, A_SAVE, A_TPROXY, A_XT_CT, type CompiledAction, type CompiledChain, type CompiledRule, type Entry, type Program, type RuleRef, codeOf, endRefOf, loopFrom, prepareChain, refOf, ruleAt } from './program.js';
 import { formatMark, type CtPhase, type PacketState } from './state.js';
 
 export const DEFAULT_IN = 'eth0';
@@ -101,6 +101,7 @@ export function finalText(f: FinalAddrs): { saddr: string; daddr: string; sport?
 
 const NONE: never[] = [];
 const MATCH_CHOICES = ['matches', 'does not match'];
+const XT_CT_CHOICES = ['is CT --notrack: the packet stays untracked', 'is not --notrack (a zone, helper or timeout template)'];
 const LOCALHOST4: Addr = { v: 4, n: 0x7f000001 };
 const LOCALHOST6: Addr = { v: 6, w: [0, 0, 0, 1] };
 
@@ -137,6 +138,8 @@ interface Frame {
   /** The chain's rules and their number, read once when the frame is set (the frame stays in cache). */
   rules: Array<CompiledRule | undefined>;
   n: number;
+  /** Gotos taken since the frame's chain was jumped to: more than the table has chains is a loop. */
+  gotos: number;
 }
 
 const EMPTY = new Int32Array(0);
@@ -388,6 +391,11 @@ export class Runner {
         case 'prerouting':
           if (this.iif !== 'lo' && (isLoopback(st.saddr) || (!st.daddrUnknown && isLoopback(st.daddr)))) {
             return this.routingDrop(`a ${isLoopback(st.saddr) ? 'source' : 'destination'} in ${st.family === 'ip' ? '127.0.0.0/8' : '::1'} arriving on ${this.iif} is martian: routing drops it (route_localnet off)`);
+          }
+          // fib_validate_source: an IPv4 packet from outside whose source is one of the node's addresses
+          // is a martian source (IPv6 has no such check).
+          if (st.family === 'ip' && this.iif !== 'lo' && !this.looped && this.prog.node.isLocal(st.saddr)) {
+            return this.routingDrop(`a source that is one of the node's addresses (${formatAddr(st.saddr)}) arriving on ${this.iif} is martian: routing drops it (accept_local off)`);
           }
           if (this.looped) {
             // Back in through lo: the packet keeps the route it left with (skb_valid_dst), local.
@@ -792,10 +800,11 @@ export class Runner {
   /** The next frame of the pool, set to the start of a chain. */
   private frame(chain: CompiledChain): Frame {
     let f = this.pool[this.depth];
-    if (!f) this.pool[this.depth] = f = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0, one: new Int32Array(1), rules: [], n: 0 };
+    if (!f) this.pool[this.depth] = f = { chain, pos: 0, wild: null, wi: 0, keyed: null, ki: 0, one: new Int32Array(1), rules: [], n: 0, gotos: 0 };
     this.depth++;
     f.chain = chain;
     f.pos = 0;
+    f.gotos = 0;
     f.wild = null;
     f.wi = 0;
     f.keyed = null;
@@ -872,23 +881,32 @@ export class Runner {
             this.qRef = refOf(rule as CompiledRule);
             return V_QUEUE;
           case R_JUMP: {
-            if (this.depth - bottom >= MAX_DEPTH) {
-              this.error = `jumps nest deeper than ${MAX_DEPTH} chains`;
+            const target = this.jTarget as CompiledChain;
+            if (this.depth - bottom >= MAX_DEPTH || this.depth - bottom > target.table.src.chains.length) {
+              this.error = this.loopError(target) ?? `jumps nest deeper than ${MAX_DEPTH} chains`;
               this.decided = refOf(rule as CompiledRule);
               return V_STOP;
             }
-            const target = this.jTarget as CompiledChain;
             // A jump to an empty chain returns at once (kube-proxy's KUBE-PROXY-FIREWALL and filter
             // KUBE-SERVICES, every forwarded packet): no frame, unless the return is a step to show.
             if (!this.record && target.prepared && target.rules.length === 0) continue;
             f = this.frame(target);
             continue;
           }
-          case R_GOTO:
+          case R_GOTO: {
             // The current frame is replaced: the goto'd chain returns to the caller's caller.
+            const target = this.jTarget as CompiledChain;
+            const gotos = f.gotos + 1;
+            if (gotos > target.table.src.chains.length) {
+              this.error = this.loopError(target) ?? `more gotos in a row than table ${target.table.family} ${target.table.name} has chains`;
+              this.decided = refOf(rule as CompiledRule);
+              return V_STOP;
+            }
             this.depth--;
-            f = this.frame(this.jTarget as CompiledChain);
+            f = this.frame(target);
+            f.gotos = gotos;
             continue;
+          }
           case R_RETURN: {
             if (this.depth - 1 > bottom) {
               if (pos < 0 && this.record) this.pushStep(endRefOf(f.chain), this.st.mark, this.st.markKnown, 'return');
@@ -914,6 +932,12 @@ export class Runner {
     } finally {
       this.depth = bottom;
     }
+  }
+
+  /** What a walk that went round and round is told: the loop, which the kernel would not load. */
+  private loopError(from: CompiledChain): string | undefined {
+    const loop = loopFrom(from);
+    return loop && `jump/goto loop ${loop.join(' -> ')} in table ${from.table.family} ${from.table.name}: the kernel refuses to load this ruleset ("Too many links")`;
   }
 
   private evalRule(rule: CompiledRule): number {
@@ -1050,6 +1074,10 @@ export class Runner {
         return R_NEXT;
       case A_NOTRACK:
         if (st.ct === 'none') st.ct = 'untracked';
+        return R_NEXT;
+      case A_XT_CT:
+        // Only a packet without a conntrack entry can be left untracked (xt_ct_target).
+        if (st.ct === 'none' && this.choose(XT_CT_CHOICES, refOf(rule), 'nft -j does not show the options of an xt target CT: it may be CT --notrack') === 0) st.ct = 'untracked';
         return R_NEXT;
       case A_NAT:
         return this.applyNat(ca);

@@ -166,12 +166,28 @@ export class Simulator {
     return runner;
   }
 
+  /**
+   * A connection state or ct mark the caller gave, for a family whose conntrack does not run (no rule
+   * takes a reference on it): the packet gets no entry, so they are not used. Said, not silently dropped.
+   */
+  private ignoredCtNote(input: TraceInput): string | undefined {
+    const p = input.packet;
+    const fam = p.saddr.v === 4 ? 'ip' : 'ip6';
+    if (this.program.conntrack[fam]) return undefined;
+    const state = p.ctState ?? input.ctState ?? 'new';
+    const ctmark = (p.ctmark ?? input.ctmark ?? 0) >>> 0;
+    if ((state === 'new' || state === 'untracked') && ctmark === 0) return undefined;
+    const given = [state !== 'new' && state !== 'untracked' ? `ct state ${state}` : '', ctmark ? `ctmark ${formatMark(ctmark, 0xffffffff)}` : ''].filter(Boolean).join(' and ');
+    return `${given} not used: no ${fam === 'ip' ? 'IPv4' : 'IPv6'} rule uses conntrack, so it does not run and the packet has no entry; add --conntrack on if something else on the node uses it`;
+  }
+
   trace(input: TraceInput, opts: TraceOptions = {}): TraceResult {
     const record = opts.recordSteps !== false;
     const runner = this.runnerFor(input, record);
     const outcomes: Outcome[] = [];
     const truncated = enumerate(runner, Math.max(1, opts.maxOutcomes ?? 64), outcomes);
     const first = outcomes[0];
+    const ctNote = this.ignoredCtNote(input);
     if (outcomes.length === 1 && first.verdict !== 'undetermined') {
       // The common case: nothing to combine.
       return {
@@ -184,7 +200,7 @@ export class Simulator {
         outcomes,
         truncated: false,
         undeterminedBy: [],
-        notes: first.notes.length ? [...this.program.notes, ...first.notes] : this.program.notes,
+        notes: first.notes.length || ctNote ? [...this.program.notes, ...first.notes, ...(ctNote ? [ctNote] : [])] : this.program.notes,
       };
     }
     const agree = !truncated && first.verdict !== 'undetermined' && outcomes.every((o) => sameOutcome(o, first));
@@ -193,11 +209,14 @@ export class Simulator {
       for (const a of o.assumptions) {
         if (!undeterminedBy.some((u) => sameRef(u.at, a.at) && u.reason === a.reason)) undeterminedBy.push({ at: a.at, reason: a.reason });
       }
+      // A walk that stopped (a loop in the ruleset, too many hooks): where, and why.
+      if (o.error && o.decidedBy && !undeterminedBy.some((u) => sameRef(u.at, o.decidedBy) && u.reason === o.error)) undeterminedBy.push({ at: o.decidedBy, reason: o.error });
     }
     let markKnown = first.markKnown;
     for (const o of outcomes) markKnown &= o.markKnown & ~(o.mark ^ first.mark);
     const notes = [...this.program.notes];
     for (const o of outcomes) for (const n of o.notes) if (!notes.includes(n)) notes.push(n);
+    if (ctNote) notes.push(ctNote);
     if (truncated) notes.push(`more than ${outcomes.length} outcomes; only the first ${outcomes.length} were followed`);
     return {
       packet: input.packet,

@@ -164,18 +164,13 @@ export function registerTrace(program: Command, ctx: CommandContext): Command {
     .command('trace')
     .summary('follow a packet through the hooks, tables and chains of a ruleset (and, with --kernel, the real kernel)')
     .description(
-      'Simulates the kernel for one packet: the hooks on its path (PREROUTING/INPUT/FORWARD/OUTPUT/POSTROUTING,\n' +
-        'with the routing decision between them and loopback for local-to-local packets), every base chain at its\n' +
-        'priority in the order the kernel calls them, declared hooks such as a kernel module (--hook), first-match\n' +
-        'rule evaluation with jumps, gotos, returns and policies, marks and connmarks, NFQUEUE with the consumer\'s\n' +
-        'answer (--queue-verdict) or bypass semantics, and NAT as far as it changes the path. What it cannot decide\n' +
-        '(an uninterpreted module, an ipset) makes the verdict "undetermined": the rule is named and every outcome is\n' +
-        'shown. --kernel sends the same packet through the real kernel in a throwaway namespace (root) and flags\n' +
-        'every difference. --packets FILE traces one packet spec per line (batch mode).\n' +
-        'Routing follows the node\'s addresses, --route and policy routing (--ip-rules / --live): which table\n' +
-        'the packet\'s mark selects at each routing decision, and the re-route after mangle OUTPUT or a queue\n' +
-        'consumer changes the mark; a table whose routes are not known makes the route undetermined.\n' +
-        'Exit 0 when the trace completed (whatever the verdict), 2 on usage or input errors.',
+      // One line per paragraph: commander wraps each to the terminal's width.
+      [
+        'Simulates the kernel for one packet: the hooks on its path (PREROUTING/INPUT/FORWARD/OUTPUT/POSTROUTING, with the routing decision between them and loopback for local-to-local packets), every base chain at its priority in the order the kernel calls them, declared hooks such as a kernel module (--hook), first-match rule evaluation with jumps, gotos, returns and policies, marks and connmarks, NFQUEUE with the consumer\'s answer (--queue-verdict) or bypass semantics, and NAT as far as it changes the path.',
+        'What it cannot decide (an uninterpreted module, an ipset) makes the verdict "undetermined": the rule is named and every outcome is shown. --kernel sends the same packet through the real kernel in a throwaway namespace (root) and flags every difference. --packets FILE traces one packet spec per line (batch mode).',
+        'Routing follows the node\'s addresses, --route and policy routing (--ip-rules / --live): which table the packet\'s mark selects at each routing decision, and the re-route after mangle OUTPUT or a queue consumer changes the mark; a table whose routes are not known makes the route undetermined.',
+        'Exit 0 when the trace completed (whatever the verdict); 2 on usage or input errors (rules the parser rejected, a --kernel replay that failed), after the trace.',
+      ].join('\n'),
     )
     .option('--iptables-save <file>', 'iptables-save output (repeatable; - for standard input)', collect, [])
     .option('--ip6tables-save <file>', 'ip6tables-save output (repeatable)', collect, [])
@@ -195,7 +190,7 @@ export function registerTrace(program: Command, ctx: CommandContext): Command {
     })
     .option('--queue-verdict <v>', `what a queue's consumer answers (repeatable): ${QUEUE_VERDICT_SYNTAX}; none given: no consumer (bypass accepts, else drop)`, collect, [])
     .option('--hook <h>', `a hook registered outside the ruleset (repeatable): ${HOOK_SYNTAX}`, collect, [])
-    .option('--local <addr>', "one of the node's addresses, ADDR[/LEN][@IFACE] (repeatable; 127.0.0.0/8 and ::1 always are)", collect, [])
+    .option('--local <addr...>', "the node's addresses, ADDR[/LEN][@IFACE] (several after one --local, or repeated; 127.0.0.0/8 and ::1 always are)", collect, [])
     .option('--route <r>', `destinations in CIDR leave by DEV (repeatable; default@DEV for the rest); ,table=T: a route of table T, which ip rules may pick by mark: ${ROUTE_SYNTAX}`, collect, [])
     .option('--start <hook>', 'where the packet enters: prerouting or output (default: output when its source is local)', (v: string) => {
       if (v !== 'prerouting' && v !== 'output') throw new UsageError(`--start must be prerouting or output, got "${v}"`);
@@ -224,7 +219,7 @@ Examples:
   $ nfqguard trace --iptables-save a.rules --nft-json b.json --packet "udp [fd00::1]:5353 > [fd00::2]:53" --kernel
   Policy routing by mark (wg-quick: not fwmark 51820 lookup 51820): which table, which device:
   $ ip rule > rules.txt
-  $ nfqguard trace --iptables-save node.rules --ip-rules rules.txt --packet "udp 10.0.0.2:40000 > 192.0.2.7:53" \
+  $ nfqguard trace --iptables-save node.rules --ip-rules rules.txt --packet "udp 10.0.0.2:40000 > 192.0.2.7:53" \\
       --local 10.0.0.2/24@eth0 --route default@eth0 --route default@wg0,table=51820 --mark 0xca6c
   Batch mode:
   $ nfqguard trace --iptables-save node.rules --packets packets.txt --json > verdicts.ndjson`,
@@ -234,6 +229,8 @@ Examples:
       if (sources === 0) throw new UsageError('no ruleset given', `give --iptables-save FILE, --nft-json FILE or --live${opts.ipRules.length || opts.ip6Rules.length ? ' (ip rules alone are not a ruleset)' : ''}`);
       if ((opts.packet === undefined) === (opts.packets === undefined)) throw new UsageError('give exactly one of --packet SPEC and --packets FILE', 'e.g. --packet "tcp 10.0.0.1:40240 > 127.0.0.1:80"');
       if (opts.kernel && opts.packets) throw new UsageError('--kernel traces one --packet', 'drop --kernel for batch mode');
+      const stdinUsers = [...opts.iptablesSave, ...opts.ip6tablesSave, ...opts.nftJson, ...opts.ipRules, ...opts.ip6Rules, ...(opts.packets !== undefined ? [opts.packets] : [])].filter((f) => f === '-').length;
+      if (stdinUsers > 1) throw new UsageError('standard input (-) given for more than one input', 'read one input from standard input and the others from files');
       const hooks: ExtraHook[] = wrapOption(() => opts.hook.map(parseExtraHook));
       const answers: QueueAnswers = { byQueue: new Map() };
       wrapOption(() => opts.queueVerdict.forEach((v) => addQueueVerdict(answers, v)));
@@ -252,8 +249,10 @@ Examples:
         ctx.io.stderr(formatProblem(p) + '\n');
         if (p.severity === 'error') inputErrors++;
       }
-      if (rs.tables.length === 0 && inputErrors > 0) {
-        ctx.io.stderr('nfqguard: the input holds no tables to trace through (see the problems above)\n');
+      // No table, and lines the parsers could not read: the wrong file (nft text given as iptables-save,
+      // iptables-nft-save that only says legacy tables exist), not an empty ruleset that accepts everything.
+      if (rs.tables.length === 0 && rs.problems.length > 0) {
+        ctx.io.stderr('nfqguard: the input holds no tables to trace through (see the problems above)\nhint: --iptables-save takes iptables-save output, --nft-json `nft -j list ruleset`; an empty file is an empty ruleset\n');
         ctx.exit(EXIT_USAGE);
         return;
       }
@@ -306,24 +305,26 @@ Examples:
       const result = sim.trace({ ...base, packet }, { maxOutcomes: opts.maxOutcomes });
       const json = traceJson(result);
       let kernelText = '';
+      let kernelError: string | undefined;
       if (opts.kernel) {
         const { replayInKernel, replayUnsupported } = await import('../../sim/kernel-replay.js');
         const why = replayUnsupported(packet, opts.ctState, opts.ctmark);
         if (why) throw new UsageError(`--kernel: ${why}`, 'drop --kernel, or trace a TCP SYN / UDP packet of a new connection');
-        let replay;
         try {
-          replay = await replayInKernel({ source: loaded.source, model: rs, packet, hooks, locals, routes, ipRules: rs.ipRules, queueAnswers: answers, ...base, signal: ctx.io.signal });
+          const replay = await replayInKernel({ source: loaded.source, model: rs, packet, hooks, locals, routes, ipRules: rs.ipRules, queueAnswers: answers, ...base, signal: ctx.io.signal });
+          const cmp = compareTrace(result, replay.outcome, formatMark, replay.chains);
+          json.kernel = { ...replay.outcome, differences: cmp.differences, matchedOutcome: cmp.matchedOutcome };
+          kernelText = renderKernel(replay, cmp.differences, cmp.matchedOutcome);
         } catch (e) {
           if (ctx.io.signal.aborted) {
             ctx.io.stderr('nfqguard: trace --kernel interrupted; namespaces removed\n');
             ctx.exit(130);
             return;
           }
-          throw new UsageError(`--kernel: ${(e as Error).message}`, 'the simulator\'s answer above stands; the replay needs the ruleset to load with iptables-restore / nft');
+          // The simulator's trace is still printed; the replay's failure is an input error (exit 2).
+          kernelError = (e as Error).message;
+          json.kernel = { error: kernelError };
         }
-        const cmp = compareTrace(result, replay.outcome, formatMark, replay.chains);
-        json.kernel = { ...replay.outcome, differences: cmp.differences, matchedOutcome: cmp.matchedOutcome };
-        kernelText = renderKernel(replay, cmp.differences, cmp.matchedOutcome);
       }
       if (opts.json) writeJson(ctx.io, json);
       else {
@@ -331,6 +332,12 @@ Examples:
         const iface = inIf ? `, in ${inIf}` : '';
         ctx.io.stdout(renderTrace(result, { ctState: packet.ctState ?? opts.ctState ?? 'new', iface }) + kernelText);
       }
-      ctx.exit(EXIT_OK);
+      if (kernelError !== undefined) {
+        const xt = /xtables compat|xt /.test(kernelError) ? " (an `nft -j` dump of iptables-nft's tables holds xt expressions nft cannot load: give their iptables-nft-save text with --iptables-save)" : '';
+        ctx.io.stderr(`nfqguard: --kernel: ${kernelError}\nhint: the simulator's answer above stands; the replay needs the ruleset to load with iptables-restore / nft${xt}\n`);
+      }
+      // The trace completed; a replay that failed or an input with errors (rules the parser rejected)
+      // makes it exit 2 all the same, as batch mode does.
+      ctx.exit(kernelError !== undefined || inputErrors ? EXIT_USAGE : EXIT_OK);
     });
 }

@@ -70,7 +70,9 @@ export function renderTrace(r: TraceResult, opts: { ctState: string; iface: stri
     out += `verdict: ${r.verdict}${r.decidedBy ? `, decided by ${refText(r.decidedBy)}` : r.verdict === 'accept' ? ' (no rule accepted it explicitly: policies and the end of the path)' : ''}\n`;
   }
   const f = finalText(o0.final);
-  out += `final mark: ${formatMark(r.mark, r.markKnown)}   ctmark: ${formatMark(o0.ctmark, o0.ctmarkKnown)}   at the end: ${f.saddr}${f.sport !== undefined ? `:${f.sport}` : ''} > ${f.daddr}${f.dport !== undefined ? `:${f.dport}` : ''}\n`;
+  // As the packet spec writes them: an IPv6 address with a port in brackets.
+  const ep = (a: string, port: number | undefined): string => (port === undefined ? a : a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`);
+  out += `final mark: ${formatMark(r.mark, r.markKnown)}   ctmark: ${formatMark(o0.ctmark, o0.ctmarkKnown)}   at the end: ${ep(f.saddr, f.sport)} > ${ep(f.daddr, f.dport)}\n`;
   for (const n of r.notes) out += `note: ${n}\n`;
   return out;
 }

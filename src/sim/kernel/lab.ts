@@ -12,6 +12,8 @@
 //                              packet got through the hook, with its final mark
 //   table FAMILY nfqguard_hooks  the declared hooks (--hook) as chains h0, h1...
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -53,6 +55,29 @@ export interface RulesetSource {
   nft?: string;
   /** nft -j documents, loaded one after the other. */
   nftJson?: string[];
+}
+
+/** Whether the kernel has the dummy link type (the node's addresses on devices no packet crosses). */
+async function dummySupported(ns: Netns): Promise<boolean> {
+  const r = await ns.exec('ip', ['link', 'add', 'nfqgprobe', 'type', 'dummy'], { timeoutMs: 10_000 });
+  if (r.code !== 0) return false;
+  await ns.exec('ip', ['link', 'del', 'nfqgprobe'], { timeoutMs: 10_000 });
+  return true;
+}
+
+/**
+ * Loads an `nft -j` document through a file: `nft -j -f -` opens /dev/stdin by name, which fails
+ * (ENXIO) on the socket Node gives a child as its standard input.
+ */
+async function loadNftJson(ns: Netns, doc: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'nfqguard-nft-'));
+  try {
+    const file = join(dir, 'ruleset.json');
+    await writeFile(file, doc, { mode: 0o600 });
+    await ns.execOk('nft', ['-j', '-f', file], { timeoutMs: 10_000 });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -212,11 +237,14 @@ export class TraceLab {
       );
     }
     const dummies = new Set<string>();
+    const dummyOk = plan.locals.some((l) => l.iface && l.iface !== 'lo' && !linkNames.has(l.iface)) ? await dummySupported(main) : true;
     for (const loc of plan.locals) {
       const dev = loc.iface ?? 'lo';
       if (dev !== 'lo' && !linkNames.has(dev) && !dummies.has(dev)) {
         dummies.add(dev);
-        mainCmds.push(`link add ${dev} type dummy`, `link set ${dev} up`);
+        // Without the dummy driver (some kernels lack it) a veth whose other end stays in main, up.
+        if (dummyOk) mainCmds.push(`link add ${dev} type dummy`, `link set ${dev} up`);
+        else mainCmds.push(`link add ${dev} type veth peer name nfqgd${dummies.size}`, `link set nfqgd${dummies.size} up`, `link set ${dev} up`);
       }
       if (dev === 'lo' && ((loc.addr.v === 4 && loc.addr.n >>> 24 === 127) || (loc.addr.v === 6 && formatAddr(loc.addr) === '::1'))) continue;
       mainCmds.push(`addr add ${hostLen(loc.addr)} dev ${dev}${loc.addr.v === 6 ? ' nodad' : ''}`);
@@ -259,7 +287,7 @@ export class TraceLab {
     if (src.iptables) await main.iptablesRestore(src.iptables, 'iptables-restore');
     if (src.ip6tables) await main.iptablesRestore(src.ip6tables, 'ip6tables-restore');
     if (src.nft) await main.nft(src.nft);
-    for (const doc of src.nftJson ?? []) await main.execOk('nft', ['-j', '-f', '-'], { input: doc, timeoutMs: 10_000 });
+    for (const doc of src.nftJson ?? []) await loadNftJson(main, doc);
     const hookRefs = new Map<string, RuleRef>();
     const byFamily = new Map<string, string[]>();
     hooks.forEach((h, i) => {

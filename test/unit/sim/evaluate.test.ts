@@ -215,7 +215,11 @@ test('locality: 127.0.0.0/8 and ::1 always local, --local addresses too; a local
   assert.equal(trace(rs, 'udp 10.0.0.1:1 > 10.0.0.2:53', {}, { locals: [parseLocalAddress('10.0.0.2/24@eth0')] }).outcomes[0].path.map((l) => l.hook).join(), 'prerouting,input');
   assert.equal(trace(rs, 'udp [::1]:1 > [::1]:53').outcomes[0].path.map((l) => l.hook).join(), 'output,postrouting,prerouting,input');
   assert.equal(trace(rs, 'udp 10.0.0.2:1 > 8.8.8.8:53', {}, { locals: [parseLocalAddress('10.0.0.2')] }).outcomes[0].path.map((l) => l.hook).join(), 'output,postrouting');
-  assert.equal(trace(rs, 'udp 10.0.0.2:1 > 8.8.8.8:53', { start: 'prerouting' }, { locals: [parseLocalAddress('10.0.0.2')] }).outcomes[0].path.map((l) => l.hook).join(), 'prerouting,forward,postrouting');
+  // From outside with the node's own address as its source: a martian, dropped by routing (checked on the
+  // kernel in test/kernel/sim/trace-kernel.test.ts).
+  const martian = trace(rs, 'udp 10.0.0.2:1 > 8.8.8.8:53', { start: 'prerouting' }, { locals: [parseLocalAddress('10.0.0.2')] });
+  assert.deepEqual([martian.outcomes[0].path.map((l) => l.hook).join(), martian.verdict], ['prerouting', 'drop']);
+  assert.equal(trace(rs, 'udp 10.0.0.3:1 > 8.8.8.8:53', { start: 'prerouting' }, { locals: [parseLocalAddress('10.0.0.2')] }).outcomes[0].path.map((l) => l.hook).join(), 'prerouting,forward,postrouting');
 });
 
 test('families: ip tables see IPv4 only, ip6 tables IPv6 only, inet both', () => {
@@ -345,4 +349,43 @@ test('a big chain with a destination index gives the same answer as a scan', () 
     assert.deepEqual(r.steps.map((s) => s.rule).filter((x) => x !== null), mark ? [mark < 100 ? mark + 1 : mark + 2, 202] : [202]);
   }
   assert.equal(sim.trace({ packet: parsePacketSpec('udp 10.0.0.1:1 > 10.96.0.150:53') }).mark, 0x8000 ^ 0, 'the unindexed /24 rule still runs first for UDP');
+});
+
+test('an xt target CT read from nft -j (options not shown: maybe CT --notrack) is a choice: untracked or not', () => {
+  const rs = ruleset(
+    nftTable('ip', 'raw', [nftChain('PREROUTING', { hook: 'prerouting', priority: -300 }, [rule('tcp dport 80 counter xt target CT', m.dport(80, 80, 6), a.other('CT', 'xt target CT', false))])]),
+    nftTable('inet', 't', [nftChain('in', { hook: 'input', priority: 10 }, [rule('ct state untracked drop', m.ctstate(['untracked']), a.drop())])]),
+  );
+  const locals = [parseLocalAddress('10.0.0.2')];
+  const r = trace(rs, 'tcp 10.0.0.1:1 > 10.0.0.2:80', {}, { locals });
+  assert.equal(r.verdict, 'undetermined');
+  assert.deepEqual(r.outcomes.map((o) => [o.verdict, o.assumptions.map((x) => x.assumed)]), [
+    ['drop', ['is CT --notrack: the packet stays untracked']],
+    ['accept', ['is not --notrack (a zone, helper or timeout template)']],
+  ]);
+  // On loopback the packet keeps the entry OUTPUT gave it: PREROUTING's CT cannot untrack it.
+  const lo = trace(rs, 'tcp 127.0.0.1:1 > 127.0.0.1:80', {}, { locals });
+  assert.deepEqual([lo.verdict, lo.outcomes.length], ['accept', 1]);
+  // An iptables CT target, its options known, is no choice.
+  const known = ruleset(
+    nftTable('ip', 'raw', [nftChain('PREROUTING', { hook: 'prerouting', priority: -300 }, [rule('-j CT --zone 3', a.other('CT', '-j CT --zone 3', false))])]),
+    nftTable('inet', 't', [nftChain('in', { hook: 'input', priority: 10 }, [rule('ct state untracked drop', m.ctstate(['untracked']), a.drop())])]),
+  );
+  assert.equal(trace(known, 'tcp 10.0.0.1:1 > 10.0.0.2:80', {}, { locals }).verdict, 'accept');
+});
+
+test('a ct state or ctmark given for a family whose conntrack does not run is said to be unused, not silently dropped', () => {
+  const noCt = ruleset(iptTable('filter', { INPUT: [rule('-p udp -j ACCEPT', m.udp(), a.accept())] }));
+  const locals = [parseLocalAddress('10.0.0.2')];
+  const pkt = 'udp 10.0.0.1:1 > 10.0.0.2:53';
+  const note = (r: TraceResult) => r.notes.filter((n) => /not used: no IPv4 rule uses conntrack/.test(n));
+  assert.deepEqual(note(trace(noCt, pkt, { ctState: 'established', ctmark: 0x3 }, { locals })), [
+    'ct state established and ctmark 0x00000003 not used: no IPv4 rule uses conntrack, so it does not run and the packet has no entry; add --conntrack on if something else on the node uses it',
+  ]);
+  assert.deepEqual(note(trace(noCt, pkt, {}, { locals })), []);
+  assert.deepEqual(note(trace(noCt, pkt, { ctmark: 0x3 }, { locals, conntrack: 'on' })), []);
+  const r = trace(noCt, pkt, { ctmark: 0x3 }, { locals, conntrack: 'on' });
+  assert.equal(formatMark(r.outcomes[0].ctmark, r.outcomes[0].ctmarkKnown), '0x00000003');
+  const withCt = ruleset(iptTable('filter', { INPUT: [rule('-m conntrack --ctstate ESTABLISHED -j ACCEPT', m.ctstate(['established']), a.accept())] }));
+  assert.deepEqual(note(trace(withCt, pkt, { ctState: 'established' }, { locals })), []);
 });

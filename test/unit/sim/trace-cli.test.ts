@@ -99,6 +99,7 @@ test('trace: usage errors exit 2 and say how to fix them', async () => {
     [['trace', '--iptables-save', join(dir, 'missing.rules'), '--packet', PKT], /cannot read .*ENOENT/],
     [['trace', '--iptables-save', seedFile, '--packet', PKT, '--ct-state', 'sleepy'], /--ct-state must be one of/],
     [['trace', '--iptables-save', seedFile, '--packets', seedFile, '--kernel'], /--kernel traces one --packet/],
+    [['trace', '--iptables-save', '-', '--packets', '-'], /standard input \(-\) given for more than one input/],
   ];
   for (const [argv, msg] of cases) {
     const r = await cli(argv);
@@ -114,6 +115,21 @@ test('trace: problems in the input go to stderr with line and column; the trace 
   assert.equal(r.code, 0);
   assert.match(r.stderr, /odd\.rules:11:\d+/);
   assert.match(r.stdout, /UNDETERMINED|verdict:/);
+});
+
+test('trace: an input with errors (a rule the parser rejected) still prints the trace, and exits 2 as batch mode does', async () => {
+  const f = join(dir, 'broken.rules');
+  writeFileSync(f, `${SEED}*raw\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j NOPE\nCOMMIT\n`);
+  for (const json of [false, true]) {
+    const r = await cli(['trace', '--iptables-save', f, '--packet', PKT, ...(json ? ['--json'] : [])]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /broken\.rules:11:\d+: error UNDECLARED_CHAIN/);
+    if (json) assert.ok(['accept', 'drop', 'undetermined'].includes(JSON.parse(r.stdout).verdict));
+    else assert.match(r.stdout, /^verdict: /m);
+    const b = await cli(['trace', '--iptables-save', f, '--packets', '-', ...(json ? ['--json'] : [])], { stdin: `${PKT}\n` });
+    assert.equal(b.code, 2);
+    assert.equal(b.stdout.trim().split('\n').length, 1);
+  }
 });
 
 test('trace --ip-rules and --route ...,table=T: the routing decision by mark is a step; an unknown table is undetermined', async () => {
@@ -160,4 +176,59 @@ test('trace --ip-rules and --route ...,table=T: the routing decision by mark is 
   const o = await cli(['trace', '--iptables-save', mangle, '--ip-rules', odd, '--packet', 'udp 10.0.0.2:1 > 192.0.2.7:53', '--local', '10.0.0.2']);
   assert.equal(o.code, 0, o.stderr);
   assert.match(o.stderr, /odd\.iprules:2:1/);
+});
+
+test('trace --local ADDR...: several addresses after one --local, and repeated', async () => {
+  const input = async (dst: string, ...locals: string[]): Promise<string[]> =>
+    JSON.parse((await cli(['trace', '--iptables-save', seedFile, '--packet', `udp 10.0.0.1:5 > ${dst}:53`, ...locals, '--json'])).stdout).path.map((l: { hook: string }) => l.hook);
+  for (const dst of ['10.0.0.2', '10.0.0.3', '10.0.0.4']) assert.deepEqual(await input(dst, '--local', '10.0.0.2', '10.0.0.3', '--local', '10.0.0.4'), ['prerouting', 'input'], dst);
+  assert.deepEqual(await input('10.0.0.5', '--local', '10.0.0.2', '10.0.0.3', '--local', '10.0.0.4'), ['prerouting', 'forward', 'postrouting']);
+});
+
+test('trace: the final IPv6 endpoints are written as the packet spec writes them ([addr]:port)', async () => {
+  const r = await cli(['trace', '--iptables-save', seedFile, '--packet', 'udp [fd00::1]:5 > [fd00::2]:53', '--local', 'fd00::2']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /at the end: \[fd00::1\]:5 > \[fd00::2\]:53\n/);
+  assert.match((await cli(['trace', '--iptables-save', seedFile, '--packet', 'icmpv6 fd00::1 > fd00::2'])).stdout, /at the end: fd00::1 > fd00::2\n/);
+});
+
+test('trace: a jump or goto loop (which the kernel refuses to load) is named, not run a million times', async () => {
+  const cases: Array<[string, string]> = [
+    [':A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -j B\n-A B -j A\n', 'B -> A -> B'],
+    [':A - [0:0]\n-A INPUT -j A\n-A A -g A\n', 'A -> A'],
+    [':A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -p udp -g B\n-A B -g A\n', 'A -> B -> A'],
+  ];
+  for (const [chains, loop] of cases) {
+    const f = join(dir, 'loop.rules');
+    writeFileSync(f, `*filter\n:INPUT ACCEPT [0:0]\n${chains}COMMIT\n`);
+    const r = await cli(['trace', '--iptables-save', f, '--packet', 'udp 10.0.0.1:1 > 10.0.0.2:2', '--local', '10.0.0.2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`because jump/goto loop ${loop} in table ip filter: the kernel refuses to load this ruleset`), chains);
+    const j = JSON.parse((await cli(['trace', '--iptables-save', f, '--packet', 'udp 10.0.0.1:1 > 10.0.0.2:2', '--local', '10.0.0.2', '--json'])).stdout);
+    assert.equal(j.verdict, 'undetermined');
+    assert.ok(j.steps.length < 20, `${j.steps.length} steps`);
+    assert.match(j.undeterminedBy[0].reason, /jump\/goto loop/);
+  }
+});
+
+test('trace: a file with no tables and lines the parser could not read is the wrong file (exit 2); an empty one is an empty ruleset', async () => {
+  const f = join(dir, 'ruleset.nft');
+  writeFileSync(f, 'table inet f {\n  chain c {\n    type filter hook input priority 0; policy drop;\n  }\n}\n');
+  const r = await cli(['trace', '--iptables-save', f, '--packet', PKT]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /ruleset\.nft:1:1: warning STRAY_LINE(.|\n)*no tables to trace through(.|\n)*hint: --iptables-save takes iptables-save output/);
+  const e = join(dir, 'empty.rules');
+  writeFileSync(e, '');
+  const ok = await cli(['trace', '--iptables-save', e, '--packet', PKT]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /the ruleset is empty/);
+});
+
+test('trace --packets: a file with CRLF line ends, comments included', async () => {
+  const f = join(dir, 'crlf.txt');
+  writeFileSync(f, `# the seed's client\r\n${PKT} mark 0x8000\r\n# c\r\n\r\n${PKT} # inline\r\n`);
+  const r = await cli(['trace', '--iptables-save', seedFile, '--packets', f]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 3).join(' ')), ['2 tcp drop', '5 tcp accept']);
 });
