@@ -50,6 +50,9 @@ export class NativeNetlinkSocket implements NetlinkTransport {
 
   /** Opens, binds and configures an AF_NETLINK socket. Throws NetlinkError on failure. */
   static open(protocol: number, opts: OpenOptions = {}): NativeNetlinkSocket {
+    for (const [name, v] of [['rcvBuf', opts.rcvBuf], ['sndBuf', opts.sndBuf]] as const) {
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 0x7fffffff)) throw new RangeError(`${name} must be an integer from 0 to 2147483647 bytes, got ${v}`);
+    }
     const native = loadNative();
     const ns = opts.netns === undefined ? undefined : netnsPath(opts.netns);
     const fd = native.open(protocol, ns);

@@ -29,6 +29,18 @@ test('wrong argument types are catchable TypeErrors', () => {
     ['sendv', [1, []]],
     ['sendv', [1, ['not bytes']]],
     ['close', [{}]],
+    // Typed arrays of another element type: the addon would read their element count as bytes (or
+    // write int32 lengths into a byte array, past its end: a heap overflow that aborted the process).
+    ['recvBatch', [1, new Uint8Array(4096), 64, 8, new Uint8Array(16)]],
+    ['recvBatch', [1, new Float64Array(512), 64, 8, new Int32Array(16)]],
+    ['send', [1, new Uint16Array(8), 0, 16]],
+    ['sendv', [1, [new Uint8Array(4), new Int32Array(4)]]],
+    // Numbers that Int32Value() would wrap: 2**32 + 1 would be fd 1, 2**40 fd 0.
+    ['close', [2 ** 32 + 1]],
+    ['recvBatch', [2 ** 40, new Uint8Array(4096), 64, 8, new Int32Array(16)]],
+    ['send', [1.5, new Uint8Array(4), 0, 4]],
+    ['setIntOption', [3, 1, 8, 2 ** 31]],
+    ['recvBatch', [NaN, new Uint8Array(4096), 64, 8, new Int32Array(16)]],
   ] as const) {
     assert.throws(() => n[fn](...args), TypeError, fn);
   }
