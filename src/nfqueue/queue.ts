@@ -18,7 +18,7 @@ import { encodeCommand, encodeFlags, encodeMaxLen, encodeParams, flagBits, flagN
 import { NFQNL_MSG_PACKET, NF_ACCEPT, NF_DROP } from './constants.js';
 import { MarkOwnershipError, checkOwned, mergeMark } from './marks.js';
 import { PacketView } from './packet.js';
-import { encodeBatchVerdict, encodeVerdict, verdictCode, type Decision } from './verdict.js';
+import { encodeBatchVerdict, encodeVerdict, invalidDecision, verdictCode, type Decision } from './verdict.js';
 import { parseProcQueues } from './proc.js';
 import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 
@@ -465,6 +465,13 @@ export class NfQueue {
       d = undefined;
     }
     if (d === undefined || d === null) {
+      this.plain(pv.id, this.defaultCode);
+      return;
+    }
+    const invalid = invalidDecision(d);
+    if (invalid !== null) {
+      this.stats.handlerErrors++;
+      this.emit({ type: 'handler-error', error: new TypeError(`packet ${pv.id}: ${invalid}`), id: pv.id });
       this.plain(pv.id, this.defaultCode);
       return;
     }

@@ -51,6 +51,28 @@ export function toQueue(queue: number, opts: { bypass?: boolean; mark?: number }
   return { verdict: 'queue', queue, ...opts };
 }
 
+const isU32 = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffffffff;
+
+/**
+ * What is wrong with a decision a handler returned, or null. Handlers may be plain JavaScript: an
+ * unknown verdict would otherwise encode as 0 (NF_DROP), and a queue number or mark out of range
+ * would be silently truncated by the bit operations into another value.
+ */
+export function invalidDecision(d: Decision): string | null {
+  if (typeof d !== 'object' || d === null) return `a decision must be an object such as { verdict: 'accept' }, got ${String(d)}`;
+  if (d.verdict !== 'accept' && d.verdict !== 'drop' && d.verdict !== 'repeat' && d.verdict !== 'queue') {
+    return `unknown verdict ${JSON.stringify(d.verdict)}: use accept, drop, repeat or queue`;
+  }
+  if (d.verdict === 'queue' && !(Number.isInteger(d.queue) && (d.queue as number) >= 0 && (d.queue as number) <= 65535)) {
+    return `a queue verdict needs a queue number from 0 to 65535, got ${String(d.queue)}`;
+  }
+  for (const k of ['mark', 'ctMark', 'ctMarkMask'] as const) {
+    if (d[k] !== undefined && !isU32(d[k])) return `${k} must be an integer from 0 to 0xffffffff, got ${String(d[k])}`;
+  }
+  if (d.payload !== undefined && !(d.payload instanceof Uint8Array)) return 'payload must be a Uint8Array';
+  return null;
+}
+
 /** The 32-bit verdict value of nfqnl_msg_verdict_hdr. */
 export function verdictCode(d: Decision): number {
   switch (d.verdict) {

@@ -138,6 +138,41 @@ test('a handler that throws gets the default verdict and an event; the loop goes
   await q.close();
 });
 
+test('a decision the kernel cannot take (unknown verdict, queue or mark out of range) is a handler error, not a drop', async () => {
+  const k = new FakeKernel();
+  const bad: unknown[] = [
+    { verdict: 'acept' }, // a typo would otherwise encode as 0: NF_DROP
+    { verdict: 'queue', queue: 70000 }, // would wrap into queue 4464
+    { verdict: 'queue' },
+    { verdict: 'accept', mark: 2 ** 32 + 0x100000 }, // would be truncated to 0x100000
+    { verdict: 'accept', mark: -1 },
+    { verdict: 'accept', ctMark: 1.5 },
+    'accept',
+  ];
+  const { q, events } = await open(k, { markMask: 0x00f00000, onPacket: (p) => (p.id <= bad.length ? bad[p.id - 1] : { verdict: 'drop' }) as never });
+  for (let id = 1; id <= bad.length; id++) k.inbox.push(packet(id));
+  k.deliver(packet(bad.length + 1));
+  await until(() => q.stats.verdicts === bad.length + 1);
+  const v = k.verdicts();
+  // A batch verdict covers every id up to its own that no earlier message decided.
+  const byId = new Map<number, { verdict?: number; mark?: number }>();
+  for (const m of v) {
+    if (m.type === 'batch') for (let id = 1; id <= (m.id ?? 0); id++) if (!byId.has(id)) byId.set(id, m);
+    if (m.type === 'verdict') byId.set(m.id ?? -1, m);
+  }
+  for (let id = 1; id <= bad.length; id++) {
+    assert.equal(byId.get(id)?.verdict, 1, `packet ${id} gets the default verdict (accept)`);
+    assert.equal(byId.get(id)?.mark, undefined, `packet ${id} keeps its mark`);
+  }
+  assert.equal(byId.get(bad.length + 1)?.verdict, 0);
+  assert.equal(q.stats.handlerErrors, bad.length);
+  const messages = events.filter((e) => e.type === 'handler-error').map((e) => String((e as { error: Error }).error.message));
+  assert.match(messages[0], /unknown verdict "acept"/);
+  assert.match(messages[1], /queue number from 0 to 65535, got 70000/);
+  assert.match(messages[3], /mark must be an integer/);
+  await q.close();
+});
+
 test('malformed and truncated messages are counted; a readable id still gets a verdict', async () => {
   const k = new FakeKernel();
   const { q } = await open(k, { copyMode: 'meta', batchVerdicts: false }); // slots of 1024 bytes; one verdict per id
