@@ -32,6 +32,8 @@ export interface OpenOptions {
   extAck?: boolean;
 }
 
+const ENOENT = 2;
+
 export function netnsPath(netns: string): string {
   return netns.startsWith('/') ? netns : `/var/run/netns/${netns}`;
 }
@@ -56,7 +58,12 @@ export class NativeNetlinkSocket implements NetlinkTransport {
     const native = loadNative();
     const ns = opts.netns === undefined ? undefined : netnsPath(opts.netns);
     const fd = native.open(protocol, ns);
-    if (fd < 0) throw syscallError('socket', fd, ns ? `in network namespace ${ns}` : '');
+    if (fd < 0) {
+      if (ns && fd === -ENOENT) {
+        throw new NetlinkError('ERR_NETLINK_SYSCALL', 'socket', `network namespace ${opts.netns} does not exist (${ns}; \`ip netns list\` shows the names)`, { errno: ENOENT });
+      }
+      throw syscallError('socket', fd, ns ? `in network namespace ${ns}` : '');
+    }
     const fail = (op: string, rc: number): never => {
       native.close(fd);
       throw syscallError(op, rc);

@@ -32,6 +32,9 @@ test('usage errors exit 2 with the fix in the message', async () => {
   r = await cli(['queue', '--num', '1', '--mask', 'banana']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--mask must be a 32-bit number/);
+  r = await cli(['queue', '--num', '1', '--mask', '0x00f00000', '--unsafe-whole-mark', '0x8000']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--unsafe-whole-mark replaces all 32 bits of the mark, so it cannot be combined with --mask/);
   r = await cli(['no-such-command']);
   assert.equal(r.code, 2);
   r = await cli(['lab', '--only', '9']);
