@@ -254,6 +254,59 @@ kernelTest('payload rewrite: with fixed checksums the receiver gets the new byte
   }
 });
 
+// Receivers and senders in Python (inside the namespace): IPv6 UDP on ::1, and IPv4 TCP on 127.0.0.1.
+const PY_UDP6 = `
+import socket, sys
+r = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); r.bind(("::1", 5557)); r.settimeout(2)
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.sendto(b"hello6", ("::1", 5557))
+try: print(r.recv(100).decode())
+except socket.timeout: print("timeout")
+`;
+const PY_TCP = `
+import socket
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(("127.0.0.1", 5558)); l.listen(1)
+c = socket.create_connection(("127.0.0.1", 5558), timeout=2); a, _ = l.accept(); a.settimeout(2)
+c.sendall(b"hello tcp")
+try: print(a.recv(100).decode())
+except socket.timeout: print("timeout")
+`;
+
+kernelTest('payload rewrite with checksum fix-up: IPv6 UDP (longer) and IPv4 TCP (same length) arrive rewritten', 'nfqpay6', async (ns) => {
+  await ns.execOk('ip6tables-restore', ['--noflush'], { input: '*mangle\n-A INPUT -p udp -m udp --dport 5557 -j NFQUEUE --queue-num 15\nCOMMIT\n' });
+  await ns.iptablesRestore('*mangle\n-A INPUT -p tcp -m tcp --dport 5558 -j NFQUEUE --queue-num 15\nCOMMIT\n');
+  const rewritten: string[] = [];
+  const q = await openIn(ns, {
+    queue: 15,
+    onPacket: (p) => {
+      const orig = p.payload as Uint8Array;
+      if (orig[0] >> 4 === 6 && orig[6] === 17) {
+        const body = new TextEncoder().encode('HELLO6-longer');
+        const pkt = new Uint8Array(48 + body.length);
+        pkt.set(orig.subarray(0, 48));
+        pkt.set(body, 48);
+        assert.equal(fixChecksums(pkt), true);
+        rewritten.push('udp6');
+        return { verdict: 'accept', payload: pkt };
+      }
+      const ihl = (orig[0] & 0xf) * 4;
+      const data = ihl + (orig[ihl + 12] >> 4) * 4;
+      if (orig[0] >> 4 !== 4 || orig[9] !== 6 || data >= orig.length) return { verdict: 'accept' }; // handshake, ACKs
+      const pkt = Uint8Array.from(orig);
+      for (let i = data; i < pkt.length; i++) if (pkt[i] >= 0x61 && pkt[i] <= 0x7a) pkt[i] -= 0x20;
+      assert.equal(fixChecksums(pkt), true);
+      rewritten.push('tcp');
+      return { verdict: 'accept', payload: pkt };
+    },
+  });
+  try {
+    assert.equal((await ns.execOk('python3', ['-c', PY_UDP6], { timeoutMs: 10_000 })).trim(), 'HELLO6-longer');
+    assert.equal((await ns.execOk('python3', ['-c', PY_TCP], { timeoutMs: 10_000 })).trim(), 'HELLO TCP');
+    assert.deepEqual(rewritten, ['udp6', 'tcp']);
+  } finally {
+    await q.close();
+  }
+});
+
 kernelTest('a second consumer on a bound queue fails with a clear error naming the queue', 'nfqbusy', async (ns) => {
   const q = await openIn(ns, { queue: 11, onPacket: () => undefined });
   try {
