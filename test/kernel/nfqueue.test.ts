@@ -1,6 +1,7 @@
 // nfnetlink_queue against the real kernel: each test in its own namespace, UDP on loopback, marks read
 // back from the receiving socket (SO_RCVMARK) and counters from /proc/net/netfilter/nfnetlink_queue.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import type { Netns } from '../../src/lab/netns.js';
 import { NetlinkError } from '../../src/netlink/errors.js';
 import { NfQueue, QueueBusyError, type QueueOptions } from '../../src/nfqueue/queue.js';
@@ -41,6 +42,32 @@ kernelTest('bind and configuration show up in /proc/net/netfilter/nfnetlink_queu
     await q.close();
   }
   assert.equal(await procRow(ns, 21), undefined, 'close() unbinds');
+});
+
+kernelTest('flags UID_GID and GSO, copy mode meta: the kernel sends the sender\'s uid and gid, metadata and no payload', 'nfqflags', async (ns) => {
+  await ns.iptablesRestore(`*mangle\n-A OUTPUT -p udp -m udp --dport ${PORT} -j NFQUEUE --queue-num 16\nCOMMIT\n`);
+  const seen: Array<Record<string, unknown>> = [];
+  const q = await openIn(ns, {
+    queue: 16,
+    copyMode: 'meta',
+    uidGid: true,
+    gso: true,
+    onPacket: (p) => {
+      seen.push({ uid: p.uid, gid: p.gid, hook: p.hookName, outdev: p.outdev, hw: p.hwProtocol, payload: p.payloadLength, has: p.has(10) });
+      return { verdict: 'accept' };
+    },
+  });
+  try {
+    // The sender runs as nobody (65534): the kernel reports the socket owner's ids. The system python, as
+    // a python on PATH may live where nobody cannot read (e.g. pyenv under /root).
+    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    await ns.execOk('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', python, '-c', `import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("127.0.0.1", ${PORT}))`]);
+    for (let i = 0; i < 100 && seen.length === 0; i++) await sleep(10);
+    const lo = Number((await ns.execOk('cat', ['/sys/class/net/lo/ifindex'])).trim());
+    assert.deepEqual(seen, [{ uid: 65534, gid: 65534, hook: 'output', outdev: lo, hw: 0x0800, payload: 0, has: false }]);
+  } finally {
+    await q.close();
+  }
 });
 
 kernelTest('accept delivers and drop discards, per packet', 'nfqverd', async (ns) => {
