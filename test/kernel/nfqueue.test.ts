@@ -369,6 +369,24 @@ kernelTest('overload: a full socket buffer (ENOBUFS) is counted, the drops show 
   }
 });
 
+kernelTest('NETLINK_NO_ENOBUFS: the same overload drops packets (user_dropped) but reports no ENOBUFS', 'nfqnoenob', async (ns) => {
+  await steer(ns, 17);
+  const q = await openIn(ns, { queue: 17, maxLen: 20_000, failOpen: false, rcvBuf: 4096, noEnobufs: true, onPacket: () => undefined });
+  try {
+    q.pause();
+    await flood(ns, PORT, 3000, 1000);
+    await sleep(100);
+    const row = await procRow(ns, 17);
+    assert.ok((row?.userDropped ?? 0) > 0, `user_dropped ${row?.userDropped}`);
+    q.resume();
+    await sleep(200);
+    assert.equal(q.stats.enobufs, 0);
+    assert.ok(q.stats.verdicts > 0);
+  } finally {
+    await q.close();
+  }
+});
+
 kernelTest('ctmark with mask through NFQA_CT (needs CONFIG_NETFILTER_NETLINK_GLUE_CT)', 'nfqct', async (ns, t) => {
   // The kernel ignores NFQA_CT in verdicts without the ctnetlink glue; the conntrack queue flag tells.
   try {

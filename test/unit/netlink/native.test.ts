@@ -82,3 +82,24 @@ test('a request the kernel refuses comes back as NLMSG_ERROR on the socket, with
     s.close();
   }
 });
+
+test('socket options as asked: buffers (the kernel doubles them), NETLINK_NO_ENOBUFS on and off, NETLINK_EXT_ACK on', () => {
+  const SOL_SOCKET = 1;
+  const SO_SNDBUF = 7;
+  const SOL_NETLINK = 270;
+  const NETLINK_NO_ENOBUFS = 5;
+  const NETLINK_EXT_ACK = 11;
+  const n = loadNative();
+  const s = NativeNetlinkSocket.open(NETLINK_NETFILTER, { rcvBuf: 65536, sndBuf: 32768, noEnobufs: true });
+  try {
+    assert.equal(s.receiveBufferSize(), 131072);
+    assert.equal(n.getIntOption(s.fd, SOL_SOCKET, SO_SNDBUF), 65536);
+    assert.equal(n.getIntOption(s.fd, SOL_NETLINK, NETLINK_NO_ENOBUFS), 1);
+    assert.equal(n.setIntOption(s.fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 0), 0);
+    assert.equal(n.getIntOption(s.fd, SOL_NETLINK, NETLINK_NO_ENOBUFS), 0);
+    assert.equal(n.getIntOption(s.fd, SOL_NETLINK, NETLINK_EXT_ACK), 1);
+  } finally {
+    s.close();
+  }
+  assert.throws(() => NativeNetlinkSocket.open(NETLINK_NETFILTER, { rcvBuf: 2 ** 31 }), RangeError);
+});
