@@ -346,17 +346,28 @@ kernelTest('a second consumer on a bound queue fails with a clear error naming t
   }
 });
 
-kernelTest('overload: a full socket buffer (ENOBUFS) is counted, the drops show in /proc, and the queue keeps working', 'nfqnobuf', async (ns) => {
-  await steer(ns, 12);
-  const q = await openIn(ns, { queue: 12, maxLen: 20_000, failOpen: false, rcvBuf: 4096, onPacket: () => undefined });
+/** Overruns a paused queue with a 4 KiB receive buffer (user_dropped > 0 in /proc), then lets it read again. */
+async function overrun(ns: Netns, queue: number, opts: Partial<QueueOptions> = {}): Promise<NfQueue> {
+  await steer(ns, queue);
+  const q = await openIn(ns, { queue, maxLen: 20_000, failOpen: false, rcvBuf: 4096, onPacket: () => undefined, ...opts });
   try {
     q.pause();
     await flood(ns, PORT, 3000, 1000);
     await sleep(100);
-    const row = await procRow(ns, 12);
+    const row = await procRow(ns, queue);
     assert.ok((row?.userDropped ?? 0) > 0, `user_dropped ${row?.userDropped}`);
     q.resume();
     await sleep(200);
+    return q;
+  } catch (e) {
+    await q.close();
+    throw e;
+  }
+}
+
+kernelTest('overload: a full socket buffer (ENOBUFS) is counted, the drops show in /proc, and the queue keeps working', 'nfqnobuf', async (ns) => {
+  const q = await overrun(ns, 12);
+  try {
     assert.ok(q.stats.enobufs >= 1, `ENOBUFS seen ${q.stats.enobufs} times`);
     const rx = await startReceiver(ns, PORT, 1, 2);
     await send(ns, PORT, ['still-alive']);
@@ -370,16 +381,8 @@ kernelTest('overload: a full socket buffer (ENOBUFS) is counted, the drops show 
 });
 
 kernelTest('NETLINK_NO_ENOBUFS: the same overload drops packets (user_dropped) but reports no ENOBUFS', 'nfqnoenob', async (ns) => {
-  await steer(ns, 17);
-  const q = await openIn(ns, { queue: 17, maxLen: 20_000, failOpen: false, rcvBuf: 4096, noEnobufs: true, onPacket: () => undefined });
+  const q = await overrun(ns, 17, { noEnobufs: true });
   try {
-    q.pause();
-    await flood(ns, PORT, 3000, 1000);
-    await sleep(100);
-    const row = await procRow(ns, 17);
-    assert.ok((row?.userDropped ?? 0) > 0, `user_dropped ${row?.userDropped}`);
-    q.resume();
-    await sleep(200);
     assert.equal(q.stats.enobufs, 0);
     assert.ok(q.stats.verdicts > 0);
   } finally {
