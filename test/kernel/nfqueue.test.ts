@@ -70,6 +70,23 @@ kernelTest('flags UID_GID and GSO, copy mode meta: the kernel sends the sender\'
   }
 });
 
+kernelTest('close() verdicts the packets waiting in the socket before it unbinds: none is lost', 'nfqclose', async (ns) => {
+  await steer(ns, 18); // no bypass: a packet still queued at unbind would be dropped by the kernel
+  const q = await openIn(ns, { queue: 18, onPacket: () => ({ verdict: 'accept' }) });
+  const rx = await startReceiver(ns, PORT, 5, 3);
+  q.pause();
+  await send(ns, PORT, ['a', 'b', 'c', 'd', 'e']);
+  await sleep(100);
+  assert.equal((await procRow(ns, 18))?.waiting, 5, 'five packets wait for a verdict');
+  await q.close();
+  assert.equal(q.stats.verdicts, 5);
+  assert.deepEqual(
+    (await rx.done).map((r) => r.data),
+    ['a', 'b', 'c', 'd', 'e'],
+  );
+  assert.equal(await procRow(ns, 18), undefined, 'unbound');
+});
+
 kernelTest('accept delivers and drop discards, per packet', 'nfqverd', async (ns) => {
   await steer(ns, 1);
   const q = await openIn(ns, { queue: 1, onPacket: (p) => (payloadText(p).startsWith('drop') ? { verdict: 'drop' } : { verdict: 'accept' }) });
