@@ -41,3 +41,18 @@ test('usage errors exit 2 with the fix in the message', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--only takes scenario numbers/);
 });
+
+test('--version is the version in package.json, whatever npm_package_version says', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { version } = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const saved = process.env.npm_package_version;
+  process.env.npm_package_version = '9.9.9-other-project';
+  try {
+    const r = await cli(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.trim(), version);
+  } finally {
+    if (saved === undefined) delete process.env.npm_package_version;
+    else process.env.npm_package_version = saved;
+  }
+});
