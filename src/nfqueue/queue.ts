@@ -307,8 +307,15 @@ export class NfQueue {
     this.watcher = this.transport.watch((status) => this.onReadable(status));
   }
 
-  /** Verdicts everything received, unbinds the queue and closes the socket. Never throws. */
-  async close(): Promise<void> {
+  private closing: Promise<void> | null = null;
+
+  /** Verdicts everything received, unbinds the queue and closes the socket. Never throws; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     if (this.closed) return;
     this.drain(Number.MAX_SAFE_INTEGER);
     const w = new MessageWriter(64);

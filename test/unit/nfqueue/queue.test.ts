@@ -31,6 +31,7 @@ test('open binds the queue, sets copy mode and fail-open, each acknowledged', as
     ],
   );
   assert.equal(k.sendCalls, 1, 'all configuration goes in one datagram');
+  await Promise.all([q.close(), q.close()]); // e.g. SIGTERM while a shutdown is already under way
   await q.close();
   const unbind = k.sent.filter((m) => m.configCommand === 2);
   assert.equal(unbind.length, 1);
