@@ -15,7 +15,7 @@ import { NlHeader, decodeError, nextMessage } from '../netlink/message.js';
 import { NativeNetlinkSocket, type NetlinkTransport, type Watch } from '../netlink/socket.js';
 import { MessageWriter } from '../netlink/writer.js';
 import { encodeCommand, encodeFlags, encodeMaxLen, encodeParams, flagBits, flagNames, type CopyMode, type QueueFlags } from './config.js';
-import { NFQNL_MSG_PACKET, NF_ACCEPT, NF_DROP } from './constants.js';
+import { NFQA_CFG_F_CONNTRACK, NFQNL_MSG_PACKET, NF_ACCEPT, NF_DROP } from './constants.js';
 import { MarkOwnershipError, checkOwned, mergeMark } from './marks.js';
 import { PacketView } from './packet.js';
 import { encodeBatchVerdict, encodeVerdict, invalidDecision, verdictCode, type Decision } from './verdict.js';
@@ -23,6 +23,7 @@ import { parseProcQueues } from './proc.js';
 import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 
 const EPERM = 1;
+const EOPNOTSUPP = 95;
 
 export type PacketHandler = (packet: PacketView) => Decision | Readonly<Decision> | undefined | void;
 
@@ -254,10 +255,26 @@ export class NfQueue {
       const hint = opts.conntrack ? ' (conntrack needs a kernel with CONFIG_NETFILTER_NETLINK_GLUE_CT)' : '';
       add(`flags ${names.join(',') || 'none'}${hint}`, (s) => encodeFlags(w, s, this.queue, flags.value, flags.mask));
     }
+    // ctmark verdicts (NFQA_CT) need the ctnetlink glue; without it the kernel ignores them without a word.
+    // The conntrack flag tells (EOPNOTSUPP): switch it on and off again to find out, and warn.
+    let ctProbe: Promise<void> | null = null;
+    if (this.ctMarkMask !== 0 && opts.conntrack === undefined) {
+      const on = this.nextSeq();
+      encodeFlags(w, on, this.queue, NFQA_CFG_F_CONNTRACK, NFQA_CFG_F_CONNTRACK);
+      ctProbe = this.expectAck(on, 'conntrack probe');
+      add('flags conntrack off', (s) => encodeFlags(w, s, this.queue, 0, NFQA_CFG_F_CONNTRACK));
+    }
     this.sendRequest(w, 'configure');
     // Settle all so that no rejection goes unobserved, then report the first failure.
-    const results = await Promise.allSettled(waits);
+    const [probe, ...results] = await Promise.allSettled([ctProbe ?? Promise.resolve(), ...waits]);
     for (const r of results) if (r.status === 'rejected') throw r.reason;
+    if (probe.status === 'rejected' && (probe.reason as NetlinkError).errno === EOPNOTSUPP) {
+      this.emit({
+        type: 'warning',
+        message: `queue ${this.queue}: this kernel is built without CONFIG_NETFILTER_NETLINK_GLUE_CT: it ignores the connection marks of verdicts (ctMarkMask ${hex32(this.ctMarkMask)}); ` +
+          'to set one, set a packet-mark bit in the verdict and copy it with a CONNMARK rule after the queue',
+      });
+    }
   }
 
   private nextSeq(): number {

@@ -115,6 +115,8 @@ export class FakeKernel implements NetlinkTransport {
   sendCalls = 0;
   /** errno to answer the bind request with (0: ACK). */
   bindErrno = 0;
+  /** Refuse the conntrack flag with EOPNOTSUPP, as a kernel without CONFIG_NETFILTER_NETLINK_GLUE_CT does. */
+  noCtGlue = false;
   /** -errno values recvBatch returns before reading the inbox (e.g. -105 for ENOBUFS). */
   readonly recvErrors: number[] = [];
   closed = false;
@@ -127,7 +129,10 @@ export class FakeKernel implements NetlinkTransport {
     for (const m of msgs) {
       this.sent.push(m);
       if (m.type === 'config' && (m.flags & NLM_F_ACK) !== 0) {
-        const errno = m.configCommand === 1 ? this.bindErrno : 0;
+        const flags = m.attrs.get(5);
+        const mask = m.attrs.get(4);
+        const conntrackOn = flags !== undefined && mask !== undefined && (be32(flags) & be32(mask) & 0x2) !== 0;
+        const errno = m.configCommand === 1 ? this.bindErrno : conntrackOn && this.noCtGlue ? 95 : 0;
         this.deliver(ackDatagram(m.seq, errno, this.portId));
       }
     }

@@ -229,6 +229,27 @@ test('ctmark: owned bits go in NFQA_CT with the mask; others are refused', async
   await q.close();
 });
 
+test('ctMarkMask on a kernel without the ctnetlink glue: open warns that ctmark verdicts are ignored; with it, no warning', async () => {
+  for (const noCtGlue of [true, false]) {
+    const k = new FakeKernel();
+    k.noCtGlue = noCtGlue;
+    const { q, events } = await open(k, { ctMarkMask: 0xff });
+    const warnings = events.filter((e) => e.type === 'warning').map((e) => (e as { message: string }).message);
+    assert.deepEqual(warnings.length, noCtGlue ? 1 : 0, String(warnings));
+    if (noCtGlue) assert.match(warnings[0], /without CONFIG_NETFILTER_NETLINK_GLUE_CT.*ctMarkMask 0x000000ff/);
+    // The probe leaves the conntrack flag as it was: off.
+    const flagMsgs = k.sent.filter((m) => m.type === 'config' && m.attrs.has(5));
+    const last = flagMsgs[flagMsgs.length - 1];
+    assert.deepEqual([last.attrs.get(4), last.attrs.get(5)].map((b) => Buffer.from(b as Uint8Array).toString('hex')), ['00000002', '00000000']);
+    await q.close();
+  }
+  const k = new FakeKernel();
+  const { q, events } = await open(k);
+  assert.equal(k.sent.filter((m) => m.type === 'config' && m.attrs.has(5)).length, 1, 'no probe without ctMarkMask');
+  assert.equal(events.length, 0);
+  await q.close();
+});
+
 test('queue-to-N with bypass, repeat, and a payload replacement are encoded as asked', async () => {
   const k = new FakeKernel();
   const { q } = await open(k, {
