@@ -2,7 +2,7 @@
 // back from the receiving socket (SO_RCVMARK) and counters from /proc/net/netfilter/nfnetlink_queue.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import type { Netns } from '../../src/lab/netns.js';
+import { Netns } from '../../src/lab/netns.js';
 import { NetlinkError } from '../../src/netlink/errors.js';
 import { NfQueue, QueueBusyError, type QueueOptions } from '../../src/nfqueue/queue.js';
 import type { PacketView } from '../../src/nfqueue/packet.js';
@@ -53,7 +53,7 @@ kernelTest('flags UID_GID and GSO, copy mode meta: the kernel sends the sender\'
     uidGid: true,
     gso: true,
     onPacket: (p) => {
-      seen.push({ uid: p.uid, gid: p.gid, hook: p.hookName, outdev: p.outdev, hw: p.hwProtocol, payload: p.payloadLength, has: p.has(10) });
+      seen.push({ uid: p.uid, gid: p.gid, hook: p.hookName, outdev: p.outdev, hw: p.hwProtocol, payload: p.payloadLength, has: p.has(10), priority: p.priority });
       return { verdict: 'accept' };
     },
   });
@@ -61,10 +61,12 @@ kernelTest('flags UID_GID and GSO, copy mode meta: the kernel sends the sender\'
     // The sender runs as nobody (65534): the kernel reports the socket owner's ids. The system python, as
     // a python on PATH may live where nobody cannot read (e.g. pyenv under /root).
     const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-    await ns.execOk('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', python, '-c', `import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("127.0.0.1", ${PORT}))`]);
+    // SO_PRIORITY 5 (allowed without privilege up to 6) shows up as NFQA_PRIORITY.
+    const py = `import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, 5); s.sendto(b"x", ("127.0.0.1", ${PORT}))`;
+    await ns.execOk('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', python, '-c', py]);
     for (let i = 0; i < 100 && seen.length === 0; i++) await sleep(10);
     const lo = Number((await ns.execOk('cat', ['/sys/class/net/lo/ifindex'])).trim());
-    assert.deepEqual(seen, [{ uid: 65534, gid: 65534, hook: 'output', outdev: lo, hw: 0x0800, payload: 0, has: false }]);
+    assert.deepEqual(seen, [{ uid: 65534, gid: 65534, hook: 'output', outdev: lo, hw: 0x0800, payload: 0, has: false, priority: 5 }]);
   } finally {
     await q.close();
   }
@@ -85,6 +87,42 @@ kernelTest('close() verdicts the packets waiting in the socket before it unbinds
     ['a', 'b', 'c', 'd', 'e'],
   );
   assert.equal(await procRow(ns, 18), undefined, 'unbound');
+});
+
+kernelTest('a packet that came in on a veth: input device index and the sender\'s MAC address (NFQA_HWADDR)', 'nfqveth', async (ns) => {
+  const peer = await Netns.create('nfqpeer');
+  try {
+    await ns.execOk('ip', ['link', 'add', 'nfqa', 'type', 'veth', 'peer', 'name', 'nfqb', 'netns', peer.name]);
+    await ns.execOk('ip', ['addr', 'add', '10.77.0.1/24', 'dev', 'nfqa']);
+    await ns.execOk('ip', ['link', 'set', 'nfqa', 'up']);
+    await peer.execOk('ip', ['addr', 'add', '10.77.0.2/24', 'dev', 'nfqb']);
+    await peer.execOk('ip', ['link', 'set', 'nfqb', 'up']);
+    await ns.iptablesRestore(`*mangle\n-A PREROUTING -i nfqa -p udp -m udp --dport ${PORT} -j NFQUEUE --queue-num 19\nCOMMIT\n`);
+    const seen: Array<{ indev?: number; hwaddr?: string; hook: string }> = [];
+    const q = await openIn(ns, {
+      queue: 19,
+      onPacket: (p) => {
+        const hw = p.hwaddr;
+        seen.push({ indev: p.indev, hwaddr: hw ? [...hw].map((b) => b.toString(16).padStart(2, '0')).join(':') : undefined, hook: p.hookName });
+        return { verdict: 'drop' };
+      },
+    });
+    try {
+      const py = `import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("10.77.0.1", ${PORT}))`;
+      // The first datagram may wait for ARP; send until one is queued.
+      for (let i = 0; i < 20 && seen.length === 0; i++) {
+        await peer.execOk('python3', ['-c', py]);
+        await sleep(50);
+      }
+      const ifindex = Number((await ns.execOk('cat', ['/sys/class/net/nfqa/ifindex'])).trim());
+      const mac = (await peer.execOk('cat', ['/sys/class/net/nfqb/address'])).trim();
+      assert.deepEqual(seen[0], { indev: ifindex, hwaddr: mac, hook: 'prerouting' });
+    } finally {
+      await q.close();
+    }
+  } finally {
+    await peer.destroy();
+  }
 });
 
 kernelTest('accept delivers and drop discards, per packet', 'nfqverd', async (ns) => {
