@@ -18,6 +18,8 @@ export interface NetlinkTransport {
   /** Calls onReadable (status 0, or a negative libuv error) whenever a datagram waits. */
   watch(onReadable: (status: number) => void): Watch;
   close(): void;
+  /** The largest datagram send() can pass (netlink refuses more than the send buffer with EMSGSIZE). */
+  sendLimit?(): number;
 }
 
 export interface OpenOptions {
@@ -88,6 +90,12 @@ export class NativeNetlinkSocket implements NetlinkTransport {
       native.setIntOption(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
     }
     return sock;
+  }
+
+  /** netlink_sendmsg() refuses a datagram longer than the send buffer less 32 bytes (EMSGSIZE). */
+  sendLimit(): number {
+    const sndbuf = this.native.getIntOption(this.fd, SOL_SOCKET, SO_SNDBUF);
+    return sndbuf > 32 ? sndbuf - 32 : 212992 - 32;
   }
 
   /** The receive buffer size the kernel actually granted (it doubles the request). */

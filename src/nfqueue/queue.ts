@@ -23,6 +23,10 @@ import { parseProcQueues } from './proc.js';
 import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 
 const EPERM = 1;
+/** Upper bound of one verdict message without its payload (headers, verdict, mark, ct, padding). */
+const VERDICT_MAX_BYTES = 96;
+/** net.core.wmem_default (212992) less the 32 bytes netlink_sendmsg() keeps back: for transports that do not say. */
+const DEFAULT_SEND_LIMIT = 212992 - 32;
 const EOPNOTSUPP = 95;
 
 export type PacketHandler = (packet: PacketView) => Decision | Readonly<Decision> | undefined | void;
@@ -166,6 +170,8 @@ export class NfQueue {
   private readonly hdr = new NlHeader();
   private readonly pv = new PacketView();
   private readonly out = new MessageWriter(64 * 1024);
+  /** Bytes one sendmsg may carry (the socket's send buffer, less the kernel's 32-byte margin). */
+  private readonly sendLimit: number;
   private readonly pending = new Map<number, Pending>();
   private readonly requestTimeoutMs: number;
   private watcher: Watch | null = null;
@@ -189,6 +195,7 @@ export class NfQueue {
     this.batchSize = Math.max(1, Math.min(opts.batchSize ?? 128, 1024));
     this.drainRounds = Math.max(1, opts.drainRounds ?? 8);
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 2000;
+    this.sendLimit = transport.sendLimit?.() ?? DEFAULT_SEND_LIMIT;
     const mode = opts.copyMode ?? 'packet';
     const range = mode === 'packet' ? Math.min(opts.copyRange ?? 0xffff, 0xffff) : 0;
     // Room for the copied bytes plus every metadata attribute the kernel may add.
@@ -522,12 +529,31 @@ export class NfQueue {
       this.plain(pv.id, code);
       return;
     }
+    const need = VERDICT_MAX_BYTES + (d.payload?.length ?? 0);
+    if (need > this.sendLimit) {
+      // Not even alone would this verdict fit in one sendmsg: refuse the payload, keep the verdict.
+      this.stats.handlerErrors++;
+      const msg = `packet ${pv.id}: a replacement payload of ${d.payload?.length} bytes does not fit in the socket's send buffer (${this.sendLimit} bytes per message); open the queue with a bigger sndBuf`;
+      this.emit({ type: 'handler-error', error: new RangeError(msg), id: pv.id });
+      this.plain(pv.id, this.defaultCode);
+      return;
+    }
     this.closeRun();
+    this.reserve(need);
     if (withMark) this.stats.marked++;
     if (code === NF_DROP) this.stats.dropped++;
     this.stats.verdicts++;
     this.stats.verdictMessages++;
     encodeVerdict(this.out, this.nextSeq(), this.queue, pv.id, code, withMark, markOut, ct, d.payload ?? null);
+  }
+
+  /**
+   * Sends what is encoded so far when `bytes` more would not fit in one sendmsg: the kernel refuses a
+   * datagram larger than the socket's send buffer with EMSGSIZE, and then none of its verdicts arrives
+   * (a batch of rewritten payloads easily exceeds it). Order is kept: the datagrams go out in sequence.
+   */
+  private reserve(bytes: number): void {
+    if (this.out.length > 0 && this.out.length + bytes > this.sendLimit) this.sendOut();
   }
 
   private ownershipError(error: MarkOwnershipError, id: number): void {
@@ -552,6 +578,7 @@ export class NfQueue {
 
   private closeRun(): void {
     if (this.runCount === 0) return;
+    this.reserve(VERDICT_MAX_BYTES);
     this.stats.verdictMessages++;
     if (this.runCount === 1) {
       encodeVerdict(this.out, this.nextSeq(), this.queue, this.runLastId, this.runCode, false, 0, null, null);
@@ -563,9 +590,13 @@ export class NfQueue {
     this.runCode = -1;
   }
 
-  /** Sends every verdict encoded since the last flush in one syscall. */
+  /** Sends every verdict encoded since the last flush, in one syscall unless they exceed the send limit. */
   private flush(): void {
     this.closeRun();
+    this.sendOut();
+  }
+
+  private sendOut(): void {
     if (this.out.length === 0) return;
     const rc = this.transport.send(this.out.buf, 0, this.out.length);
     this.out.reset();

@@ -122,9 +122,20 @@ export class FakeKernel implements NetlinkTransport {
   closed = false;
   protected cb: ((status: number) => void) | null = null;
 
+  /** Largest datagram accepted, as the real socket's send buffer (less 32); longer ones get -EMSGSIZE. */
+  maxDatagram = 212992 - 32;
+  /** Length of every datagram sent. */
+  readonly sendSizes: number[] = [];
+
+  sendLimit(): number {
+    return this.maxDatagram;
+  }
+
   send(buf: Uint8Array, off: number, len: number): number {
     if (this.closed) return -9;
+    if (len > this.maxDatagram) return -90; // EMSGSIZE: nothing of it reaches the kernel
     this.sendCalls++;
+    this.sendSizes.push(len);
     const msgs = decodeSent(buf.slice(off, off + len));
     for (const m of msgs) {
       this.sent.push(m);

@@ -336,6 +336,38 @@ kernelTest('payload rewrite: with fixed checksums the receiver gets the new byte
   }
 });
 
+kernelTest('payload rewrites bigger than the socket send buffer in one batch: every packet still gets its verdict', 'nfqbigpay', async (ns) => {
+  // 30 datagrams of 3000 bytes read in one batch: their rewritten payloads (90 kB) do not fit in one
+  // sendmsg on a socket with a 64 kB send buffer (the kernel refuses more than SO_SNDBUF with EMSGSIZE),
+  // so the queue must split them. The default buffer (212992) is exceeded the same way by 128 rewritten
+  // 1500-byte packets, or by four 64 kB ones.
+  await steer(ns, 20);
+  const q = await openIn(ns, {
+    queue: 20,
+    sndBuf: 32768, // the kernel doubles it
+    onPacket: (p) => {
+      const pkt = Uint8Array.from(p.payload as Uint8Array);
+      pkt[28] = 0x42; // first payload byte: 'B'
+      assert.equal(fixChecksums(pkt), true);
+      return { verdict: 'accept', payload: pkt };
+    },
+  });
+  try {
+    const rx = await startReceiver(ns, PORT, 30, 4);
+    q.pause();
+    await send(ns, PORT, Array.from({ length: 30 }, () => 'a'.repeat(3000)));
+    await sleep(100);
+    assert.equal((await procRow(ns, 20))?.waiting, 30);
+    q.resume();
+    const got = await rx.done;
+    assert.equal(got.length, 30, `received ${got.length}; send errors ${q.stats.sendErrors}`);
+    assert.ok(got.every((r) => r.data.length === 3000 && r.data.startsWith('Ba')));
+    assert.equal(q.stats.sendErrors, 0);
+  } finally {
+    await q.close();
+  }
+});
+
 // Receivers and senders in Python (inside the namespace): IPv6 UDP on ::1, and IPv4 TCP on 127.0.0.1.
 const PY_UDP6 = `
 import socket, sys

@@ -273,6 +273,43 @@ test('queue-to-N with bypass, repeat, and a payload replacement are encoded as a
   await q.close();
 });
 
+test('verdicts that exceed the send limit together go out in several datagrams, in order; one that cannot fit alone loses its payload, not its verdict', async () => {
+  const k = new FakeKernel();
+  k.maxDatagram = 3000;
+  const { q, events } = await open(k, {
+    onPacket: (p) => (p.id === 5 ? { verdict: 'accept', payload: new Uint8Array(5000) } : p.id % 3 === 0 ? { verdict: 'drop' } : { verdict: 'accept', payload: new Uint8Array(900) }),
+  });
+  for (let id = 1; id < 12; id++) k.inbox.push(packet(id));
+  k.deliver(packet(12));
+  await until(() => q.stats.verdicts === 12);
+  assert.equal(q.stats.sendErrors, 0);
+  assert.ok(k.sendSizes.every((n) => n <= 3000), String(k.sendSizes));
+  assert.ok(k.sendSizes.length >= 4, `${k.sendSizes.length} datagrams`);
+  // Each id decided once, in order; 3, 6, 9, 12 dropped; 5 accepted without its payload.
+  const v = k.verdicts();
+  assert.deepEqual(
+    v.map((m) => [m.id, m.verdict, m.payload?.length ?? 0]),
+    [
+      [1, 1, 900],
+      [2, 1, 900],
+      [3, 0, 0],
+      [4, 1, 900],
+      [5, 1, 0],
+      [6, 0, 0],
+      [7, 1, 900],
+      [8, 1, 900],
+      [9, 0, 0],
+      [10, 1, 900],
+      [11, 1, 900],
+      [12, 0, 0],
+    ],
+  );
+  const err = events.find((e) => e.type === 'handler-error') as { error: Error; id: number } | undefined;
+  assert.equal(err?.id, 5);
+  assert.match(err?.error.message ?? '', /payload of 5000 bytes does not fit in the socket's send buffer \(3000 bytes per message\)/);
+  await q.close();
+});
+
 test('pause stops reading; resume reads what waited', async () => {
   const k = new FakeKernel();
   const { q } = await open(k);
