@@ -1,7 +1,7 @@
 // Verdicts: what a handler decides (Decision) and how it is encoded (NFQNL_MSG_VERDICT and
 // NFQNL_MSG_VERDICT_BATCH).
-import { AF_UNSPEC, NFNETLINK_V0, NFNL_SUBSYS_QUEUE, NLM_F_REQUEST } from '../netlink/constants.js';
-import type { MessageWriter } from '../netlink/writer.js';
+import { AF_UNSPEC, NFNETLINK_V0, NFNL_SUBSYS_QUEUE, NLA_HDRLEN, NLM_F_REQUEST } from '../netlink/constants.js';
+import { NLA_MAX_LEN, type MessageWriter } from '../netlink/writer.js';
 import {
   CTA_MARK,
   CTA_MARK_MASK,
@@ -70,6 +70,9 @@ export function invalidDecision(d: Decision): string | null {
     if (d[k] !== undefined && !isU32(d[k])) return `${k} must be an integer from 0 to 0xffffffff, got ${String(d[k])}`;
   }
   if (d.payload !== undefined && !(d.payload instanceof Uint8Array)) return 'payload must be a Uint8Array';
+  if (d.payload !== undefined && d.payload.length > NLA_MAX_LEN - NLA_HDRLEN) {
+    return `a replacement payload of ${d.payload.length} bytes is too long: a netlink attribute holds at most ${NLA_MAX_LEN - NLA_HDRLEN}`;
+  }
   return null;
 }
 
