@@ -60,6 +60,7 @@ const isU32 = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 0
  */
 export function invalidDecision(d: Decision): string | null {
   if (typeof d !== 'object' || d === null) return `a decision must be an object such as { verdict: 'accept' }, got ${String(d)}`;
+  if (typeof (d as { then?: unknown }).then === 'function') return 'the handler returned a Promise: it must decide synchronously (the verdict is sent with the rest of its batch)';
   if (d.verdict !== 'accept' && d.verdict !== 'drop' && d.verdict !== 'repeat' && d.verdict !== 'queue') {
     return `unknown verdict ${JSON.stringify(d.verdict)}: use accept, drop, repeat or queue`;
   }

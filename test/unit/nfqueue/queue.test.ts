@@ -150,6 +150,7 @@ test('a decision the kernel cannot take (unknown verdict, queue or mark out of r
     { verdict: 'accept', ctMark: 1.5 },
     'accept',
     { verdict: 'accept', payload: new Uint8Array(65532) }, // nla_len would wrap to 0
+    Promise.resolve({ verdict: 'accept' }), // an async handler
   ];
   const { q, events } = await open(k, { markMask: 0x00f00000, onPacket: (p) => (p.id <= bad.length ? bad[p.id - 1] : { verdict: 'drop' }) as never });
   for (let id = 1; id <= bad.length; id++) k.inbox.push(packet(id));
@@ -173,6 +174,7 @@ test('a decision the kernel cannot take (unknown verdict, queue or mark out of r
   assert.match(messages[1], /queue number from 0 to 65535, got 70000/);
   assert.match(messages[3], /mark must be an integer/);
   assert.match(messages[7], /payload of 65532 bytes is too long: a netlink attribute holds at most 65531/);
+  assert.match(messages[8], /returned a Promise: it must decide synchronously/);
   await q.close();
 });
 
