@@ -27,6 +27,9 @@ const EPERM = 1;
 const VERDICT_MAX_BYTES = 96;
 /** net.core.wmem_default (212992) less the 32 bytes netlink_sendmsg() keeps back: for transports that do not say. */
 const DEFAULT_SEND_LIMIT = 212992 - 32;
+/** sendmsg failures that may pass (ENOBUFS, ENOMEM, EAGAIN: no memory for the skb just now), and how often to retry. */
+const TRANSIENT_SEND_ERRORS = new Set([105, 12, 11]);
+const SEND_RETRIES = 50;
 const EOPNOTSUPP = 95;
 
 export type PacketHandler = (packet: PacketView) => Decision | Readonly<Decision> | undefined | void;
@@ -170,6 +173,10 @@ export class NfQueue {
   private readonly hdr = new NlHeader();
   private readonly pv = new PacketView();
   private readonly out = new MessageWriter(64 * 1024);
+  /** Verdict datagrams a transient send failure held back, oldest first (see sendUnsent). */
+  private readonly unsent: Uint8Array[] = [];
+  private sendRetries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** Bytes one sendmsg may carry (the socket's send buffer, less the kernel's 32-byte margin). */
   private readonly sendLimit: number;
   private readonly pending = new Map<number, Pending>();
@@ -342,6 +349,12 @@ export class NfQueue {
   private async closeOnce(): Promise<void> {
     if (this.closed) return;
     this.drain(Number.MAX_SAFE_INTEGER);
+    // Verdicts still held back by a transient send failure: a last few tries before the unbind drops them.
+    for (let i = 0; i < 50 && this.unsent.length > 0; i++) {
+      if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+      this.sendUnsent();
+      if (this.unsent.length > 0) await new Promise((r) => setTimeout(r, 2));
+    }
     const w = new MessageWriter(64);
     const seq = this.nextSeq();
     encodeCommand(w, seq, this.queue, 'unbind');
@@ -355,6 +368,8 @@ export class NfQueue {
 
   private shutdownSocket(): void {
     this.closed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this.watcher?.stop();
     this.watcher = null;
     for (const [seq, p] of this.pending) {
@@ -598,12 +613,51 @@ export class NfQueue {
 
   private sendOut(): void {
     if (this.out.length === 0) return;
-    const rc = this.transport.send(this.out.buf, 0, this.out.length);
-    this.out.reset();
-    if (rc < 0) {
-      this.stats.sendErrors++;
-      this.emit({ type: 'send-error', error: syscallError('sendmsg (verdicts)', rc) });
+    // Behind datagrams waiting for a retry: a batch verdict sent ahead of them would decide their packets.
+    if (this.unsent.length > 0) this.unsent.push(this.out.bytes().slice());
+    else {
+      const rc = this.transport.send(this.out.buf, 0, this.out.length);
+      if (rc < 0 && TRANSIENT_SEND_ERRORS.has(-rc)) {
+        this.unsent.push(this.out.bytes().slice());
+        this.scheduleRetry();
+      } else if (rc < 0) this.sendFailed(rc, 1);
     }
+    this.out.reset();
+  }
+
+  /**
+   * Sends the datagrams a transient failure kept back, oldest first. A verdict that never reaches the
+   * kernel leaves its packet queued until the queue is unbound, so they are retried for a while
+   * (SEND_RETRIES times, every 2 ms) before they are given up and reported.
+   */
+  private sendUnsent(): void {
+    this.retryTimer = null;
+    while (this.unsent.length > 0) {
+      const d = this.unsent[0];
+      const rc = this.transport.send(d, 0, d.length);
+      if (rc >= 0) {
+        this.unsent.shift();
+        this.sendRetries = 0;
+        continue;
+      }
+      if (TRANSIENT_SEND_ERRORS.has(-rc) && ++this.sendRetries <= SEND_RETRIES && !this.closed) {
+        this.scheduleRetry();
+        return;
+      }
+      this.unsent.shift();
+      this.sendFailed(rc, this.sendRetries + 1);
+      this.sendRetries = 0;
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer === null && !this.closed) this.retryTimer = setTimeout(() => this.sendUnsent(), 2);
+  }
+
+  private sendFailed(rc: number, attempts: number): void {
+    this.stats.sendErrors++;
+    const err = syscallError('sendmsg (verdicts)', rc, attempts > 1 ? `${attempts} attempts; those packets wait in the kernel queue until it is unbound` : '');
+    this.emit({ type: 'send-error', error: err });
   }
 
   /** Receive-buffer size the kernel granted, when the transport is a real socket. */

@@ -131,9 +131,14 @@ export class FakeKernel implements NetlinkTransport {
     return this.maxDatagram;
   }
 
+  /** -errno values the next send calls return instead of sending (e.g. -105 for ENOBUFS). */
+  readonly sendErrors: number[] = [];
+
   send(buf: Uint8Array, off: number, len: number): number {
     if (this.closed) return -9;
     if (len > this.maxDatagram) return -90; // EMSGSIZE: nothing of it reaches the kernel
+    const err = this.sendErrors.shift();
+    if (err !== undefined) return err;
     this.sendCalls++;
     this.sendSizes.push(len);
     const msgs = decodeSent(buf.slice(off, off + len));

@@ -314,6 +314,37 @@ test('verdicts that exceed the send limit together go out in several datagrams, 
   await q.close();
 });
 
+test('a transient send failure (ENOBUFS) is retried: every verdict arrives, in order; a lasting one is given up and reported', async () => {
+  const k = new FakeKernel();
+  const { q, events } = await open(k, { markMask: 0xff, onPacket: (p) => (p.id % 2 ? { verdict: 'accept', mark: p.id } : { verdict: 'drop' }) });
+  k.sendErrors.push(-105, -105, -12);
+  k.deliver(packet(1));
+  await until(() => q.stats.verdicts === 1);
+  // Sent while the first datagram waits for its retry: they queue behind it.
+  k.inbox.push(packet(2));
+  k.deliver(packet(3));
+  await until(() => k.verdicts().length === 3);
+  assert.deepEqual(
+    k.verdicts().map((m) => [m.id, m.verdict, m.mark]),
+    [
+      [1, 1, 1],
+      [2, 0, undefined],
+      [3, 1, 3],
+    ],
+  );
+  assert.equal(q.stats.sendErrors, 0);
+  assert.equal(events.filter((e) => e.type === 'send-error').length, 0);
+
+  k.sendErrors.push(...Array.from({ length: 52 }, () => -105)); // the first try and 51 retries
+  k.deliver(packet(4));
+  await until(() => q.stats.sendErrors === 1, 3000);
+  const err = events.find((e) => e.type === 'send-error') as { error: Error } | undefined;
+  assert.match(err?.error.message ?? '', /ENOBUFS \(52 attempts/);
+  k.deliver(packet(5)); // sending works again afterwards
+  await until(() => k.verdicts().some((m) => m.id === 5));
+  await q.close();
+});
+
 test('pause stops reading; resume reads what waited', async () => {
   const k = new FakeKernel();
   const { q } = await open(k);
