@@ -546,7 +546,8 @@ export class NfQueue {
     }
     const need = VERDICT_MAX_BYTES + (d.payload?.length ?? 0);
     if (need > this.sendLimit) {
-      // Not even alone would this verdict fit in one sendmsg: refuse the payload, keep the verdict.
+      // Not even alone would this verdict fit in one sendmsg: like any decision that cannot be carried
+      // out, the packet gets the default verdict with its mark untouched.
       this.stats.handlerErrors++;
       const msg = `packet ${pv.id}: a replacement payload of ${d.payload?.length} bytes does not fit in the socket's send buffer (${this.sendLimit} bytes per message); open the queue with a bigger sndBuf`;
       this.emit({ type: 'handler-error', error: new RangeError(msg), id: pv.id });

@@ -277,7 +277,7 @@ test('queue-to-N with bypass, repeat, and a payload replacement are encoded as a
   await q.close();
 });
 
-test('verdicts that exceed the send limit together go out in several datagrams, in order; one that cannot fit alone loses its payload, not its verdict', async () => {
+test('verdicts that exceed the send limit together go out in several datagrams, in order; one that cannot fit alone gets the default verdict', async () => {
   const k = new FakeKernel();
   k.maxDatagram = 3000;
   const { q, events } = await open(k, {
