@@ -15,11 +15,13 @@
 #include <fcntl.h>
 #include <linux/netlink.h>
 #include <sched.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -32,8 +34,17 @@ Napi::Value Fail(Napi::Env env, const char* what) {
   return env.Undefined();
 }
 
+// An integer that fits in int32_t. A looser check would let Int32Value() wrap (2**32 + 1 is fd 1).
 bool IsInt(const Napi::CallbackInfo& info, size_t i) {
-  return info.Length() > i && info[i].IsNumber();
+  if (info.Length() <= i || !info[i].IsNumber()) return false;
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  return d >= INT32_MIN && d <= INT32_MAX && d == std::trunc(d);  // NaN fails the range test
+}
+
+// A typed array of exactly this element type: the element count is then what the code below assumes
+// (a Uint8Array passed where an Int32Array is expected would be written past its end).
+bool IsTyped(const Napi::CallbackInfo& info, size_t i, napi_typedarray_type type) {
+  return info.Length() > i && info[i].IsTypedArray() && info[i].As<Napi::TypedArray>().TypedArrayType() == type;
 }
 
 int32_t IntArg(const Napi::CallbackInfo& info, size_t i) {
@@ -92,7 +103,7 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
 // bind(fd, groups) -> the port id the kernel assigned (> 0), or -errno.
 Napi::Value Bind(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!IsInt(info, 0) || !IsInt(info, 1)) return Fail(env, "bind(fd, groups)");
+  if (!IsInt(info, 0) || info.Length() < 2 || !info[1].IsNumber()) return Fail(env, "bind(fd, groups)");
   struct sockaddr_nl addr;
   memset(&addr, 0, sizeof(addr));
   addr.nl_family = AF_NETLINK;
@@ -148,8 +159,8 @@ thread_local BatchScratch scratch;
 // tells that the slot was too small). Non-blocking: it never waits.
 Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!IsInt(info, 0) || info.Length() < 5 || !info[1].IsTypedArray() || !IsInt(info, 2) || !IsInt(info, 3) ||
-      !info[4].IsTypedArray()) {
+  if (!IsInt(info, 0) || !IsTyped(info, 1, napi_uint8_array) || !IsInt(info, 2) || !IsInt(info, 3) ||
+      !IsTyped(info, 4, napi_int32_array)) {
     return Fail(env, "recvBatch(fd, buf: Uint8Array, slotSize, maxMsgs, meta: Int32Array)");
   }
   auto buf = info[1].As<Napi::TypedArrayOf<uint8_t>>();
@@ -208,7 +219,7 @@ ssize_t SendIov(int fd, struct iovec* iov, size_t count) {
 // the kernel processes each message of one datagram in turn.
 Napi::Value Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!IsInt(info, 0) || info.Length() < 4 || !info[1].IsTypedArray() || !IsInt(info, 2) || !IsInt(info, 3)) {
+  if (!IsInt(info, 0) || !IsTyped(info, 1, napi_uint8_array) || !IsInt(info, 2) || !IsInt(info, 3)) {
     return Fail(env, "send(fd, buf: Uint8Array, offset, length)");
   }
   auto buf = info[1].As<Napi::TypedArrayOf<uint8_t>>();
@@ -233,7 +244,9 @@ Napi::Value SendV(const Napi::CallbackInfo& info) {
   if (count == 0 || count > kMaxBatch) return Fail(env, "sendv: between 1 and 1024 buffers");
   for (uint32_t i = 0; i < count; i++) {
     Napi::Value v = arr.Get(i);
-    if (!v.IsTypedArray()) return Fail(env, "sendv: every element must be a Uint8Array");
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      return Fail(env, "sendv: every element must be a Uint8Array");
+    }
     auto b = v.As<Napi::TypedArrayOf<uint8_t>>();
     scratch.iovs[i].iov_base = b.Data();
     scratch.iovs[i].iov_len = b.ElementLength();

@@ -1,4 +1,5 @@
 // The command-line program: commander parses, each command module computes a value and renders it.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS, type RegisterCommand } from './commands/index.js';
 import { EXIT_USAGE, UsageError, type Io } from './io.js';
@@ -29,7 +30,7 @@ commands that report take --json.`;
 export async function buildProgram(ctx: CommandContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('nfqguard')
     .description('Inspect traffic with Linux NFQUEUE without breaking the node: mark-owning verdicts, fail-open queues, ruleset analysis.')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(packageVersion())
     .showHelpAfterError('(add --help for usage and examples)')
     .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
     .exitOverride()
@@ -39,6 +40,18 @@ export async function buildProgram(ctx: CommandContext, argv: readonly string[] 
     cmd.exitOverride().configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr });
   }
   return program;
+}
+
+/**
+ * The version in nfqguard's own package.json (dist/src/cli/ is three levels below it). Not
+ * npm_package_version: under `npm run` in another project that is the other project's version.
+ */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** The commands argv needs: the one its first word names, alone (a faster start), else all of them. */

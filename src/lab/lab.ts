@@ -57,7 +57,10 @@ const OBS_TABLE = 'nfqguard_lab';
 const TRACE_CHAIN = 'trace';
 const BEFORE_CHAIN = 'before_verdict';
 const AFTER_CHAIN = 'after_verdict';
-const PROBE_PORT = 9;
+/** A closed port whose SYNs only show that `nft monitor trace` is listening; never the lab port. */
+export function probePort(port: number): number {
+  return port === 9 ? 7 : 9;
+}
 
 function serverScript(): string {
   return join(dirname(fileURLToPath(import.meta.url)), 'http-server.js');
@@ -101,7 +104,7 @@ export function observerScript(port: number): string {
     `table ip ${OBS_TABLE} {`,
     `  chain ${TRACE_CHAIN} {`,
     `    type filter hook prerouting priority -400; policy accept;`,
-    `    tcp dport { ${PROBE_PORT}, ${port} } meta nftrace set 1`,
+    `    tcp dport { ${probePort(port)}, ${port} } meta nftrace set 1`,
     `  }`,
     `  chain ${BEFORE_CHAIN} {`,
     `    type filter hook input priority mangle - 1; policy accept;`,
@@ -195,12 +198,13 @@ async function runScenario(s: ScenarioSpec, opts: LabOptions): Promise<LabResult
     let traceText = '';
     monitor.stdout?.setEncoding('utf8').on('data', (d: string) => (traceText += d));
     // The monitor subscribes asynchronously: probe until the kernel's trace of a probe shows up.
-    for (let i = 0; i < 40 && !traceText.includes(`tcp dport ${PROBE_PORT} `); i++) {
+    const probe = probePort(opts.port);
+    for (let i = 0; i < 40 && !traceText.includes(`tcp dport ${probe} `); i++) {
       if (opts.signal?.aborted) throw new Error('interrupted');
-      await ns.exec('curl', ['-s', '--max-time', '0.3', `http://127.0.0.1:${PROBE_PORT}/`], { timeoutMs: 2000 });
+      await ns.exec('curl', ['-s', '--max-time', '0.3', `http://127.0.0.1:${probe}/`], { timeoutMs: 2000 });
       await sleep(50);
     }
-    if (!traceText.includes(`tcp dport ${PROBE_PORT} `)) throw new Error('nft monitor trace produced no events; is nftrace supported by this kernel?');
+    if (!traceText.includes(`tcp dport ${probe} `)) throw new Error('nft monitor trace produced no events; is nftrace supported by this kernel?');
 
     const observed = await Promise.all(s.requests.map((r) => curl(ns, r.client, opts.port, opts.signal)));
     await sleep(150); // let the last trace events arrive

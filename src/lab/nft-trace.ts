@@ -112,7 +112,10 @@ export function markAtPolicy(p: TracedPacket, table: string, chain: string): num
 /** The rule that dropped (or rejected) the packet, as "table chain: rule", if one did. */
 export function droppedBy(p: TracedPacket): string | undefined {
   for (const ev of p.events) {
-    if (ev.kind === 'rule' && (ev.verdict === 'drop' || ev.text.includes(' reject'))) return `${ev.family} ${ev.table} ${ev.chain}: ${ev.text}`;
+    // The trace prints the rule with its counter as it was before this packet ("counter packets 0 bytes 0"): noise here.
+    if (ev.kind === 'rule' && (ev.verdict === 'drop' || ev.text.includes(' reject'))) {
+      return `${ev.family} ${ev.table} ${ev.chain}: ${ev.text.replace(/ counter packets \d+ bytes \d+/, '')}`;
+    }
     if (ev.kind === 'policy' && ev.verdict === 'drop') return `${ev.family} ${ev.table} ${ev.chain}: policy drop`;
   }
   return undefined;

@@ -1,6 +1,7 @@
 // Netlink constants, named exactly as in the kernel's UAPI headers so that a reader can grep for them.
 
 /** include/uapi/linux/netlink.h: protocol families for socket(AF_NETLINK, SOCK_RAW, proto). */
+export const NETLINK_ROUTE = 0;
 export const NETLINK_NETFILTER = 12;
 
 /** struct nlmsghdr is 16 bytes; messages and attributes are aligned to 4 bytes. */
@@ -22,6 +23,8 @@ export const NLM_F_MULTI = 0x02;
 export const NLM_F_ACK = 0x04;
 export const NLM_F_ECHO = 0x08;
 export const NLM_F_DUMP_INTR = 0x10;
+/** GET request flags: NLM_F_ROOT | NLM_F_MATCH asks for a dump. */
+export const NLM_F_DUMP = 0x300;
 export const NLM_F_CAPPED = 0x100;
 export const NLM_F_ACK_TLVS = 0x200;
 

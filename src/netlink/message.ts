@@ -1,7 +1,17 @@
-// Framing: struct nlmsghdr, iteration over the messages of one datagram, and NLMSG_ERROR (with the
-// extended ack TLVs when NETLINK_EXT_ACK is on).
+// Framing: struct nlmsghdr, iteration over the messages of one datagram, NLMSG_ERROR (with the
+// extended ack TLVs when NETLINK_EXT_ACK is on), and multi-part replies (NLM_F_MULTI ... NLMSG_DONE).
 import { HOST_LE, align4 } from './bytes.js';
-import { NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NLMSG_HDRLEN, NLM_F_ACK_TLVS, NLM_F_CAPPED } from './constants.js';
+import {
+  NLMSGERR_ATTR_MSG,
+  NLMSGERR_ATTR_OFFS,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_HDRLEN,
+  NLM_F_ACK_TLVS,
+  NLM_F_CAPPED,
+  NLM_F_DUMP_INTR,
+  NLM_F_MULTI,
+} from './constants.js';
 import { AttrCursor } from './cursor.js';
 import { DecodeError } from './errors.js';
 
@@ -69,6 +79,88 @@ export function decodeError(view: DataView, off: number, hdr: NlHeader): NlError
   while (c.next()) {
     if (c.type === NLMSGERR_ATTR_MSG) result.extAck = c.string();
     else if (c.type === NLMSGERR_ATTR_OFFS) result.extAckOffset = c.u32host();
+  }
+  return result;
+}
+
+/** One message of a multi-part reply, copied out of the (reused) receive buffer. */
+export interface NlPart {
+  type: number;
+  flags: number;
+  /** The message after its nlmsghdr. */
+  body: Uint8Array;
+}
+
+/**
+ * A multi-part reply (a dump) to the request with sequence number `seq`: messages flagged NLM_F_MULTI,
+ * spread over as many datagrams as the kernel needs, ended by NLMSG_DONE. Since Linux 4.x the body of
+ * NLMSG_DONE is an int error (negative errno when the dump failed), followed by extended ack TLVs when
+ * NLM_F_ACK_TLVS is set; an NLMSG_ERROR instead ends a request the kernel refused outright. Feed every
+ * datagram received until feed() returns true; messages for other sequence numbers are left alone.
+ */
+export class MultipartReply {
+  readonly parts: NlPart[] = [];
+  /** A part carried NLM_F_DUMP_INTR: the kernel's table changed during the dump, so ask again. */
+  interrupted = false;
+  /** How the reply ended: errno 0 for a complete dump; null while it goes on. */
+  end: NlError | null = null;
+  /** The first malformed message; the reply is over then. */
+  problem: DecodeError | null = null;
+  private readonly hdr = new NlHeader();
+
+  constructor(readonly seq: number) {}
+
+  get complete(): boolean {
+    return this.end !== null || this.problem !== null;
+  }
+
+  /** Reads the messages of one datagram in [off, end); true once the reply is over. */
+  feed(view: DataView, off: number, end: number): boolean {
+    const h = this.hdr;
+    while (off < end && !this.complete) {
+      const err = h.fill(view, off, end);
+      if (err !== null) {
+        this.problem = err;
+        break;
+      }
+      if (h.seq === this.seq) this.take(view, off);
+      off = nextMessage(off, h.len);
+    }
+    return this.complete;
+  }
+
+  private take(view: DataView, off: number): void {
+    const h = this.hdr;
+    if (h.type === NLMSG_ERROR) {
+      const e = decodeError(view, off, h);
+      if (e instanceof DecodeError) this.problem = e;
+      else this.end = e;
+      return;
+    }
+    if (h.type === NLMSG_DONE) {
+      this.end = decodeDone(view, off, h, this.seq);
+      return;
+    }
+    if ((h.flags & NLM_F_DUMP_INTR) !== 0) this.interrupted = true;
+    const body = off + NLMSG_HDRLEN;
+    this.parts.push({ type: h.type, flags: h.flags, body: new Uint8Array(view.buffer.slice(view.byteOffset + body, view.byteOffset + off + h.len)) });
+    // A single message without NLM_F_MULTI is the whole answer (a plain GET, not a dump).
+    if ((h.flags & NLM_F_MULTI) === 0) this.end = { errno: 0, seq: this.seq, requestType: 0 };
+  }
+}
+
+/** The body of NLMSG_DONE: an int error (absent from very old kernels: then 0), then ext ack TLVs. */
+function decodeDone(view: DataView, off: number, hdr: NlHeader, seq: number): NlError {
+  const body = off + NLMSG_HDRLEN;
+  const end = off + hdr.len;
+  const error = end - body >= 4 ? view.getInt32(body, HOST_LE) : 0;
+  const result: NlError = { errno: error === 0 ? 0 : -error, seq, requestType: 0 };
+  if ((hdr.flags & NLM_F_ACK_TLVS) !== 0 && end - body > 4) {
+    const c = new AttrCursor(view, body + 4, end);
+    while (c.next()) {
+      if (c.type === NLMSGERR_ATTR_MSG) result.extAck = c.string();
+      else if (c.type === NLMSGERR_ATTR_OFFS) result.extAckOffset = c.u32host();
+    }
   }
   return result;
 }

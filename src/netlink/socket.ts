@@ -18,6 +18,8 @@ export interface NetlinkTransport {
   /** Calls onReadable (status 0, or a negative libuv error) whenever a datagram waits. */
   watch(onReadable: (status: number) => void): Watch;
   close(): void;
+  /** The largest datagram send() can pass (netlink refuses more than the send buffer with EMSGSIZE). */
+  sendLimit?(): number;
 }
 
 export interface OpenOptions {
@@ -31,6 +33,8 @@ export interface OpenOptions {
   /** NETLINK_EXT_ACK: ask the kernel to explain its errors (default on). */
   extAck?: boolean;
 }
+
+const ENOENT = 2;
 
 export function netnsPath(netns: string): string {
   return netns.startsWith('/') ? netns : `/var/run/netns/${netns}`;
@@ -50,10 +54,18 @@ export class NativeNetlinkSocket implements NetlinkTransport {
 
   /** Opens, binds and configures an AF_NETLINK socket. Throws NetlinkError on failure. */
   static open(protocol: number, opts: OpenOptions = {}): NativeNetlinkSocket {
+    for (const [name, v] of [['rcvBuf', opts.rcvBuf], ['sndBuf', opts.sndBuf]] as const) {
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 0x7fffffff)) throw new RangeError(`${name} must be an integer from 0 to 2147483647 bytes, got ${v}`);
+    }
     const native = loadNative();
     const ns = opts.netns === undefined ? undefined : netnsPath(opts.netns);
     const fd = native.open(protocol, ns);
-    if (fd < 0) throw syscallError('socket', fd, ns ? `in network namespace ${ns}` : '');
+    if (fd < 0) {
+      if (ns && fd === -ENOENT) {
+        throw new NetlinkError('ERR_NETLINK_SYSCALL', 'socket', `network namespace ${opts.netns} does not exist (${ns}; \`ip netns list\` shows the names)`, { errno: ENOENT });
+      }
+      throw syscallError('socket', fd, ns ? `in network namespace ${ns}` : '');
+    }
     const fail = (op: string, rc: number): never => {
       native.close(fd);
       throw syscallError(op, rc);
@@ -78,6 +90,12 @@ export class NativeNetlinkSocket implements NetlinkTransport {
       native.setIntOption(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
     }
     return sock;
+  }
+
+  /** netlink_sendmsg() refuses a datagram longer than the send buffer less 32 bytes (EMSGSIZE). */
+  sendLimit(): number {
+    const sndbuf = this.native.getIntOption(this.fd, SOL_SOCKET, SO_SNDBUF);
+    return sndbuf > 32 ? sndbuf - 32 : 212992 - 32;
   }
 
   /** The receive buffer size the kernel actually granted (it doubles the request). */

@@ -3,6 +3,9 @@
 import { HOST_LE, align4 } from './bytes.js';
 import { NFGENMSG_LEN, NLA_F_NESTED, NLA_HDRLEN, NLMSG_HDRLEN } from './constants.js';
 
+/** nla_len is a u16: the largest attribute, header included. */
+export const NLA_MAX_LEN = 0xffff;
+
 export class MessageWriter {
   buf: Uint8Array;
   view: DataView;
@@ -63,6 +66,8 @@ export class MessageWriter {
   }
 
   private attrHeader(type: number, valueLen: number): number {
+    // nla_len is 16 bits: a longer value would be written with a wrapped length, a corrupt message.
+    if (NLA_HDRLEN + valueLen > NLA_MAX_LEN) throw new RangeError(`attribute ${type & 0x3fff} value of ${valueLen} bytes: at most ${NLA_MAX_LEN - NLA_HDRLEN} fit in a netlink attribute`);
     this.ensure(align4(NLA_HDRLEN + valueLen));
     const at = this.length;
     this.view.setUint16(at, NLA_HDRLEN + valueLen, HOST_LE);

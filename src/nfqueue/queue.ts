@@ -15,14 +15,22 @@ import { NlHeader, decodeError, nextMessage } from '../netlink/message.js';
 import { NativeNetlinkSocket, type NetlinkTransport, type Watch } from '../netlink/socket.js';
 import { MessageWriter } from '../netlink/writer.js';
 import { encodeCommand, encodeFlags, encodeMaxLen, encodeParams, flagBits, flagNames, type CopyMode, type QueueFlags } from './config.js';
-import { NFQNL_MSG_PACKET, NF_ACCEPT, NF_DROP } from './constants.js';
+import { NFQA_CFG_F_CONNTRACK, NFQNL_MSG_PACKET, NF_ACCEPT, NF_DROP } from './constants.js';
 import { MarkOwnershipError, checkOwned, mergeMark } from './marks.js';
 import { PacketView } from './packet.js';
-import { encodeBatchVerdict, encodeVerdict, verdictCode, type Decision } from './verdict.js';
+import { encodeBatchVerdict, encodeVerdict, invalidDecision, verdictCode, type Decision } from './verdict.js';
 import { parseProcQueues } from './proc.js';
 import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 
 const EPERM = 1;
+/** Upper bound of one verdict message without its payload (headers, verdict, mark, ct, padding). */
+const VERDICT_MAX_BYTES = 96;
+/** net.core.wmem_default (212992) less the 32 bytes netlink_sendmsg() keeps back: for transports that do not say. */
+const DEFAULT_SEND_LIMIT = 212992 - 32;
+/** sendmsg failures that may pass (ENOBUFS, ENOMEM, EAGAIN: no memory for the skb just now), and how often to retry. */
+const TRANSIENT_SEND_ERRORS = new Set([105, 12, 11]);
+const SEND_RETRIES = 50;
+const EOPNOTSUPP = 95;
 
 export type PacketHandler = (packet: PacketView) => Decision | Readonly<Decision> | undefined | void;
 
@@ -165,6 +173,12 @@ export class NfQueue {
   private readonly hdr = new NlHeader();
   private readonly pv = new PacketView();
   private readonly out = new MessageWriter(64 * 1024);
+  /** Verdict datagrams a transient send failure held back, oldest first (see sendUnsent). */
+  private readonly unsent: Uint8Array[] = [];
+  private sendRetries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Bytes one sendmsg may carry (the socket's send buffer, less the kernel's 32-byte margin). */
+  private readonly sendLimit: number;
   private readonly pending = new Map<number, Pending>();
   private readonly requestTimeoutMs: number;
   private watcher: Watch | null = null;
@@ -188,6 +202,7 @@ export class NfQueue {
     this.batchSize = Math.max(1, Math.min(opts.batchSize ?? 128, 1024));
     this.drainRounds = Math.max(1, opts.drainRounds ?? 8);
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 2000;
+    this.sendLimit = transport.sendLimit?.() ?? DEFAULT_SEND_LIMIT;
     const mode = opts.copyMode ?? 'packet';
     const range = mode === 'packet' ? Math.min(opts.copyRange ?? 0xffff, 0xffff) : 0;
     // Room for the copied bytes plus every metadata attribute the kernel may add.
@@ -254,10 +269,26 @@ export class NfQueue {
       const hint = opts.conntrack ? ' (conntrack needs a kernel with CONFIG_NETFILTER_NETLINK_GLUE_CT)' : '';
       add(`flags ${names.join(',') || 'none'}${hint}`, (s) => encodeFlags(w, s, this.queue, flags.value, flags.mask));
     }
+    // ctmark verdicts (NFQA_CT) need the ctnetlink glue; without it the kernel ignores them without a word.
+    // The conntrack flag tells (EOPNOTSUPP): switch it on and off again to find out, and warn.
+    let ctProbe: Promise<void> | null = null;
+    if (this.ctMarkMask !== 0 && opts.conntrack === undefined) {
+      const on = this.nextSeq();
+      encodeFlags(w, on, this.queue, NFQA_CFG_F_CONNTRACK, NFQA_CFG_F_CONNTRACK);
+      ctProbe = this.expectAck(on, 'conntrack probe');
+      add('flags conntrack off', (s) => encodeFlags(w, s, this.queue, 0, NFQA_CFG_F_CONNTRACK));
+    }
     this.sendRequest(w, 'configure');
     // Settle all so that no rejection goes unobserved, then report the first failure.
-    const results = await Promise.allSettled(waits);
+    const [probe, ...results] = await Promise.allSettled([ctProbe ?? Promise.resolve(), ...waits]);
     for (const r of results) if (r.status === 'rejected') throw r.reason;
+    if (probe.status === 'rejected' && (probe.reason as NetlinkError).errno === EOPNOTSUPP) {
+      this.emit({
+        type: 'warning',
+        message: `queue ${this.queue}: this kernel is built without CONFIG_NETFILTER_NETLINK_GLUE_CT: it ignores the connection marks of verdicts (ctMarkMask ${hex32(this.ctMarkMask)}); ` +
+          'to set one, set a packet-mark bit in the verdict and copy it with a CONNMARK rule after the queue',
+      });
+    }
   }
 
   private nextSeq(): number {
@@ -307,10 +338,23 @@ export class NfQueue {
     this.watcher = this.transport.watch((status) => this.onReadable(status));
   }
 
-  /** Verdicts everything received, unbinds the queue and closes the socket. Never throws. */
-  async close(): Promise<void> {
+  private closing: Promise<void> | null = null;
+
+  /** Verdicts everything received, unbinds the queue and closes the socket. Never throws; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     if (this.closed) return;
     this.drain(Number.MAX_SAFE_INTEGER);
+    // Verdicts still held back by a transient send failure: a last few tries before the unbind drops them.
+    for (let i = 0; i < 50 && this.unsent.length > 0; i++) {
+      if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+      this.sendUnsent();
+      if (this.unsent.length > 0) await new Promise((r) => setTimeout(r, 2));
+    }
     const w = new MessageWriter(64);
     const seq = this.nextSeq();
     encodeCommand(w, seq, this.queue, 'unbind');
@@ -324,6 +368,8 @@ export class NfQueue {
 
   private shutdownSocket(): void {
     this.closed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this.watcher?.stop();
     this.watcher = null;
     for (const [seq, p] of this.pending) {
@@ -468,6 +514,13 @@ export class NfQueue {
       this.plain(pv.id, this.defaultCode);
       return;
     }
+    const invalid = invalidDecision(d);
+    if (invalid !== null) {
+      this.stats.handlerErrors++;
+      this.emit({ type: 'handler-error', error: new TypeError(`packet ${pv.id}: ${invalid}`), id: pv.id });
+      this.plain(pv.id, this.defaultCode);
+      return;
+    }
     const code = verdictCode(d);
     let markOut = pv.mark;
     if (d.mark !== undefined) {
@@ -491,12 +544,32 @@ export class NfQueue {
       this.plain(pv.id, code);
       return;
     }
+    const need = VERDICT_MAX_BYTES + (d.payload?.length ?? 0);
+    if (need > this.sendLimit) {
+      // Not even alone would this verdict fit in one sendmsg: like any decision that cannot be carried
+      // out, the packet gets the default verdict with its mark untouched.
+      this.stats.handlerErrors++;
+      const msg = `packet ${pv.id}: a replacement payload of ${d.payload?.length} bytes does not fit in the socket's send buffer (${this.sendLimit} bytes per message); open the queue with a bigger sndBuf`;
+      this.emit({ type: 'handler-error', error: new RangeError(msg), id: pv.id });
+      this.plain(pv.id, this.defaultCode);
+      return;
+    }
     this.closeRun();
+    this.reserve(need);
     if (withMark) this.stats.marked++;
     if (code === NF_DROP) this.stats.dropped++;
     this.stats.verdicts++;
     this.stats.verdictMessages++;
     encodeVerdict(this.out, this.nextSeq(), this.queue, pv.id, code, withMark, markOut, ct, d.payload ?? null);
+  }
+
+  /**
+   * Sends what is encoded so far when `bytes` more would not fit in one sendmsg: the kernel refuses a
+   * datagram larger than the socket's send buffer with EMSGSIZE, and then none of its verdicts arrives
+   * (a batch of rewritten payloads easily exceeds it). Order is kept: the datagrams go out in sequence.
+   */
+  private reserve(bytes: number): void {
+    if (this.out.length > 0 && this.out.length + bytes > this.sendLimit) this.sendOut();
   }
 
   private ownershipError(error: MarkOwnershipError, id: number): void {
@@ -521,6 +594,7 @@ export class NfQueue {
 
   private closeRun(): void {
     if (this.runCount === 0) return;
+    this.reserve(VERDICT_MAX_BYTES);
     this.stats.verdictMessages++;
     if (this.runCount === 1) {
       encodeVerdict(this.out, this.nextSeq(), this.queue, this.runLastId, this.runCode, false, 0, null, null);
@@ -532,16 +606,59 @@ export class NfQueue {
     this.runCode = -1;
   }
 
-  /** Sends every verdict encoded since the last flush in one syscall. */
+  /** Sends every verdict encoded since the last flush, in one syscall unless they exceed the send limit. */
   private flush(): void {
     this.closeRun();
+    this.sendOut();
+  }
+
+  private sendOut(): void {
     if (this.out.length === 0) return;
-    const rc = this.transport.send(this.out.buf, 0, this.out.length);
-    this.out.reset();
-    if (rc < 0) {
-      this.stats.sendErrors++;
-      this.emit({ type: 'send-error', error: syscallError('sendmsg (verdicts)', rc) });
+    // Behind datagrams waiting for a retry: a batch verdict sent ahead of them would decide their packets.
+    if (this.unsent.length > 0) this.unsent.push(this.out.bytes().slice());
+    else {
+      const rc = this.transport.send(this.out.buf, 0, this.out.length);
+      if (rc < 0 && TRANSIENT_SEND_ERRORS.has(-rc)) {
+        this.unsent.push(this.out.bytes().slice());
+        this.scheduleRetry();
+      } else if (rc < 0) this.sendFailed(rc, 1);
     }
+    this.out.reset();
+  }
+
+  /**
+   * Sends the datagrams a transient failure kept back, oldest first. A verdict that never reaches the
+   * kernel leaves its packet queued until the queue is unbound, so they are retried for a while
+   * (SEND_RETRIES times, every 2 ms) before they are given up and reported.
+   */
+  private sendUnsent(): void {
+    this.retryTimer = null;
+    while (this.unsent.length > 0) {
+      const d = this.unsent[0];
+      const rc = this.transport.send(d, 0, d.length);
+      if (rc >= 0) {
+        this.unsent.shift();
+        this.sendRetries = 0;
+        continue;
+      }
+      if (TRANSIENT_SEND_ERRORS.has(-rc) && ++this.sendRetries <= SEND_RETRIES && !this.closed) {
+        this.scheduleRetry();
+        return;
+      }
+      this.unsent.shift();
+      this.sendFailed(rc, this.sendRetries + 1);
+      this.sendRetries = 0;
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer === null && !this.closed) this.retryTimer = setTimeout(() => this.sendUnsent(), 2);
+  }
+
+  private sendFailed(rc: number, attempts: number): void {
+    this.stats.sendErrors++;
+    const err = syscallError('sendmsg (verdicts)', rc, attempts > 1 ? `${attempts} attempts; those packets wait in the kernel queue until it is unbound` : '');
+    this.emit({ type: 'send-error', error: err });
   }
 
   /** Receive-buffer size the kernel granted, when the transport is a real socket. */

@@ -1,7 +1,7 @@
 // Verdicts: what a handler decides (Decision) and how it is encoded (NFQNL_MSG_VERDICT and
 // NFQNL_MSG_VERDICT_BATCH).
-import { AF_UNSPEC, NFNETLINK_V0, NFNL_SUBSYS_QUEUE, NLM_F_REQUEST } from '../netlink/constants.js';
-import type { MessageWriter } from '../netlink/writer.js';
+import { AF_UNSPEC, NFNETLINK_V0, NFNL_SUBSYS_QUEUE, NLA_HDRLEN, NLM_F_REQUEST } from '../netlink/constants.js';
+import { NLA_MAX_LEN, type MessageWriter } from '../netlink/writer.js';
 import {
   CTA_MARK,
   CTA_MARK_MASK,
@@ -49,6 +49,32 @@ export function drop(): Decision {
 }
 export function toQueue(queue: number, opts: { bypass?: boolean; mark?: number } = {}): Decision {
   return { verdict: 'queue', queue, ...opts };
+}
+
+const isU32 = (n: unknown): boolean => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffffffff;
+
+/**
+ * What is wrong with a decision a handler returned, or null. Handlers may be plain JavaScript: an
+ * unknown verdict would otherwise encode as 0 (NF_DROP), and a queue number or mark out of range
+ * would be silently truncated by the bit operations into another value.
+ */
+export function invalidDecision(d: Decision): string | null {
+  if (typeof d !== 'object' || d === null) return `a decision must be an object such as { verdict: 'accept' }, got ${String(d)}`;
+  if (typeof (d as { then?: unknown }).then === 'function') return 'the handler returned a Promise: it must decide synchronously (the verdict is sent with the rest of its batch)';
+  if (d.verdict !== 'accept' && d.verdict !== 'drop' && d.verdict !== 'repeat' && d.verdict !== 'queue') {
+    return `unknown verdict ${JSON.stringify(d.verdict)}: use accept, drop, repeat or queue`;
+  }
+  if (d.verdict === 'queue' && !(Number.isInteger(d.queue) && (d.queue as number) >= 0 && (d.queue as number) <= 65535)) {
+    return `a queue verdict needs a queue number from 0 to 65535, got ${String(d.queue)}`;
+  }
+  for (const k of ['mark', 'ctMark', 'ctMarkMask'] as const) {
+    if (d[k] !== undefined && !isU32(d[k])) return `${k} must be an integer from 0 to 0xffffffff, got ${String(d[k])}`;
+  }
+  if (d.payload !== undefined && !(d.payload instanceof Uint8Array)) return 'payload must be a Uint8Array';
+  if (d.payload !== undefined && d.payload.length > NLA_MAX_LEN - NLA_HDRLEN) {
+    return `a replacement payload of ${d.payload.length} bytes is too long: a netlink attribute holds at most ${NLA_MAX_LEN - NLA_HDRLEN}`;
+  }
+  return null;
 }
 
 /** The 32-bit verdict value of nfqnl_msg_verdict_hdr. */

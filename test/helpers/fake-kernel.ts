@@ -115,19 +115,40 @@ export class FakeKernel implements NetlinkTransport {
   sendCalls = 0;
   /** errno to answer the bind request with (0: ACK). */
   bindErrno = 0;
+  /** Refuse the conntrack flag with EOPNOTSUPP, as a kernel without CONFIG_NETFILTER_NETLINK_GLUE_CT does. */
+  noCtGlue = false;
   /** -errno values recvBatch returns before reading the inbox (e.g. -105 for ENOBUFS). */
   readonly recvErrors: number[] = [];
   closed = false;
   protected cb: ((status: number) => void) | null = null;
 
+  /** Largest datagram accepted, as the real socket's send buffer (less 32); longer ones get -EMSGSIZE. */
+  maxDatagram = 212992 - 32;
+  /** Length of every datagram sent. */
+  readonly sendSizes: number[] = [];
+
+  sendLimit(): number {
+    return this.maxDatagram;
+  }
+
+  /** -errno values the next send calls return instead of sending (e.g. -105 for ENOBUFS). */
+  readonly sendErrors: number[] = [];
+
   send(buf: Uint8Array, off: number, len: number): number {
     if (this.closed) return -9;
+    if (len > this.maxDatagram) return -90; // EMSGSIZE: nothing of it reaches the kernel
+    const err = this.sendErrors.shift();
+    if (err !== undefined) return err;
     this.sendCalls++;
+    this.sendSizes.push(len);
     const msgs = decodeSent(buf.slice(off, off + len));
     for (const m of msgs) {
       this.sent.push(m);
       if (m.type === 'config' && (m.flags & NLM_F_ACK) !== 0) {
-        const errno = m.configCommand === 1 ? this.bindErrno : 0;
+        const flags = m.attrs.get(5);
+        const mask = m.attrs.get(4);
+        const conntrackOn = flags !== undefined && mask !== undefined && (be32(flags) & be32(mask) & 0x2) !== 0;
+        const errno = m.configCommand === 1 ? this.bindErrno : conntrackOn && this.noCtGlue ? 95 : 0;
         this.deliver(ackDatagram(m.seq, errno, this.portId));
       }
     }

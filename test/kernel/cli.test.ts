@@ -62,6 +62,27 @@ kernelTest('nfqguard queue --json-log prints one line per packet with the merged
   }
 });
 
+kernelTest('nfqguard queue --json-log whose reader goes away (| head -n 2) stops cleanly: exit 0, unbound, no EPIPE crash', 'clipipe', async (ns) => {
+  await ns.iptablesRestore('*mangle\n-A INPUT -p udp -m udp --dport 5556 -j NFQUEUE --queue-num 82 --queue-bypass\nCOMMIT\n');
+  const q = startQueueCli(['--num', '82', '--netns', ns.name, '--json-log']);
+  try {
+    await q.bound;
+    let done = false;
+    void q.exited.then(() => (done = true));
+    // Like head -n 2: read two lines, then close the pipe; the next line written fails with EPIPE.
+    for (let i = 0; i < 40 && !done; i++) {
+      if (q.out().split('\n').length > 2) q.child.stdout?.destroy();
+      await send(ns, 5556, ['p']);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(await q.exited, 0, q.err());
+    assert.doesNotMatch(q.err(), /EPIPE|Unhandled|at .*\.js/);
+    assert.equal(await procRow(ns, 82), undefined, 'the queue is unbound');
+  } finally {
+    q.child.kill('SIGKILL');
+  }
+});
+
 kernelTest('nfqguard queue on a queue another process holds: one clear line, exit 2', 'clibusy', async (ns) => {
   const first = startQueueCli(['--num', '81', '--netns', ns.name]);
   try {

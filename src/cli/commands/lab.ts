@@ -21,11 +21,14 @@ export function registerLab(program: Command, ctx: CommandContext): Command {
     .command('lab')
     .summary("reproduce the seed's outage and nfqguard's fix on the real kernel, in throwaway namespaces")
     .description(
-      "Runs the seed document's experiment end to end, one network namespace per scenario: an HTTP server, the\n" +
-        "KUBE-FIREWALL rule (-m mark --mark 0x8000/0x8000 -j DROP), the steering rule `-t mangle -A INPUT -p tcp\n" +
-        "--dport PORT -j NFQUEUE`, a consumer, and curl. The kernel's own trace reports the packet mark just before\n" +
-        'and just after the verdict. Namespaces are removed at the end, on Ctrl-C and on failure.\n' +
-        'Exit 0 when every scenario behaves as expected, 1 when one does not, 2 when the lab cannot run here.',
+      // No hard line breaks inside a paragraph: commander wraps to the terminal's width.
+      "Runs the seed document's experiment end to end, one network namespace per scenario: an HTTP server, the " +
+        'KUBE-FIREWALL rule (-m mark --mark 0x8000/0x8000 -j DROP), the steering rule ' +
+        '`-t mangle -A INPUT -p tcp --dport PORT -j NFQUEUE --queue-num QUEUE`, a consumer, and curl. ' +
+        "The kernel's own trace reports the packet mark just before and just after the verdict. " +
+        'Namespaces are removed at the end, on Ctrl-C and on failure.\n\n' +
+        'Exit 0 when every scenario behaves as expected, 1 when one does not, 2 when the lab cannot run here ' +
+        '(not root, missing programs), 130 when interrupted.',
     )
     .option('--port <n>', 'lab HTTP port', parseIntIn('--port', 1, 65535), 80)
     .option('--queue <n>', 'queue number', parseIntIn('--queue', 0, 65535), 80)

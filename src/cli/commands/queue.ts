@@ -29,10 +29,13 @@ export function registerQueue(program: Command, ctx: CommandContext): Command {
     .command('queue')
     .summary('consume an NFQUEUE and give every packet one verdict, touching only owned mark bits')
     .description(
-      'Binds queue N and gives every packet the same verdict, like the seed\'s t.c, but a mark is applied only\n' +
-        'to the bits of --mask: mark_out = (mark_in & ~mask) | (set-mark & mask). It installs no rules: steer traffic\n' +
-        'with e.g. `iptables -t mangle -A INPUT -p tcp --dport 80 -j NFQUEUE --queue-num 80 --queue-bypass`.\n' +
-        'SIGINT/SIGTERM: verdicts everything received, unbinds, exits 0.',
+      // No hard line breaks inside a paragraph: commander wraps to the terminal's width.
+      "Binds queue N and gives every packet the same verdict, like the seed's t.c, but a mark is applied only " +
+        'to the bits of --mask: mark_out = (mark_in & ~mask) | (set-mark & mask).\n\n' +
+        'It installs no rules: steer traffic with e.g. ' +
+        '`iptables -t mangle -A INPUT -p tcp --dport 80 -j NFQUEUE --queue-num 80 --queue-bypass`. ' +
+        'SIGINT/SIGTERM: verdicts everything received, unbinds, exits 0. Exit 2 when the queue cannot be bound ' +
+        '(not root, another consumer holds it, no such network namespace).',
     )
     .requiredOption('--num <n>', 'queue number (0-65535)', parseIntIn('--num', 0, 65535))
     .option('--mask <m>', 'mark bits this consumer owns, e.g. 0x00f00000', parseU32('--mask'))
@@ -62,8 +65,11 @@ Examples:
 
 async function runQueue(opts: QueueCmdOptions, ctx: CommandContext): Promise<void> {
   const { io } = ctx;
-  if (opts.setMark !== undefined && opts.unsafeWholeMark !== undefined) {
-    throw new UsageError('--set-mark and --unsafe-whole-mark cannot be combined', 'use --mask with --set-mark; --unsafe-whole-mark only reproduces the seed');
+  if (opts.unsafeWholeMark !== undefined && (opts.setMark !== undefined || opts.mask !== undefined)) {
+    throw new UsageError(
+      `--unsafe-whole-mark replaces all 32 bits of the mark, so it cannot be combined with ${opts.setMark !== undefined ? '--set-mark' : '--mask'}`,
+      'use --mask with --set-mark to touch only owned bits; --unsafe-whole-mark only reproduces the seed',
+    );
   }
   if (opts.setMark !== undefined) {
     if (opts.mask === undefined) throw new UsageError('--set-mark needs --mask: the bits this consumer owns', 'e.g. --mask 0x00f00000 --set-mark 0x00100000; find free bits with `nfqguard doctor`');

@@ -32,9 +32,27 @@ test('usage errors exit 2 with the fix in the message', async () => {
   r = await cli(['queue', '--num', '1', '--mask', 'banana']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--mask must be a 32-bit number/);
+  r = await cli(['queue', '--num', '1', '--mask', '0x00f00000', '--unsafe-whole-mark', '0x8000']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--unsafe-whole-mark replaces all 32 bits of the mark, so it cannot be combined with --mask/);
   r = await cli(['no-such-command']);
   assert.equal(r.code, 2);
   r = await cli(['lab', '--only', '9']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--only takes scenario numbers/);
+});
+
+test('--version is the version in package.json, whatever npm_package_version says', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { version } = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const saved = process.env.npm_package_version;
+  process.env.npm_package_version = '9.9.9-other-project';
+  try {
+    const r = await cli(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.trim(), version);
+  } finally {
+    if (saved === undefined) delete process.env.npm_package_version;
+    else process.env.npm_package_version = saved;
+  }
 });

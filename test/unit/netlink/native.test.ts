@@ -29,6 +29,18 @@ test('wrong argument types are catchable TypeErrors', () => {
     ['sendv', [1, []]],
     ['sendv', [1, ['not bytes']]],
     ['close', [{}]],
+    // Typed arrays of another element type: the addon would read their element count as bytes (or
+    // write int32 lengths into a byte array, past its end: a heap overflow that aborted the process).
+    ['recvBatch', [1, new Uint8Array(4096), 64, 8, new Uint8Array(16)]],
+    ['recvBatch', [1, new Float64Array(512), 64, 8, new Int32Array(16)]],
+    ['send', [1, new Uint16Array(8), 0, 16]],
+    ['sendv', [1, [new Uint8Array(4), new Int32Array(4)]]],
+    // Numbers that Int32Value() would wrap: 2**32 + 1 would be fd 1, 2**40 fd 0.
+    ['close', [2 ** 32 + 1]],
+    ['recvBatch', [2 ** 40, new Uint8Array(4096), 64, 8, new Int32Array(16)]],
+    ['send', [1.5, new Uint8Array(4), 0, 4]],
+    ['setIntOption', [3, 1, 8, 2 ** 31]],
+    ['recvBatch', [NaN, new Uint8Array(4096), 64, 8, new Int32Array(16)]],
   ] as const) {
     assert.throws(() => n[fn](...args), TypeError, fn);
   }
@@ -45,7 +57,7 @@ test('an empty socket reads 0 messages without blocking; a namespace that does n
     s.close();
   }
   assert.equal(loadNative().open(NETLINK_NETFILTER, '/var/run/netns/nfqg-does-not-exist'), -ENOENT);
-  assert.throws(() => NativeNetlinkSocket.open(NETLINK_NETFILTER, { netns: 'nfqg-does-not-exist' }), /ENOENT/);
+  assert.throws(() => NativeNetlinkSocket.open(NETLINK_NETFILTER, { netns: 'nfqg-does-not-exist' }), (e: Error & { errno?: number }) => e.errno === ENOENT && /network namespace nfqg-does-not-exist does not exist/.test(e.message));
 });
 
 test('a request the kernel refuses comes back as NLMSG_ERROR on the socket, with its sequence number', async () => {
@@ -69,4 +81,25 @@ test('a request the kernel refuses comes back as NLMSG_ERROR on the socket, with
   } finally {
     s.close();
   }
+});
+
+test('socket options as asked: buffers (the kernel doubles them), NETLINK_NO_ENOBUFS on and off, NETLINK_EXT_ACK on', () => {
+  const SOL_SOCKET = 1;
+  const SO_SNDBUF = 7;
+  const SOL_NETLINK = 270;
+  const NETLINK_NO_ENOBUFS = 5;
+  const NETLINK_EXT_ACK = 11;
+  const n = loadNative();
+  const s = NativeNetlinkSocket.open(NETLINK_NETFILTER, { rcvBuf: 65536, sndBuf: 32768, noEnobufs: true });
+  try {
+    assert.equal(s.receiveBufferSize(), 131072);
+    assert.equal(n.getIntOption(s.fd, SOL_SOCKET, SO_SNDBUF), 65536);
+    assert.equal(n.getIntOption(s.fd, SOL_NETLINK, NETLINK_NO_ENOBUFS), 1);
+    assert.equal(n.setIntOption(s.fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 0), 0);
+    assert.equal(n.getIntOption(s.fd, SOL_NETLINK, NETLINK_NO_ENOBUFS), 0);
+    assert.equal(n.getIntOption(s.fd, SOL_NETLINK, NETLINK_EXT_ACK), 1);
+  } finally {
+    s.close();
+  }
+  assert.throws(() => NativeNetlinkSocket.open(NETLINK_NETFILTER, { rcvBuf: 2 ** 31 }), RangeError);
 });

@@ -39,3 +39,10 @@ test('AttrCursor keeps its first error and reads zeros afterwards', () => {
   assert.equal(c.err?.code, 'ERR_DECODE_TRUNCATED');
   assert.equal(c.next(), false, 'the error sticks');
 });
+
+test('an attribute longer than nla_len can say is a RangeError, not a wrapped length', () => {
+  const w = new MessageWriter(8);
+  w.attrBytes(10, new Uint8Array(65531)); // 65535 with its header: the largest
+  assert.equal(new DataView(w.buf.buffer).getUint16(0, HOST_LE), 65535);
+  assert.throws(() => w.attrBytes(10, new Uint8Array(65532)), RangeError);
+});
