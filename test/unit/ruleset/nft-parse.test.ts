@@ -280,3 +280,11 @@ test('address ranges become the prefixes that cover exactly them', () => {
     { numRuns: 300 },
   );
 });
+
+test('nat targets: an IPv6 address before a port is bracketed, as iptables writes --to-destination', () => {
+  const to = (nat: object): string | undefined => (oneRule([{ dnat: nat }]).exprs.at(-1) as Action & { to?: string }).to;
+  assert.equal(to({ family: 'ip6', addr: 'fd00::2', port: 8080 }), '[fd00::2]:8080');
+  assert.equal(to({ family: 'ip6', addr: 'fd00::2' }), 'fd00::2');
+  assert.equal(to({ family: 'ip', addr: '10.0.0.2', port: 8080 }), '10.0.0.2:8080');
+  assert.equal(to({ family: 'ip', addr: '10.0.0.2', port: { range: [80, 90] } }), '10.0.0.2:80-90');
+});
