@@ -276,7 +276,12 @@ function expandVmaps(rules: Rule[], t: Table, verdictMaps: Map<string, unknown[]
   for (let i = 0; i < rules.length; i++) {
     const expanded = expandVmap(rules[i], t, verdictMaps);
     if (expanded !== undefined && out === undefined) out = rules.slice(0, i);
-    if (out !== undefined) for (const r of expanded ?? [rules[i]]) out.push(r);
+    if (out !== undefined) {
+      for (const r of expanded ?? [rules[i]]) {
+        if (expanded !== undefined || out.length !== i) r.number = i + 1;
+        out.push(r);
+      }
+    }
   }
   return out ?? rules;
 }

@@ -245,6 +245,8 @@ test('verdict maps become one rule per element: named and anonymous, concatenate
     [{ type: 'action', kind: 'mark', and: 0, xor: 1 }, { type: 'action', kind: 'other', name: 'vmap', text: 'vmap key meta mark data { { 1, accept } }', terminal: 'unknown' }],
     [{ type: 'action', kind: 'accept' }],
   ]);
+  // Numbered as `nft -a list` numbers them: the parts of one map rule share its number.
+  assert.deepEqual(rules.map((x) => x.number), [1, 1, 2, 2, 3, 4, 5]);
   assert.match(rules[0].text, /\[element 10\.96\.0\.1 \. tcp \. 443 : goto svc-a\]$/);
   assert.equal(rules[0].syntax, rules[1].syntax);
 });
