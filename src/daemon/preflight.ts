@@ -5,8 +5,7 @@
 import { hex8 } from '../marks/index.js';
 import { checkMask } from '../marks/check.js';
 import type { Ruleset } from '../ruleset/model.js';
-import { readLiveRuleset } from '../ruleset/live.js';
-import { toolHint } from '../install/backend.js';
+import { readLiveRuleset, unreadableSources } from '../ruleset/live.js';
 
 export interface MaskConflict {
   /** The overlapping bits. */
@@ -63,24 +62,6 @@ export function maskConflicts(ruleset: Ruleset, input: PreflightInput): { confli
   });
   const notes = r.ok ? [r.explanation] : r.alternative !== null && r.alternative !== undefined ? [`a free mask of the same width on this node: ${hex8(r.alternative)}`] : [];
   return { conflicts, notes };
-}
-
-/**
- * The ruleset listings that failed (the reader records them as READ_FAILED problems, source
- * "live:TOOL"), as "TOOL: error (fix)". A listing that failed is not an empty one: with only
- * CAP_NET_ADMIN, iptables-legacy-save cannot read kube-proxy's legacy rules, and a check that skipped
- * them would pass on exactly the node where the mask conflicts.
- */
-export function unreadableSources(ruleset: Ruleset): string[] {
-  return ruleset.problems
-    .filter((p) => p.code === 'READ_FAILED' && p.source.startsWith('live:'))
-    // A kernel without IPv6 has no IPv6 rules to miss.
-    .filter((p) => !/Address family not supported|Protocol not supported/i.test(p.message))
-    .map((p) => {
-      const tool = p.source.slice('live:'.length);
-      const msg = p.message.trim().split('\n')[0] ?? '';
-      return `${tool}: ${msg}${toolHint(tool, msg)}`;
-    });
 }
 
 /** Reads the live node (iptables legacy and nft, nft native, ip rules) and asks the doctor. */

@@ -2,6 +2,7 @@
 // kernel can run it, and installs, removes or compares nfqguard's rules (plan.ts renders them).
 import { run, type RunResult } from '../lab/exec.js';
 import { which } from '../util/tools.js';
+import { toolHint } from '../ruleset/live.js';
 import {
   iptablesDrift,
   iptablesInstallScript,
@@ -46,18 +47,6 @@ function tools(backend: BackendName, family: Family): { save: string; restore: s
 
 function countRules(save: string): number {
   return save.split('\n').filter((l) => l.startsWith('-A ')).length;
-}
-
-/**
- * The fix for a save/restore tool that failed. iptables-legacy talks to the kernel through a raw socket,
- * which needs CAP_NET_RAW besides CAP_NET_ADMIN: a container with only NET_ADMIN (deploy/daemonset.yaml)
- * cannot read or change legacy tables, and would otherwise take a legacy node for an empty one.
- */
-export function toolHint(tool: string, stderr: string): string {
-  if (/legacy/.test(tool) && /Permission denied|must be root/i.test(stderr)) {
-    return ' (iptables-legacy needs CAP_NET_RAW as well as CAP_NET_ADMIN: add NET_RAW to the capabilities of the container, see deploy/README.md)';
-  }
-  return '';
 }
 
 function firstLine(text: string): string {

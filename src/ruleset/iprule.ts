@@ -59,5 +59,9 @@ export function parseIpRules(text: string, opts: IpRuleParseOptions): Ruleset {
     rule.action = action ?? (rule.table !== undefined ? 'lookup' : 'other');
     ipRules.push(rule);
   }
+  // Lines, but not one `ip rule` line among them: the wrong file, not a node without policy routing.
+  if (ipRules.length === 0 && lines.some((l) => l.trim() !== '' && !l.trim().startsWith('#'))) {
+    P.error('NO_IP_RULES', 'no line reads as `ip rule` output ("PRIORITY:\tSELECTOR ACTION"): is this the right file? Make it with `ip rule` (and `ip -6 rule`)', 1, 1);
+  }
   return { tables: [], ipRules, problems: P.list };
 }

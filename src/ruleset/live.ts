@@ -180,3 +180,33 @@ export async function readInput(path: string, readStdin?: () => Promise<string>)
   } else text = await readFile(path, 'utf8');
   return text.charCodeAt(0) === 0xfeff ? ' ' + text.slice(1) : text;
 }
+
+/**
+ * The fix for a save/restore tool that failed. iptables-legacy talks to the kernel through a raw socket,
+ * which needs CAP_NET_RAW besides CAP_NET_ADMIN: a container with only NET_ADMIN (deploy/daemonset.yaml)
+ * cannot read or change legacy tables, and would otherwise take a legacy node for an empty one.
+ */
+export function toolHint(tool: string, stderr: string): string {
+  if (/legacy/.test(tool) && /Permission denied|must be root/i.test(stderr)) {
+    return ' (iptables-legacy needs CAP_NET_RAW as well as CAP_NET_ADMIN: add NET_RAW to the capabilities of the container, see deploy/README.md)';
+  }
+  return '';
+}
+
+/**
+ * The ruleset listings that failed (the reader records them as READ_FAILED problems, source
+ * "live:TOOL"), as "TOOL: error (fix)". A listing that failed is not an empty one: with only
+ * CAP_NET_ADMIN, iptables-legacy-save cannot read kube-proxy's legacy rules, and a check that skipped
+ * them would pass on exactly the node where the mask conflicts.
+ */
+export function unreadableSources(ruleset: Ruleset): string[] {
+  return ruleset.problems
+    .filter((p) => p.code === 'READ_FAILED' && p.source.startsWith('live:'))
+    // A kernel without IPv6 has no IPv6 rules to miss.
+    .filter((p) => !/Address family not supported|Protocol not supported/i.test(p.message))
+    .map((p) => {
+      const tool = p.source.slice('live:'.length);
+      const msg = p.message.trim().split('\n')[0] ?? '';
+      return `${tool}: ${msg}${toolHint(tool, msg)}`;
+    });
+}

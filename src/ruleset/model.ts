@@ -75,6 +75,12 @@ export interface Rule {
   comment?: string;
   counters?: Counters;
   pos: SourcePos;
+  /**
+   * The rule's 1-based number in its chain as the source lists it, where that is not its index in
+   * `rules`: set on the parts of a rule the parser split (an nft verdict map, one rule per element) and
+   * on the rules after them, so a trace names the rule `nft -a list` shows.
+   */
+  number?: number;
   /** Parser-private: what the serializer needs to reproduce the source exactly. */
   syntax?: unknown;
 }

@@ -1,7 +1,7 @@
 // Hook priorities: include/uapi/linux/netfilter_ipv4.h (enum nf_ip_hook_priorities; IPv6 uses the same
 // values) and nft's named priorities (nft(8), "CHAIN PRIORITIES"). Lower runs first.
 import { table } from '../util/table.js';
-import type { Family, Hook } from './model.js';
+import type { Family, Hook, Origin } from './model.js';
 
 export const NF_IP_PRI_FIRST = -2147483648;
 export const NF_IP_PRI_RAW_BEFORE_DEFRAG = -450;
@@ -33,6 +33,24 @@ export const IPTABLES_TABLE_HOOKS: Readonly<Record<string, Partial<Record<Hook, 
   filter: { input: NF_IP_PRI_FILTER, forward: NF_IP_PRI_FILTER, output: NF_IP_PRI_FILTER },
   security: { input: NF_IP_PRI_SECURITY, forward: NF_IP_PRI_SECURITY, output: NF_IP_PRI_SECURITY },
 });
+
+/**
+ * iptables-nft registers the security table's base chains at 150, not at NF_IP_PRI_SECURITY (50) as the
+ * legacy iptable_security module does: `iptables-nft -t security -A INPUT -j ACCEPT` then `nft list table
+ * ip security` shows "type filter hook input priority 150" (iptables v1.8.9 (nf_tables), kernel 6.18, measured
+ * here). So a chain between 50 and 150, or SNAT in INPUT (100), runs before it on an nft node, after on legacy.
+ */
+export const IPTABLES_NFT_SECURITY_PRIORITY = 150;
+
+/**
+ * The priority of an iptables table's built-in chain at a hook, as the backend that made it registers it;
+ * an unknown backend (a fragment without a save header) gets the kernel's NF_IP_PRI_* value.
+ */
+export function iptablesPriority(table: string, hook: Hook, origin: Origin): number | undefined {
+  const prio = IPTABLES_TABLE_HOOKS[table]?.[hook];
+  if (prio !== undefined && table === 'security' && origin === 'iptables-nft') return IPTABLES_NFT_SECURITY_PRIORITY;
+  return prio;
+}
 
 /** iptables built-in chain name -> hook. */
 export const IPTABLES_CHAIN_HOOK: Readonly<Record<string, Hook>> = table({

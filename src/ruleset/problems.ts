@@ -43,6 +43,7 @@ export const PROBLEM_CODES = {
   UNKNOWN_CHAIN_TYPE: 'an nft chain type, hook or priority that does not parse',
   // ip rule
   BAD_IP_RULE: 'an ip rule line that does not parse',
+  NO_IP_RULES: 'an ip rule input in which no line reads as ip rule output (the wrong file)',
   // live readers
   BACKEND_CONFLICT: 'both iptables-legacy and iptables-nft hold rules',
   INCOMPATIBLE_TABLE: 'iptables-nft-save left out a table it cannot read (native nft rules in an iptables table name)',

@@ -136,8 +136,14 @@ export async function replayInKernel(input: ReplayInput): Promise<ReplayResult> 
     if (input.ipRules?.length || (input.routes ?? []).some((r) => r.table !== undefined)) await lab.setRouting(labRoutingOf(input.ipRules ?? [], input.routes ?? []));
     await lab.load(input.source, input.hooks, input.queueAnswers, queueNumbers(input.model, input.hooks));
     stop();
-    const text = (family: string, table: string, chain: string, index: number): string | undefined =>
-      input.model.tables.find((t) => t.family === family && t.name === table)?.chains.find((c) => c.name === chain)?.rules[index - 1]?.text;
+    const text = (family: string, table: string, chain: string, index: number): string | undefined => {
+      const rules = input.model.tables.find((t) => t.family === family && t.name === table)?.chains.find((c) => c.name === chain)?.rules ?? [];
+      // The kernel's rule `index`: a verdict map the parser split into one rule per element is one rule
+      // there, shown without the element (the kernel's trace does not say which one matched).
+      const parts = rules.filter((r, i) => (r.number ?? i + 1) === index);
+      if (parts.length > 1) return parts[0].text.replace(/ \[element .*\]$/, '');
+      return parts[0]?.text;
+    };
     const events = await lab.trace(input.packet, { start, mark: input.packet.mark ?? input.mark, ...(inLink ? { inLink } : {}), signal: input.signal });
     stop();
     const view = lab.kernelView(text);

@@ -445,7 +445,7 @@ export function prepareChain(chain: CompiledChain): void {
 export function ruleAt(chain: CompiledChain, pos: number): CompiledRule {
   const model = chain.src.rules[pos];
   // The first match's fields first: a walk that reads only them touches the start of the object.
-  const r: CompiledRule = { k: K_FN, inv: false, a: 0, b: 0, c: -1, src: false, name: '', code: undefined, index: pos + 1, chain, model, ref: undefined };
+  const r: CompiledRule = { k: K_FN, inv: false, a: 0, b: 0, c: -1, src: false, name: '', code: undefined, index: model.number ?? pos + 1, chain, model, ref: undefined };
   const e = model.exprs[0];
   if (e !== undefined && isMatch(e)) setInline(e, r);
   chain.rules[pos] = r;

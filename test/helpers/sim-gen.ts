@@ -6,7 +6,7 @@
 // at odd priorities (ties with iptables priorities included).
 import fc from 'fast-check';
 import type { Action, Chain, CtState, Expr, Hook, Match, Ruleset, Table } from '../../src/ruleset/model.js';
-import { IPTABLES_CHAIN_HOOK, IPTABLES_TABLE_HOOKS } from '../../src/ruleset/priorities.js';
+import { IPTABLES_CHAIN_HOOK, iptablesPriority } from '../../src/ruleset/priorities.js';
 import { parseAddr } from '../../src/sim/addr.js';
 import type { LabPlan } from '../../src/sim/kernel/lab.js';
 import { parseIpRules } from '../../src/ruleset/iprule.js';
@@ -393,7 +393,7 @@ export function toModel(c: GCase): Ruleset {
     const chains: Chain[] = t.chains.map((ch) => {
       let base: Chain['base'];
       if (ch.base) {
-        const priority = t.kind === 'ipt' ? (IPTABLES_TABLE_HOOKS[t.name][ch.base.hook] as number) : ch.base.priority;
+        const priority = t.kind === 'ipt' ? (iptablesPriority(t.name, ch.base.hook, 'iptables-nft') as number) : ch.base.priority;
         const type = t.kind === 'ipt' ? (t.name === 'nat' ? 'nat' : t.name === 'mangle' && ch.base.hook === 'output' ? 'route' : 'filter') : ch.base.type;
         base = { hook: ch.base.hook, priority, type, policy: ch.base.policy };
       }
@@ -568,6 +568,7 @@ const IPT_TABLE_CHAINS: Record<string, Hook[]> = {
   mangle: ['prerouting', 'input', 'forward', 'output', 'postrouting'],
   nat: ['prerouting', 'input', 'output', 'postrouting'],
   filter: ['input', 'forward', 'output'],
+  security: ['input', 'forward', 'output'],
 };
 
 const HOOK_CHAIN: Record<string, string> = { prerouting: 'PREROUTING', input: 'INPUT', forward: 'FORWARD', output: 'OUTPUT', postrouting: 'POSTROUTING' };
@@ -581,7 +582,7 @@ function iptTableArb(name: string, family: 'ip' | 'ip6'): fc.Arbitrary<GTable> {
       fc.record({
         policy: nat ? fc.constant('accept' as const) : fc.constantFrom('accept' as const, 'accept' as const, 'drop' as const),
         rules: rulesArb({ kind: 'ipt', family, table: name, hook: h, natChain: nat, targets: userNames, queue: !nat }, 4),
-      }).map(({ policy, rules }) => ({ name: HOOK_CHAIN[h], base: { hook: h, priority: IPTABLES_TABLE_HOOKS[name][h] as number, policy, type: nat ? ('nat' as const) : ('filter' as const) }, rules })),
+      }).map(({ policy, rules }) => ({ name: HOOK_CHAIN[h], base: { hook: h, priority: iptablesPriority(name, h, 'iptables-nft') as number, policy, type: nat ? ('nat' as const) : ('filter' as const) }, rules })),
     );
     // NAT targets only in nat base chains (the kernel checks which hooks reach a target).
     const user = userNames.map((u, i) => rulesArb({ kind: 'ipt', family, table: name, natChain: false, targets: userNames.slice(i + 1), queue: !nat }, 3).map((rules) => ({ name: u, rules })));
@@ -589,7 +590,7 @@ function iptTableArb(name: string, family: 'ip' | 'ip6'): fc.Arbitrary<GTable> {
   });
 }
 
-const NFT_PRIORITIES = [-450, -301, -300, -299, -151, -150, -149, -101, -100, -99, -1, 0, 1, 49, 50, 51, 99, 100, 101, 299];
+const NFT_PRIORITIES = [-450, -301, -300, -299, -151, -150, -149, -101, -100, -99, -1, 0, 1, 49, 50, 51, 99, 100, 101, 149, 150, 151, 299];
 
 function nftTableArb(name: string): fc.Arbitrary<GTable> {
   const baseArb = fc.record({
@@ -672,7 +673,7 @@ function routedPackets(packets: GPacket[], g: GRouting | undefined): GPacket[] {
 export const caseArb: fc.Arbitrary<GCase> = fc
   .record({
     // ip tables first, then ip6 (iptables-restore, then ip6tables-restore): the order they register in.
-    ipt: fc.subarray(['ip raw', 'ip mangle', 'ip nat', 'ip filter', 'ip6 raw', 'ip6 mangle', 'ip6 nat', 'ip6 filter'], { maxLength: 4 }),
+    ipt: fc.subarray(['ip raw', 'ip mangle', 'ip nat', 'ip filter', 'ip security', 'ip6 raw', 'ip6 mangle', 'ip6 nat', 'ip6 filter', 'ip6 security'], { maxLength: 4 }),
     nft: fc.integer({ min: 0, max: 2 }),
     packets: fc.array(packetArb, { minLength: 1, maxLength: 4 }),
     queue5: fc.option(fc.constantFrom('accept', 'accept,mark=0x8000', 'accept,mark=0x100/0x100', 'accept,mark=0x0', 'drop'), { nil: undefined }),

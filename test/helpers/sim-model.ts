@@ -1,6 +1,6 @@
 // Small builders for ruleset models in simulator tests (the parsers' output, written by hand).
 import type { Action, BaseChain, Chain, Expr, Family, Hook, Match, Origin, Rule, Ruleset, Table } from '../../src/ruleset/model.js';
-import { IPTABLES_CHAIN_HOOK, IPTABLES_TABLE_HOOKS } from '../../src/ruleset/priorities.js';
+import { IPTABLES_CHAIN_HOOK, iptablesPriority } from '../../src/ruleset/priorities.js';
 
 let line = 0;
 
@@ -60,7 +60,7 @@ export function iptTable(name: string, chains: Record<string, ChainSpec | Rule[]
   for (const [cname, spec] of Object.entries(chains)) {
     const s: ChainSpec = Array.isArray(spec) ? { rules: spec } : spec;
     const hook = IPTABLES_CHAIN_HOOK[cname];
-    const prio = hook ? IPTABLES_TABLE_HOOKS[name]?.[hook] : undefined;
+    const prio = hook ? iptablesPriority(name, hook, origin) : undefined;
     const base: BaseChain | undefined =
       hook && prio !== undefined ? { hook, priority: prio, type: name === 'nat' ? 'nat' : name === 'mangle' && hook === 'output' ? 'route' : 'filter', policy: s.policy ?? 'accept' } : undefined;
     out.push({ name: cname, ...(base ? { base } : {}), rules: s.rules });

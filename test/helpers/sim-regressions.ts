@@ -380,4 +380,26 @@ export const REGRESSIONS: RegressionCase[] = [
     },
     kernel: [{ verdict: 'accept', decidedBy: 'ip mangle INPUT rule 1', mark: '0x00104000' }],
   },
+  {
+    name: 'iptables-nft-security-at-150',
+    fact: 'iptables-nft registers the security table at priority 150, not NF_IP_PRI_SECURITY (50): an nft chain at 100 runs before it, so security INPUT sees the mark that chain sets',
+    case: {
+      tables: [
+        {
+          kind: 'ipt',
+          family: 'ip',
+          name: 'security',
+          chains: [{ name: 'INPUT', base: { hook: 'input', priority: 150, policy: 'accept', type: 'filter' }, rules: [{ matches: [{ k: 'mark', v: 0x10, m: 0x10, inv: false }], action: { k: 'drop' } }] }],
+        },
+        {
+          kind: 'nft',
+          family: 'ip',
+          name: 't0',
+          chains: [{ name: 'b0', base: { hook: 'input', priority: 100, policy: 'accept', type: 'filter' }, rules: [{ matches: [], action: { k: 'mark', v: 0x10, m: 0x10 } }] }],
+        },
+      ],
+      packets: [{ kind: 'in', proto: 'tcp', dport: 80, mark: 0 }],
+    },
+    kernel: [{ verdict: 'drop', decidedBy: 'ip security INPUT rule 1', mark: '0x00000010' }],
+  },
 ];

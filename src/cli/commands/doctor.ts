@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { analyze, DEFAULT_NEED } from '../../marks/index.js';
+import { unreadableSources } from '../../ruleset/live.js';
 import type { Problem, Ruleset } from '../../ruleset/model.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, writeJson, type Io } from '../io.js';
 import { parseIntIn, parseU32, type CommandContext } from '../program.js';
@@ -119,10 +120,13 @@ async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[
   // An input the parsers could not fully read is an input error (exit 2): the report above still holds
   // what was understood, but "no conflict" on half a ruleset is no answer (a gate must not pass on it).
   let inputErrors = problems.filter((p) => p.severity === 'error').length;
-  // --live that read no table at all while a tool failed: the node's rules are unknown, not absent.
-  if (opts.live && ruleset.tables.length === 0 && problems.some((p) => p.code === 'READ_FAILED')) {
-    ctx.io.stderr('nfqguard doctor: no table could be read from the node (see the failures above); the report says nothing about its rules\n');
-    inputErrors++;
+  // --live with a listing that failed: those rules are unknown, not absent (with only CAP_NET_ADMIN,
+  // iptables-legacy-save cannot read a legacy node's rules), so a gate must not pass on the rest.
+  if (opts.live) {
+    const unreadable = unreadableSources(ruleset);
+    for (const u of unreadable) ctx.io.stderr(`nfqguard doctor: could not read ${u}; the report leaves those rules out\n`);
+    if (unreadable.length && ruleset.tables.length === 0) ctx.io.stderr('nfqguard doctor: no table could be read from the node; the report says nothing about its rules\n');
+    inputErrors += unreadable.length;
   }
   if (inputErrors && !opts.json) ctx.io.stderr(`nfqguard doctor: ${inputErrors} input error${inputErrors === 1 ? '' : 's'} (listed at the end of the report); exit 2\n`);
   ctx.exit(inputErrors ? EXIT_USAGE : failing.length ? EXIT_FINDINGS : EXIT_OK);

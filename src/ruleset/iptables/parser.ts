@@ -3,7 +3,7 @@
 // parser carries on; what it does not understand is kept verbatim (opaque) with a warning.
 import { table } from '../../util/table.js';
 import type { Action, BaseChain, Chain, Counters, Expr, Family, Match, Origin, Rule, Ruleset, Table } from '../model.js';
-import { IPTABLES_CHAIN_HOOK, IPTABLES_TABLE_HOOKS } from '../priorities.js';
+import { IPTABLES_CHAIN_HOOK, IPTABLES_TABLE_HOOKS, iptablesPriority } from '../priorities.js';
 import { Problems } from '../problems.js';
 import { resolveOption, type ExtContext, type ExtOption, type Extension } from './ext.js';
 import { inferTable } from './infer.js';
@@ -274,11 +274,11 @@ function findChain(b: TableBuild, name: string): Chain | undefined {
   return slot.ch;
 }
 
-function builtinBase(table: string, chain: string, policy: 'accept' | 'drop'): BaseChain | undefined {
+function builtinBase(table: string, chain: string, policy: 'accept' | 'drop', origin: Origin): BaseChain | undefined {
   if (!isBuiltinName(chain)) return undefined;
   const hook = IPTABLES_CHAIN_HOOK[chain];
   if (!hook) return undefined;
-  const priority = IPTABLES_TABLE_HOOKS[table]?.[hook];
+  const priority = iptablesPriority(table, hook, origin);
   if (priority === undefined) return undefined;
   const type = table === 'nat' ? 'nat' : table === 'mangle' && hook === 'output' ? 'route' : 'filter';
   return { hook, priority, type, policy };
@@ -1496,7 +1496,7 @@ class IptablesParser {
     for (const { ch } of b.chains.values()) {
       const pol = (ch as Chain & { _policy?: string })._policy;
       delete (ch as Chain & { _policy?: string })._policy;
-      const base = builtinBase(t.name, ch.name, pol === 'DROP' ? 'drop' : 'accept');
+      const base = builtinBase(t.name, ch.name, pol === 'DROP' ? 'drop' : 'accept', t.origin);
       if (base) {
         ch.base = base;
         builtins.push(ch);

@@ -504,6 +504,8 @@ function natTo(v: Obj): string | undefined {
     const r = portRange(port);
     if (!r) return undefined;
     const p = r[0] === r[1] ? `${r[0]}` : `${r[0]}-${r[1]}`;
+    // An IPv6 address (or range) takes brackets before a port, as iptables writes --to-destination.
+    if (s.includes(':')) s = `[${s}]`;
     s += s === '' ? p : `:${p}`;
   }
   return s;

@@ -3,7 +3,7 @@
 // list as syntax; its semantics come from exprs.ts. Problems are data, with the position of the object.
 import { table } from '../../util/table.js';
 import type { Action, BaseChain, Chain, Expr, Family, Hook, NamedSet, Rule, Ruleset, Table } from '../model.js';
-import { IPTABLES_CHAIN_HOOK, IPTABLES_TABLE_HOOKS, parseNftPriority } from '../priorities.js';
+import { IPTABLES_CHAIN_HOOK, iptablesPriority, parseNftPriority } from '../priorities.js';
 import { Problems } from '../problems.js';
 import { elementPositions, jsonErrorOffset, offsetPos, type TextPos } from './positions.js';
 import { exprText, matchExprs, PASSIVE_STATEMENTS, statementActions } from './exprs.js';
@@ -276,7 +276,12 @@ function expandVmaps(rules: Rule[], t: Table, verdictMaps: Map<string, unknown[]
   for (let i = 0; i < rules.length; i++) {
     const expanded = expandVmap(rules[i], t, verdictMaps);
     if (expanded !== undefined && out === undefined) out = rules.slice(0, i);
-    if (out !== undefined) for (const r of expanded ?? [rules[i]]) out.push(r);
+    if (out !== undefined) {
+      for (const r of expanded ?? [rules[i]]) {
+        if (expanded !== undefined || out.length !== i) r.number = i + 1;
+        out.push(r);
+      }
+    }
   }
   return out ?? rules;
 }
@@ -321,5 +326,5 @@ function looksLikeIptablesNft(t: Table): boolean {
   if ((t.family !== 'ip' && t.family !== 'ip6') || !IPT_TABLES.includes(t.name)) return false;
   const bases = t.chains.filter((c) => c.base);
   if (bases.length === 0) return t.chains.some((c) => c.rules.some((r) => r.exprs.some((e) => (e.type === 'match' && e.key === 'other' && e.text.startsWith('xt ')) || (e.type === 'action' && e.kind === 'other' && e.text.startsWith('xt ')))));
-  return bases.every((c) => IPTABLES_CHAIN_HOOK[c.name] === c.base!.hook && IPTABLES_TABLE_HOOKS[t.name][c.base!.hook] === c.base!.priority);
+  return bases.every((c) => IPTABLES_CHAIN_HOOK[c.name] === c.base!.hook && iptablesPriority(t.name, c.base!.hook, 'iptables-nft') === c.base!.priority);
 }

@@ -66,6 +66,29 @@ async function dummySupported(ns: Netns): Promise<boolean> {
 }
 
 /**
+ * An `nft -j list ruleset` document in an order nft can load: `nft -j` lists a table's sets and maps
+ * before its chains, and a verdict map whose elements jump to those chains does not load that way
+ * ("Could not process rule: No such file or directory", kube-proxy's service-ips map). Tables, then
+ * chains, then everything else (sets, maps, counters, flowtables...), then rules; each kind in its order.
+ */
+export function loadOrder(doc: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(doc);
+  } catch {
+    return doc; // nft reports the error at its place
+  }
+  const list = (parsed as { nftables?: unknown }).nftables;
+  if (!Array.isArray(list)) return doc;
+  const rank = (o: unknown): number => {
+    const k = o !== null && typeof o === 'object' ? Object.keys(o)[0] : undefined;
+    return k === 'metainfo' ? 0 : k === 'table' ? 1 : k === 'chain' ? 2 : k === 'rule' ? 4 : 3;
+  };
+  const sorted = list.map((o, i) => ({ o, i, r: rank(o) })).sort((a, b) => a.r - b.r || a.i - b.i).map((x) => x.o);
+  return JSON.stringify({ ...(parsed as object), nftables: sorted });
+}
+
+/**
  * Loads an `nft -j` document through a file: `nft -j -f -` opens /dev/stdin by name, which fails
  * (ENXIO) on the socket Node gives a child as its standard input.
  */
@@ -73,7 +96,7 @@ async function loadNftJson(ns: Netns, doc: string): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'nfqguard-nft-'));
   try {
     const file = join(dir, 'ruleset.json');
-    await writeFile(file, doc, { mode: 0o600 });
+    await writeFile(file, loadOrder(doc), { mode: 0o600 });
     await ns.execOk('nft', ['-j', '-f', file], { timeoutMs: 10_000 });
   } finally {
     await rm(dir, { recursive: true, force: true });

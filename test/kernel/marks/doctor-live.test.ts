@@ -57,3 +57,17 @@ kernelTest('doctor --live: a namespace that is not there, or a node whose tables
     rmSync(bin, { recursive: true, force: true });
   }
 });
+
+kernelTest("doctor --live with only CAP_NET_ADMIN (the DaemonSet's init container) on an iptables-legacy node: the listing fails, so the gate exits 2 with the NET_RAW fix, not 0", 'doctor', async (ns) => {
+  // kubelet's drop bit in legacy tables, the conflict the gate exists to catch.
+  await ns.execOk('iptables-legacy', ['-N', 'KUBE-FIREWALL']);
+  await ns.execOk('iptables-legacy', ['-A', 'INPUT', '-j', 'KUBE-FIREWALL']);
+  await ns.execOk('iptables-legacy', ['-A', 'KUBE-FIREWALL', '-m', 'mark', '--mark', '0x8000/0x8000', '-j', 'DROP']);
+  const args = ['bin/nfqguard', 'doctor', '--live', '--mask', '0x00008000', '--fail-on', 'mask'];
+  const full = await ns.exec(process.execPath, args, { timeoutMs: 20_000 });
+  assert.equal(full.code, 1, full.stderr);
+  const caps = ['--inh-caps=-all,+net_admin', '--ambient-caps=-all,+net_admin', '--bounding-set=-all,+net_admin'];
+  const netAdmin = await ns.exec('setpriv', [...caps, process.execPath, ...args], { timeoutMs: 20_000 });
+  assert.equal(netAdmin.code, 2, netAdmin.stderr + netAdmin.stdout);
+  assert.match(netAdmin.stderr, /could not read iptables-legacy-save: .*add NET_RAW/);
+});

@@ -1,7 +1,7 @@
 // `nfqguard trace --kernel`: the command's own replay (topology from the packet, consumers from
 // --queue-verdict) agrees with the simulator on the seed's story, over IPv4 loopback and IPv6 forwarding.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -195,6 +195,32 @@ test('--kernel: an IPv4 packet from outside with one of the node\'s addresses as
     const j = JSON.parse(r.stdout);
     assert.deepEqual([j.verdict, j.kernel.verdict, j.kernel.differences], [verdict, kernel, []], pkt);
     if (verdict === 'drop') assert.ok(j.notes.some((n: string) => /martian: routing drops it \(accept_local off\)/.test(n)), j.notes.join('\n'));
+  }
+  assert.deepEqual(liveNamespaces(), []);
+});
+
+test('--kernel on kube-proxy (nftables) as `nft -j list ruleset` lists it: the service map loads (maps listed before their chains), and a rule after a verdict map keeps its number', { skip, timeout: 60_000 }, async () => {
+  const doc = JSON.parse(readFileSync(new URL('../../../../test/fixtures/rulesets/kube-proxy/nftables.nft.json', import.meta.url), 'utf8')) as { nftables: Array<Record<string, any>> };
+  const out: Array<Record<string, any>> = [];
+  for (const o of doc.nftables) {
+    if (o.map?.name === 'service-ips') o.map.elem = [...o.map.elem, [{ concat: ['10.96.0.3', 'udp', 53] }, { drop: null }], [{ concat: ['10.96.0.4', 'tcp', 80] }, { accept: null }]];
+    out.push(o);
+    if (o.rule?.chain === 'services' && out.filter((x) => x.rule?.chain === 'services').length === 1) {
+      out.push({ rule: { family: 'ip', table: 'kube-proxy', chain: 'services', handle: 9999, expr: [{ match: { op: '==', left: { payload: { protocol: 'ip', field: 'daddr' } }, right: '10.96.0.9' } }, { drop: null }] } });
+    }
+  }
+  const f = join(dir, 'kube-proxy-nft.json');
+  writeFileSync(f, JSON.stringify({ nftables: out }));
+  const cases: Array<[string, number]> = [
+    ['udp 10.244.0.5:40000 > 10.96.0.3:53', 1],
+    ['tcp 10.244.0.5:40000 > 10.96.0.9:443', 2],
+  ];
+  for (const [packet, rule] of cases) {
+    const r = await cli(['trace', '--nft-json', f, '--packet', packet, '--in', 'eth0', '--kernel', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual([j.verdict, j.decidedBy?.chain, j.decidedBy?.rule], ['drop', 'services', rule], packet);
+    assert.deepEqual([j.kernel.verdict, j.kernel.differences], ['drop', []], packet);
   }
   assert.deepEqual(liveNamespaces(), []);
 });

@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planOf } from '../../../src/cli/commands/run.js';
 import { parseConfig } from '../../../src/daemon/config.js';
-import { unreadableSources, type MaskPreflight, type PreflightResult } from '../../../src/daemon/preflight.js';
-import { InstallError, Installer, toolHint } from '../../../src/install/backend.js';
+import { type MaskPreflight, type PreflightResult } from '../../../src/daemon/preflight.js';
+import { InstallError, Installer } from '../../../src/install/backend.js';
+import { toolHint, unreadableSources } from '../../../src/ruleset/live.js';
 import type { Problem, Ruleset } from '../../../src/ruleset/model.js';
 import { ROOT } from '../../helpers/daemon.js';
 

@@ -29,3 +29,10 @@ test('bad lines and bad marks are problems with positions', () => {
   assert.equal(r.ipRules.length, 1);
   assert.equal(r.ipRules[0].family, 'ip6');
 });
+
+test('a file with lines but no ip rule among them is an error (the wrong file); an empty one or a few bad lines are not', () => {
+  const wrong = parseIpRules('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n', { source: 'w', family: 'ip' });
+  assert.deepEqual(wrong.problems.map((p) => [p.code, p.severity]), [['BAD_IP_RULE', 'warning'], ['BAD_IP_RULE', 'warning'], ['BAD_IP_RULE', 'warning'], ['NO_IP_RULES', 'error']]);
+  assert.deepEqual(parseIpRules('\n# nothing\n', { source: 'e', family: 'ip' }).problems, []);
+  assert.ok(parseIpRules('0:\tfrom all lookup local\nhello\n', { source: 'p', family: 'ip' }).problems.every((p) => p.severity === 'warning'));
+});

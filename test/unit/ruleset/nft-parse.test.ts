@@ -245,6 +245,8 @@ test('verdict maps become one rule per element: named and anonymous, concatenate
     [{ type: 'action', kind: 'mark', and: 0, xor: 1 }, { type: 'action', kind: 'other', name: 'vmap', text: 'vmap key meta mark data { { 1, accept } }', terminal: 'unknown' }],
     [{ type: 'action', kind: 'accept' }],
   ]);
+  // Numbered as `nft -a list` numbers them: the parts of one map rule share its number.
+  assert.deepEqual(rules.map((x) => x.number), [1, 1, 2, 2, 3, 4, 5]);
   assert.match(rules[0].text, /\[element 10\.96\.0\.1 \. tcp \. 443 : goto svc-a\]$/);
   assert.equal(rules[0].syntax, rules[1].syntax);
 });
@@ -279,4 +281,12 @@ test('address ranges become the prefixes that cover exactly them', () => {
     }),
     { numRuns: 300 },
   );
+});
+
+test('nat targets: an IPv6 address before a port is bracketed, as iptables writes --to-destination', () => {
+  const to = (nat: object): string | undefined => (oneRule([{ dnat: nat }]).exprs.at(-1) as Action & { to?: string }).to;
+  assert.equal(to({ family: 'ip6', addr: 'fd00::2', port: 8080 }), '[fd00::2]:8080');
+  assert.equal(to({ family: 'ip6', addr: 'fd00::2' }), 'fd00::2');
+  assert.equal(to({ family: 'ip', addr: '10.0.0.2', port: 8080 }), '10.0.0.2:8080');
+  assert.equal(to({ family: 'ip', addr: '10.0.0.2', port: { range: [80, 90] } }), '10.0.0.2:80-90');
 });
