@@ -8,6 +8,11 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   /** Aborted when the user interrupts (SIGINT) or the process is asked to stop (SIGTERM). */
   signal: AbortSignal;
+  /**
+   * Bytes written to stdout and not yet taken by the reader. A command that must not wait for its
+   * reader (`queue --json-log`: packets wait in the kernel meanwhile) drops output past a limit instead.
+   */
+  stdoutBacklog?: () => number;
   /** Reads all of standard input (for `-` file arguments). */
   readStdin?: () => Promise<string>;
 }

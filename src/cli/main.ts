@@ -25,6 +25,7 @@ export async function main(): Promise<void> {
   const code = await runCli(process.argv.slice(2), {
     stdout: (t) => void (process.stdout.writable && process.stdout.write(t)),
     stderr: (t) => void (process.stderr.writable && process.stderr.write(t)),
+    stdoutBacklog: () => process.stdout.writableLength,
     cwd: process.cwd(),
     env: process.env,
     signal: controller.signal,

@@ -8,6 +8,7 @@ import { kernelSkipReason, kernelTest } from '../helpers/kernel.js';
 import { procRow, send, startReceiver } from '../helpers/udp.js';
 import { test } from 'node:test';
 import { liveNamespaces } from '../../src/lab/netns.js';
+import { runCli } from '../../src/cli/program.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'nfqguard');
 
@@ -141,4 +142,34 @@ test('nfqguard lab --json: schema; Ctrl-C mid-run removes every namespace and ex
     assert.equal(await exited, 130, `interrupted ${extra} ms after set-up began: ${err}`);
     assert.deepEqual(mine(interrupted.pid), [], `namespaces left after an interrupt ${extra} ms after set-up began`);
   }
+});
+
+kernelTest('nfqguard queue --json-log with a reader that cannot keep up: lines past the backlog limit are dropped and counted, every packet still gets its verdict', 'clislow', async (ns) => {
+  await ns.iptablesRestore('*mangle\n-A INPUT -p udp -m udp --dport 5557 -j NFQUEUE --queue-num 83\nCOMMIT\n');
+  let out = '';
+  let err = '';
+  let boundResolve: () => void = () => undefined;
+  const bound = new Promise<void>((r) => (boundResolve = r));
+  // The reader took 3 lines, then stopped reading: its backlog is over the limit from then on.
+  const lines = (): number => out.split('\n').length - 1;
+  const exited = runCli(['queue', '--num', '83', '--netns', ns.name, '--json-log', '--count', '10', '--stats'], {
+    stdout: (t) => void (out += t),
+    stderr: (t) => {
+      err += t;
+      if (/ bound/.test(err)) boundResolve();
+    },
+    stdoutBacklog: () => (lines() >= 3 ? 2 << 20 : 0),
+    cwd: process.cwd(),
+    env: process.env,
+    signal: new AbortController().signal,
+  });
+  void exited.then(() => boundResolve());
+  await bound;
+  const rx = await startReceiver(ns, 5557, 10, 5);
+  await send(ns, 5557, Array.from({ length: 10 }, (_, i) => `p${i}`));
+  assert.equal((await rx.done).length, 10, 'every packet delivered');
+  assert.equal(await exited, 0, err);
+  assert.equal(lines(), 3);
+  assert.match(err, /7 --json-log lines dropped: the reader was slower than the queue/);
+  assert.equal(JSON.parse(err.trim().split('\n').at(-1) as string).log_dropped, 7);
 });

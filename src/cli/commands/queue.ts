@@ -9,6 +9,9 @@ import type { Decision } from '../../nfqueue/verdict.js';
 import { EXIT_USAGE, UsageError } from '../io.js';
 import { parseIntIn, parseU32, type CommandContext } from '../program.js';
 
+/** Bytes of --json-log output waiting for a slow reader before lines are dropped. */
+const LOG_BACKLOG_LIMIT = 1 << 20;
+
 interface QueueCmdOptions {
   num: number;
   mask?: number;
@@ -45,7 +48,7 @@ export function registerQueue(program: Command, ctx: CommandContext): Command {
       if (v !== 'accept' && v !== 'drop') throw new UsageError(`--verdict must be accept or drop, got "${v}"`);
       return v;
     }, 'accept')
-    .option('--json-log', 'print one JSON line per packet: {"id","mark_in","mark_out","verdict"}')
+    .option('--json-log', 'print one JSON line per packet: {"id","mark_in","mark_out","verdict"} (a reader 1 MiB behind loses lines, counted on exit; verdicts never wait for it)')
     .option('--netns <name>', 'open the queue inside this network namespace (ip netns name or path)')
     .option('--no-fail-open', 'drop instead of accept when the kernel queue is full')
     .option('--max-len <n>', 'kernel queue length (default 1024)', parseIntIn('--max-len', 1, 1 << 20))
@@ -88,6 +91,7 @@ async function runQueue(opts: QueueCmdOptions, ctx: CommandContext): Promise<voi
   let finish: () => void = () => undefined;
   const done = new Promise<void>((r) => (finish = r));
   const jsonLog = opts.jsonLog === true;
+  let logDropped = 0;
 
   const onEvent = (e: QueueEvent): void => {
     if (e.type === 'warning') io.stderr(`nfqguard: warning: ${e.message}\n`);
@@ -108,8 +112,13 @@ async function runQueue(opts: QueueCmdOptions, ctx: CommandContext): Promise<voi
       onEvent,
       onPacket: (p) => {
         if (jsonLog) {
-          const out = bits === undefined ? p.mark : mergeMark(p.mark, bits, mask);
-          io.stdout(`{"id":${p.id},"mark_in":"${hex32(p.mark)}","mark_out":"${hex32(out)}","verdict":"${opts.verdict}"}\n`);
+          // A reader slower than the queue: lines are dropped and counted, verdicts never wait for it
+          // (and memory does not grow with the backlog).
+          if ((io.stdoutBacklog?.() ?? 0) > LOG_BACKLOG_LIMIT) logDropped++;
+          else {
+            const out = bits === undefined ? p.mark : mergeMark(p.mark, bits, mask);
+            io.stdout(`{"id":${p.id},"mark_in":"${hex32(p.mark)}","mark_out":"${hex32(out)}","verdict":"${opts.verdict}"}\n`);
+          }
         }
         if (opts.count !== undefined && ++seen >= opts.count) finish();
         return decision;
@@ -129,5 +138,6 @@ async function runQueue(opts: QueueCmdOptions, ctx: CommandContext): Promise<voi
   await done;
   io.signal.removeEventListener('abort', finish);
   await q.close();
-  if (opts.stats) io.stderr(JSON.stringify({ queue: opts.num, ...q.stats }) + '\n');
+  if (logDropped) io.stderr(`nfqguard: ${logDropped} --json-log line${logDropped === 1 ? '' : 's'} dropped: the reader was slower than the queue (every packet still got its verdict)\n`);
+  if (opts.stats) io.stderr(JSON.stringify({ queue: opts.num, ...q.stats, ...(jsonLog ? { log_dropped: logDropped } : {}) }) + '\n');
 }
