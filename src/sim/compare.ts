@@ -54,6 +54,8 @@ export interface KernelView {
   ifname: (ifindex: number) => string | undefined;
   /** The queues a consumer listens on (the others drop, or let a bypass rule's packet go on). */
   queueConsumers?: ReadonlySet<number>;
+  /** What the consumers answered since the packet was sent (its verdicts: the mark it came back with). */
+  queueAnswers?: () => ReadonlyArray<{ queue: number; verdict: 'accept' | 'drop'; mark: number }>;
 }
 
 /** One comparable step: a rule that matched (its verdict), a policy, or a declared hook. */
@@ -162,8 +164,14 @@ export function kernelOutcome(events: readonly KEvent[], view: KernelView): Kern
     notes.push(`queue ${q.queue} has no consumer and the rule has bypass: the packet went on and vanished after (dropped by routing or by something outside the ruleset)`);
     return { verdict: 'lost', decidedBy: null, mark: hex8(last.mark), items, interfaces, notes };
   }
+  const answer = last && last.verdict === 'queue' && q?.queue !== undefined ? view.queueAnswers?.().findLast((a) => a.queue === q.queue) : undefined;
+  if (last && answer?.verdict === 'accept') {
+    // The consumer accepted it: it came back with the answer's mark and vanished before another chain.
+    notes.push(`queue ${answer.queue}'s consumer accepted it (mark ${hex8(answer.mark)}); it vanished after, without another traced step (dropped by routing or by something outside the ruleset)`);
+    return { verdict: 'lost', decidedBy: null, mark: hex8(answer.mark), items, interfaces, notes };
+  }
   if (last && last.verdict === 'queue') {
-    notes.push('the packet was queued and never came back: no consumer and no bypass, or the consumer dropped it');
+    notes.push(answer ? `queue ${answer.queue}'s consumer dropped it` : 'the packet was queued and never came back: no consumer and no bypass, or the consumer dropped it');
     return { verdict: 'drop', decidedBy: last.ref, mark: hex8(last.mark), items, interfaces, notes };
   }
   notes.push(events.length === 0 ? 'the kernel traced nothing: the packet never reached a traced chain' : 'the packet vanished after its last traced step (dropped by routing or by something outside the ruleset)');

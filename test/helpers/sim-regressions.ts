@@ -402,4 +402,22 @@ export const REGRESSIONS: RegressionCase[] = [
     },
     kernel: [{ verdict: 'drop', decidedBy: 'ip security INPUT rule 1', mark: '0x00000010' }],
   },
+  {
+    name: 'queue-accept-then-routing-drop',
+    fact: 'a packet the consumer accepts comes back with the verdict mark and is routed by it: here the ip rule blackholes it before any later chain, so the kernel trace ends at the queue rule; only the consumer knows it was accepted (mark 0x100), not lost in the queue',
+    case: {
+      tables: [
+        {
+          kind: 'ipt',
+          family: 'ip6',
+          name: 'raw',
+          chains: [{ name: 'PREROUTING', base: { hook: 'prerouting', priority: -300, policy: 'accept', type: 'filter' }, rules: [{ matches: [], action: { k: 'queue', num: 5, bypass: false } }] }],
+        },
+      ],
+      packets: [{ kind: 'fwd', v6: true, proto: 'tcp', dport: 443, mark: 0 }],
+      queue5: 'accept,mark=0x100/0x100',
+      routing: { rules: [{ priority: 100, not: true, fwmark: { m: 0x14001, v: 0x10001 }, action: 'blackhole' }], table100: ['net1'], dev: 'eth1' },
+    },
+    kernel: [{ verdict: 'drop', decidedBy: null, mark: '0x00000100' }],
+  },
 ];

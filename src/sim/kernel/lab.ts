@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { Netns } from '../../lab/netns.js';
 import { NfQueue } from '../../nfqueue/queue.js';
+import { mergeMark } from '../../nfqueue/marks.js';
 import { formatAddr, type Addr } from '../addr.js';
 import { HOOKS_TABLE, OBSERVER_TABLE, OBS_INPUT_CHAIN, OBS_POSTROUTING_CHAIN, TRACE_TABLE, type KernelView } from '../compare.js';
 import { answerFor, type ExtraHook, type QueueAnswers } from '../options.js';
@@ -207,6 +208,8 @@ export class TraceLab {
   private readonly senders = new Map<string, Sender>();
   private listener: NfTraceListener | undefined;
   private queues: NfQueue[] = [];
+  /** The consumers' answers since the last packet was sent (trace() clears them). */
+  private answers: Array<{ queue: number; verdict: 'accept' | 'drop'; mark: number }> = [];
   private ifnames = new Map<number, string>();
   private view: KernelView = { ruleIndex: new Map(), chainHook: new Map(), hookRefs: new Map(), ifname: () => undefined };
   private seq = 0;
@@ -361,7 +364,7 @@ export class TraceLab {
       }
     }
     const queueConsumers = new Set<number>();
-    this.view = { ruleIndex, chainHook, chains, hookRefs, ifname: (i) => this.ifnames.get(i), queueConsumers };
+    this.view = { ruleIndex, chainHook, chains, hookRefs, ifname: (i) => this.ifnames.get(i), queueConsumers, queueAnswers: () => this.answers };
     // Consumers for the queues that have an answer.
     if (answers) {
       for (const num of new Set(queueNums)) {
@@ -379,7 +382,11 @@ export class TraceLab {
             unsafeWholeMark: whole,
             ...(ans.mark && !whole ? { markMask: ans.mark.mask } : {}),
             ...(ans.ctmark ? { ctMarkMask: ans.ctmark.mask } : {}),
-            onPacket: () => decision,
+            onPacket: (pk) => {
+              const mark = decision.verdict === 'drop' || decision.mark === undefined ? pk.mark : whole ? decision.mark : mergeMark(pk.mark, decision.mark, (ans.mark as { mask: number }).mask);
+              this.answers.push({ queue: num, verdict: decision.verdict, mark: mark >>> 0 });
+              return decision;
+            },
           }),
         );
       }
@@ -446,6 +453,7 @@ export class TraceLab {
       from = this.peers.get(link.name) as Netns;
     }
     listener.take();
+    this.answers = [];
     await this.sender(from, socketMark).send({ n: ++this.seq, proto: l4, saddr: formatAddr(p.saddr), daddr: formatAddr(p.daddr), sport: p.sport as number, dport: p.dport as number, ...(socketMark ? { mark: opts.mark } : {}) });
     // Done when the packet got through its last hook (an observer's policy, not on the way to lo) or was dropped.
     let curOif: number | undefined;
