@@ -35,22 +35,8 @@ const CS_SNAT = 32;
 const CS_DNAT = 64;
 const CS_BITS: Readonly<Record<string, number>> = table({ new: CS_NEW, established: CS_ESTABLISHED, related: CS_RELATED, invalid: CS_INVALID, untracked: CS_UNTRACKED, snat: CS_SNAT, dnat: CS_DNAT });
 
-export interface CompiledMatch {
+export interface CompiledMatch extends InlineFields {
   isMatch: true;
-  /** K_*: how testMatch evaluates it; K_FN: through `test`. */
-  k: number;
-  inv: boolean;
-  /**
-   * Parameters by kind: protocol; net and mask; low and high port and protocol (-1: any); value and mask;
-   * ct states. 32-bit values are kept as signed (| 0): small integers sit in the object, where a number
-   * of 2^31 or more would be a separate heap number to fetch.
-   */
-  a: number;
-  b: number;
-  c: number;
-  /** Source side (saddr, sport) or input side (iif). */
-  src: boolean;
-  name: string;
   expr: Match;
   /** K_FN only (inline kinds need no closure: compiling 120,000 rules allocates less). */
   test: ((s: PacketState) => Tri) | undefined;
@@ -65,7 +51,7 @@ function hasPorts(proto: number): boolean {
 }
 
 /** The fields testMatch reads for an inline kind (a CompiledMatch, or a rule's copy of its first match). */
-export type InlineMatch = Pick<CompiledMatch, 'k' | 'inv' | 'a' | 'b' | 'c' | 'src' | 'name'> & { test?: CompiledMatch['test'] };
+export type InlineMatch = InlineFields & { test?: CompiledMatch['test'] };
 
 /** Evaluates a compiled match: 0 no, 1 yes, 2 unknown. */
 export function testMatch(m: InlineMatch, s: PacketState): Tri {
@@ -155,11 +141,18 @@ function inline(expr: Match, k: number, a: number, b: number, c: number, src: bo
 
 /** The fields of an inline kind (what testMatch reads), written into a match or a rule. */
 export interface InlineFields {
+  /** K_*: how testMatch evaluates it; K_FN: through `test`. */
   k: number;
   inv: boolean;
+  /**
+   * Parameters by kind: protocol; net and mask; low and high port and protocol (-1: any); value and mask;
+   * ct states. 32-bit values are kept as signed (| 0): small integers sit in the object, where a number
+   * of 2^31 or more would be a separate heap number to fetch.
+   */
   a: number;
   b: number;
   c: number;
+  /** Source side (saddr, sport) or input side (iif). */
   src: boolean;
   name: string;
 }

@@ -2,6 +2,7 @@
 // MASQUERADE/NETMAP, read from the target's `to` text ('10.0.0.5', '10.0.0.5:8080', '[fd00::5]:80',
 // '10.0.0.1-10.0.0.3', ':8080', '8080', '10.1.0.0/16').
 import { parseAddr, parsePrefix, type Addr, type Prefix } from './addr.js';
+import { ipv4Scan, scanIpv4 } from '../util/ip.js';
 
 export interface NatTo {
   addr?: Addr;
@@ -30,25 +31,9 @@ function parsePortPart(text: string, out: NatTo): void {
  * reading below reads them; undefined for any other text.
  */
 function fastNatTo(t: string): NatTo | undefined {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  let i = 0;
-  for (; i < t.length; i++) {
-    const c = t.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return undefined;
-    } else if (c === 46) {
-      if (digits === 0 || ++dots > 3) return undefined;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-    } else break;
-  }
-  if (dots !== 3 || digits === 0) return undefined;
-  const out: NatTo = { addrRange: false, portRange: false, addr: { v: 4, n: (n * 256 + part) >>> 0 } };
+  const i = scanIpv4(t, 0, t.length);
+  if (i < 0) return undefined;
+  const out: NatTo = { addrRange: false, portRange: false, addr: { v: 4, n: ipv4Scan.value } };
   if (i === t.length) return out;
   if (t.charCodeAt(i) !== 58 || i + 1 === t.length || t.length - i - 1 > 5) return undefined;
   let port = 0;

@@ -6,6 +6,7 @@
 // The words after the addresses are optional: TCP flags, ICMP type/code, and per-packet values that
 // otherwise come from the command's options (interfaces, marks, conntrack state).
 import { table } from '../util/table.js';
+import { ipv4Scan, scanIpv4 } from '../util/ip.js';
 import type { CtState } from '../ruleset/model.js';
 import { formatAddr, parseIPv4, parseIPv6, type Addr } from './addr.js';
 
@@ -215,25 +216,9 @@ let epPort = -1;
 
 /** An IPv4 endpoint A.B.C.D[:PORT] in line[a, b): true with epAddr/epPort set, false if it is not one (or is wrong). */
 function fastEndpoint(line: string, a: number, b: number): boolean {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  let i = a;
-  for (; i < b; i++) {
-    const c = line.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return false;
-    } else if (c === 46) {
-      if (digits === 0 || ++dots > 3) return false;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-    } else break;
-  }
-  if (dots !== 3 || digits === 0) return false;
-  epAddr = (n * 256 + part) >>> 0;
+  const i = scanIpv4(line, a, b);
+  if (i < 0) return false;
+  epAddr = ipv4Scan.value;
   epPort = -1;
   if (i === b) return true;
   if (line.charCodeAt(i) !== 58 || i + 1 === b) return false;

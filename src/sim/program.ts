@@ -18,7 +18,7 @@ import type { Action, BaseChain, Chain, Family, Hook, IpRule, NamedSet, Rule, Ru
 import { isMatch } from '../ruleset/model.js';
 import { NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC } from '../ruleset/priorities.js';
 import { addrKey, inPrefix, isLoopback, parsePrefix, type Addr } from './addr.js';
-import { K_FN, compileMatch, setInline, type CompiledMatch, type NodeView } from './matches.js';
+import { K_FN, compileMatch, setInline, type CompiledMatch, type InlineFields, type NodeView } from './matches.js';
 import { parseNatTo, type NatTo } from './nat.js';
 import type { ExtraHook, LocalAddress, RouteSpec } from './options.js';
 import { compileRouting, type Routing } from './routing.js';
@@ -76,7 +76,11 @@ export interface CompiledAction {
 /** One expression of a rule, in order: matches (all must hold) and actions. */
 export type Instr = CompiledMatch | CompiledAction;
 
-export interface CompiledRule {
+/**
+ * A rule, with its first match's inline fields (InlineFields) when that match has an inline kind
+ * (k !== K_FN): most rules fail their first match, and then only this object is read.
+ */
+export interface CompiledRule extends InlineFields {
   index: number;
   /**
    * The rule's expressions, compiled when a walk first gets past the rule's first match (codeOf): most
@@ -88,15 +92,6 @@ export interface CompiledRule {
   chain: CompiledChain;
   /** The rule in the model. */
   model: Rule;
-  // The first match's inline fields (see CompiledMatch), when it has an inline kind (k !== K_FN): most
-  // rules fail their first match, and then only this object is read.
-  k: number;
-  inv: boolean;
-  a: number;
-  b: number;
-  c: number;
-  src: boolean;
-  name: string;
 }
 
 export interface DispatchIndex {
