@@ -89,11 +89,18 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   const ctx: CommandContext = { io, exit: (c) => (code = c) };
   const program = await buildProgram(ctx, argv);
   try {
+    const asked = argv[0] === 'help' ? argv[1] : undefined;
+    if (asked !== undefined && !asked.startsWith('-') && asked !== 'help' && !Object.hasOwn(COMMANDS, asked)) {
+      throw new UsageError(`unknown command "${asked}"`, `the commands are ${Object.keys(COMMANDS).join(', ')}; nfqguard --help shows them with examples`);
+    }
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return 0;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      // Help shown because something was missing (`nfqguard`, `nfqguard rules`, `nfqguard help bogus`)
+      // is a usage error; help asked for (`nfqguard help lab`) is not.
+      if (e.code === 'commander.help') return e.exitCode === 0 ? 0 : EXIT_USAGE;
       if (e.code === 'commander.executeSubCommandAsync') return code;
       return EXIT_USAGE; // commander already printed the message
     }

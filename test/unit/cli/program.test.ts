@@ -56,3 +56,20 @@ test('--version is the version in package.json, whatever npm_package_version say
     else process.env.npm_package_version = saved;
   }
 });
+
+test('help shown for a missing command or subcommand is a usage error (exit 2); help asked for is not', async () => {
+  for (const argv of [[], ['rules']]) {
+    const r = await cli(argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.stderr, /Usage: nfqguard/, argv.join(' '));
+  }
+  let r = await cli(['help', 'bogus']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^nfqguard: unknown command "bogus"\nhint: the commands are .*\blab\b.*\btrace\b/);
+  r = await cli(['help', 'lab']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /Usage: nfqguard lab/);
+  r = await cli(['help']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /Commands:/);
+});
