@@ -1,9 +1,9 @@
 // `nfqguard parse`: read rulesets (iptables-save / iptables -S / pasted fragments, nft -j JSON, nft text)
 // into the model and print it as JSON or as canonical iptables-save text; problems go to stderr.
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
 import { formatProblem, mergeRulesets, parseIptablesSave, parseNftJson, serializeIptablesSave, type Chain, type Problem, type Rule, type Ruleset, type Table } from '../../ruleset/index.js';
-import { loadNftText, readInput } from '../../ruleset/live.js';
+import { loadNftText } from '../../ruleset/live.js';
+import { readTextArg } from '../input.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, writeJson } from '../io.js';
 import type { CommandContext } from '../program.js';
 
@@ -65,12 +65,7 @@ Examples:
       if (opts.json && opts.emit) throw new UsageError('--json and --emit cannot be combined', 'pick one output');
       const parts: Ruleset[] = [];
       for (const file of files) {
-        let text: string;
-        try {
-          text = await readInput(file === '-' ? '-' : resolve(ctx.io.cwd, file), ctx.io.readStdin);
-        } catch (e) {
-          throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give a readable file, or - for standard input');
-        }
+        const text = await readTextArg(ctx.io, file);
         const source = file === '-' ? '<stdin>' : file;
         const format = opts.format ?? sniffFormat(text);
         if (format === 'nft-json') parts.push(parseNftJson(text, { source }));

@@ -1,9 +1,9 @@
 // Reading the rulesets the doctor analyses: files (iptables-save, nft JSON, ip rule output; `-` is
 // stdin) or the live node, through the parsers of src/ruleset. Unreadable files are usage errors
 // (exit 2); problems inside a file are kept in ruleset.problems and the analysis goes on.
-import { resolve } from 'node:path';
 import { mergeRulesets, parseIpRules, parseIptablesSave, parseNftJson, type Ruleset } from '../../ruleset/index.js';
-import { readInput, readLiveRuleset } from '../../ruleset/live.js';
+import { readLiveRuleset } from '../../ruleset/live.js';
+import { readTextArg } from '../input.js';
 import { UsageError, type Io } from '../io.js';
 
 export type RulesetInput =
@@ -19,12 +19,7 @@ export async function loadRulesetInputs(io: Io, inputs: RulesetInput[] | { live:
   }
   const parts: Ruleset[] = [];
   for (const input of inputs) {
-    let text: string;
-    try {
-      text = await readInput(input.file === '-' ? '-' : resolve(io.cwd, input.file), io.readStdin);
-    } catch (e) {
-      throw new UsageError(`cannot read ${input.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check the path; `-` reads standard input');
-    }
+    const text = await readTextArg(io, input.file, { hint: 'check the path; `-` reads standard input' });
     const source = input.file === '-' ? '<stdin>' : input.file;
     if (input.kind === 'iptables-save') parts.push(parseIptablesSave(text, { source, family: input.family }));
     else if (input.kind === 'nft-json') parts.push(parseNftJson(text, { source }));

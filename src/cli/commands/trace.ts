@@ -1,12 +1,11 @@
 // `nfqguard trace`: follow one packet (or a file of them) through the hooks, tables and chains of a
 // ruleset, as the kernel would; with --kernel, ask the real kernel too and show the differences.
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { formatProblem, mergeRulesets, parseIpRules, parseIptablesSave, parseNftJson, serializeIptablesSave, type CtState, type Ruleset } from '../../ruleset/index.js';
 import { run } from '../../lab/exec.js';
 import { compareTrace } from '../../sim/compare.js';
 import type { RulesetSource } from '../../sim/kernel/lab.js';
+import { readTextArg } from '../input.js';
 import { readLocalAddresses, readRoutes } from '../../sim/node-live.js';
 import {
   HOOK_SYNTAX,
@@ -70,15 +69,7 @@ function wrapOption<T>(f: () => T): T {
 }
 
 async function readText(ctx: CommandContext, file: string): Promise<string> {
-  try {
-    if (file === '-') {
-      if (!ctx.io.readStdin) throw new Error('standard input is not available');
-      return await ctx.io.readStdin();
-    }
-    return await readFile(resolve(ctx.io.cwd, file), 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give a readable file, or - for standard input');
-  }
+  return readTextArg(ctx.io, file);
 }
 
 /** Keeps only the native nft tables of an `nft -j list ruleset` document (iptables-nft's are loaded as text). */

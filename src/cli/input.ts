@@ -1,0 +1,31 @@
+// Reading the files a user names on the command line (`-` is standard input). A file that cannot be read,
+// or that is not text (a binary given by mistake), is one usage error (exit 2) that says why, instead of
+// hundreds of problems about unreadable lines.
+import { resolve } from 'node:path';
+import { readInput } from '../ruleset/live.js';
+import { UsageError, type Io } from './io.js';
+
+const WHY: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'a directory, not a file',
+  ENOTDIR: 'a part of the path is not a directory',
+  ELOOP: 'too many symbolic links',
+  ERR_FS_FILE_TOO_LARGE: 'larger than Node can read at once (2 GiB)',
+};
+
+/** Reads FILE (or stdin for `-`) as text; `what` names the option in messages, `hint` says what to give. */
+export async function readTextArg(io: Io, file: string, opts: { what?: string; hint?: string } = {}): Promise<string> {
+  const hint = opts.hint ?? 'give a readable file, or - for standard input';
+  const name = `${opts.what ? opts.what + ' ' : ''}${file}`;
+  let text: string;
+  try {
+    text = await readInput(file === '-' ? '-' : resolve(io.cwd, file), io.readStdin);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${name}: ${code ? code + (WHY[code] ? ` (${WHY[code]})` : '') : (e as Error).message}`, hint);
+  }
+  if (text.includes('\0')) throw new UsageError(`${file === '-' ? `${opts.what ? opts.what + ' ' : ''}standard input` : name} is not a text file (it contains NUL bytes)`, hint);
+  return text;
+}
