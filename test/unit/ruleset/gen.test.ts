@@ -43,3 +43,18 @@ test('gen: usage errors exit 2 with a hint', async () => {
     assert.notEqual(x.stderr, '', argv.join(' '));
   }
 });
+
+test('gen: a ruleset too large to build in memory is a usage error at once (1,000,000 services ran out of heap after a minute)', async () => {
+  const { GEN_MAX_UNITS } = await import('../../../src/cli/commands/gen.js');
+  const started = Date.now();
+  for (const argv of [['--services', '1000000'], ['--services', String(GEN_MAX_UNITS / 5 + 1), '--endpoints', '3'], ['--services', '1000', '--endpoints', '1000']]) {
+    const x = await cli(['gen', 'kube-proxy', ...argv]);
+    assert.equal(x.code, 2, argv.join(' '));
+    assert.equal(x.stdout, '');
+    assert.match(x.stderr, /^nfqguard: --services \d+ with --endpoints \d+ is too large to generate: --services x \(--endpoints \+ 2\) must be at most 500000\nhint: e\.g\. --services \d+ --endpoints \d+\n$/);
+  }
+  assert.ok(Date.now() - started < 2000, 'refused before generating anything');
+  // The limit itself is allowed (the suggestion is usable): a small --services with the largest --endpoints.
+  const ok = await cli(['gen', 'kube-proxy', '--services', '2', '--endpoints', '1000']);
+  assert.equal(ok.code, 0, ok.stderr);
+});
