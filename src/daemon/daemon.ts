@@ -356,6 +356,9 @@ export class Daemon {
       this.slots.map(async (s) => {
         const w = s.worker;
         if (!w) return;
+        // An exit asked for is not a crash: without this, a start that failed on one queue logged the
+        // other workers' exits as crashes and scheduled restarts.
+        s.up = false;
         const exited = new Promise<void>((r) => w.once('exit', () => r()));
         w.postMessage({ type: 'stop' });
         const timer = setTimeout(() => void w.terminate(), STOP_BUDGET_MS);

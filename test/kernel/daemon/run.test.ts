@@ -209,6 +209,24 @@ kernelTest('a second run on the same queue fails clearly with exit 2 and leaves 
   });
 }, { timeout: 30_000 });
 
+kernelTest('a queue another consumer holds: exit 2 with one line, and the worker that did bind is stopped quietly (no "worker exited", no restart)', 'dhalf', async (ns) => {
+  // Only the first of the two queues is taken, so the second worker binds and has to be stopped again.
+  const holder = await NfQueue.open({ queue: 250, netns: ns.path, onPacket: () => undefined });
+  try {
+    await withConfig(250, async (cfg) => {
+      const d = DaemonProc.spawn(ns, ['run', '--config', cfg]);
+      assert.equal((await d.exit).code, 2, d.stderr);
+      assert.equal(d.stderr.trim().split('\n').length, 1, d.stderr);
+      assert.match(d.stderr, /queue 250 is already bound by/);
+      const noise = d.lines.filter((l) => /worker exited|restarting its worker|bypassed uninspected/.test(String(l.msg)));
+      assert.deepEqual(noise, [], 'a start that fails is not a worker crash');
+    });
+  } finally {
+    await holder.close();
+  }
+  await assertNoRules(ns);
+}, { timeout: 30_000 });
+
 kernelTest('without root: one line, exit 2; a mask conflict refuses to start unless --force', 'droot', async (ns) => {
   await withConfig(240, async (cfg) => {
     const nobody = ns.spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, helper('../../../bin/nfqguard').replace(/\.js$/, ''), 'run', '--config', cfg]);
