@@ -6,19 +6,39 @@
 // nft -j, as `trace --live` does) instead of taking the generator's model.
 // Prints each disagreement with the iptables/nft text, both paths and the case as JSON (paste it into
 // test/unit/sim/regressions.test.ts and test/kernel/sim/regressions.test.ts as a fixed case).
+import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { TraceLab } from '../dist/src/sim/kernel/lab.js';
 import { caseArb, emitIptables, emitNft, labPlan } from '../dist/test/helpers/sim-gen.js';
 import { describeFailure, runCase } from '../dist/test/helpers/sim-diff.js';
 
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+// Options are checked before anything runs: `--help` or a typo used to start a two-minute run.
+const USAGE = 'usage: node scripts/sim-differential.mjs [--cases N] [--seed S] [--show K] [--parsers]   (root, after npx tsc -p .)';
+const fail = (msg) => {
+  process.stderr.write(`sim-differential: ${msg}\n${USAGE}\n`);
+  process.exit(2);
 };
-const n = arg('--cases', 500);
-const seed = arg('--seed', Date.now() % 1e9);
-const show = arg('--show', 10);
-const from = process.argv.includes('--parsers') ? 'parsers' : 'generator';
+let values = {};
+try {
+  ({ values } = parseArgs({ options: { cases: { type: 'string' }, seed: { type: 'string' }, show: { type: 'string' }, parsers: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }));
+} catch (e) {
+  fail(e.message);
+}
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const arg = (name, dflt) => {
+  const v = values[name];
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) fail(`--${name} must be a non-negative integer, got "${v}"`);
+  return Number(v);
+};
+const n = arg('cases', 500);
+const seed = arg('seed', Date.now() % 1e9);
+const show = arg('show', 10);
+const from = values.parsers ? 'parsers' : 'generator';
+if (process.getuid?.() !== 0) fail('needs root (CAP_NET_ADMIN) for its network namespace');
 const cases = fc.sample(caseArb, { numRuns: n, seed });
 const lab = await TraceLab.create(labPlan());
 let packets = 0;
