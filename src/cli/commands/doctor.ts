@@ -91,13 +91,13 @@ Examples:
       if (opts.netns !== undefined && (opts.netns.includes('/') || !existsSync(`/run/netns/${opts.netns}`))) {
         throw new UsageError(`no network namespace "${opts.netns}"`, 'list them with: ip netns list');
       }
-      const { ruleset, sources, warnings } = await loadRulesetInputs(ctx.io, opts.live ? { live: true, netns: opts.netns } : inputs);
+      const { ruleset, sources, warnings, wrongFiles } = await loadRulesetInputs(ctx.io, opts.live ? { live: true, netns: opts.netns } : inputs);
       for (const w of warnings) ctx.io.stderr(`nfqguard doctor: ${w}\n`);
-      await runDoctor(ctx, ruleset, sources, opts);
+      await runDoctor(ctx, ruleset, sources, opts, wrongFiles);
     });
 }
 
-async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[], opts: DoctorOptions): Promise<void> {
+async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[], opts: DoctorOptions, wrongFiles: string[] = []): Promise<void> {
   const report = analyze(ruleset, { mask: opts.mask, ctmask: opts.ctmask, need: opts.need, tracer: opts.mask === undefined ? undefined : simulatorTracer(ruleset) });
   const problems: Problem[] = ruleset.problems;
   if (opts.html) {
@@ -128,6 +128,11 @@ async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[
     if (unreadable.length && ruleset.tables.length === 0) ctx.io.stderr('nfqguard doctor: no table could be read from the node; the report says nothing about its rules\n');
     inputErrors += unreadable.length;
   }
+  // A file nothing could be read from is the wrong file, not an empty node whose every bit is free.
+  for (const f of wrongFiles) {
+    ctx.io.stderr(`nfqguard doctor: nothing could be read from ${f}; wrong file? --iptables-save takes iptables-save output, --nft-json \`nft -j list ruleset\`, --ip-rules \`ip rule\`\n`);
+  }
+  inputErrors += wrongFiles.length;
   if (inputErrors && !opts.json) ctx.io.stderr(`nfqguard doctor: ${inputErrors} input error${inputErrors === 1 ? '' : 's'} (listed at the end of the report); exit 2\n`);
   ctx.exit(inputErrors ? EXIT_USAGE : failing.length ? EXIT_FINDINGS : EXIT_OK);
 }

@@ -11,19 +11,26 @@ export type RulesetInput =
   | { kind: 'nft-json'; file: string }
   | { kind: 'ip-rules'; file: string; family: 'ip' | 'ip6' };
 
-export async function loadRulesetInputs(io: Io, inputs: RulesetInput[] | { live: true; netns?: string }): Promise<{ ruleset: Ruleset; sources: string[]; warnings: string[] }> {
+/**
+ * wrongFiles: files from which nothing was read (no table, no ip rule) but whose lines the parser could not
+ * read: nft JSON given as iptables-save and the like. Taken for an empty node they would say "all bits free".
+ */
+export async function loadRulesetInputs(io: Io, inputs: RulesetInput[] | { live: true; netns?: string }): Promise<{ ruleset: Ruleset; sources: string[]; warnings: string[]; wrongFiles: string[] }> {
   if (!Array.isArray(inputs)) {
     if (process.getuid?.() !== 0) throw new UsageError('--live reads iptables, nft and ip rule, which needs root', 'run it as root: sudo nfqguard doctor --live');
     const live = await readLiveRuleset({ signal: io.signal, netns: inputs.netns });
-    return { ruleset: live.ruleset, sources: [inputs.netns ? `live (netns ${inputs.netns})` : 'live'], warnings: live.warnings };
+    return { ruleset: live.ruleset, sources: [inputs.netns ? `live (netns ${inputs.netns})` : 'live'], warnings: live.warnings, wrongFiles: [] };
   }
   const parts: Ruleset[] = [];
+  const wrongFiles: string[] = [];
   for (const input of inputs) {
     const text = await readTextArg(io, input.file, { hint: 'check the path; `-` reads standard input' });
     const source = input.file === '-' ? '<stdin>' : input.file;
     if (input.kind === 'iptables-save') parts.push(parseIptablesSave(text, { source, family: input.family }));
     else if (input.kind === 'nft-json') parts.push(parseNftJson(text, { source }));
     else parts.push(parseIpRules(text, { source, family: input.family }));
+    const part = parts[parts.length - 1];
+    if (part.tables.length === 0 && part.ipRules.length === 0 && part.problems.length > 0) wrongFiles.push(`${input.file} (given as --${input.kind})`);
   }
-  return { ruleset: mergeRulesets(...parts), sources: inputs.map((i) => i.file), warnings: [] };
+  return { ruleset: mergeRulesets(...parts), sources: inputs.map((i) => i.file), warnings: [], wrongFiles };
 }

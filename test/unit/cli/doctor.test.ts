@@ -164,3 +164,31 @@ test('doctor --mask: the text and the page say whether the planned mask is safe'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('doctor: a file nothing could be read from is the wrong file (exit 2), not an empty node whose bits are all free', async () => {
+  const kp = `${F}/mixes/cilium+kube-proxy.iptables-save`;
+  const iprule = `${F}/mixes/cilium+kube-proxy.ip-rule`;
+  const wrong: Array<[string[], RegExp]> = [
+    // ip rule output given as iptables-save, iptables-save as ip rules, iptables-save as nft JSON
+    [['--iptables-save', iprule, '--mask', '0x00f00000'], /nothing could be read from \S+cilium\+kube-proxy\.ip-rule \(given as --iptables-save\); wrong file\?/],
+    [['--iptables-save', kp, '--ip-rules', kp], /nothing could be read from \S+\.iptables-save \(given as --ip-rules\)/],
+    [['--nft-json', kp, '--json'], /nothing could be read from \S+\.iptables-save \(given as --nft-json\)/],
+  ];
+  for (const [args, re] of wrong) {
+    const x = await cli(['doctor', ...args]);
+    assert.equal(x.code, 2, args.join(' '));
+    assert.match(x.stderr, re, args.join(' '));
+  }
+  // The right files, and an empty one (an empty ruleset, not a wrong file), are not flagged.
+  const dir = mkdtempSync(join(tmpdir(), 'nfqg-doctor-'));
+  try {
+    writeFileSync(join(dir, 'empty'), '');
+    for (const args of [['--iptables-save', kp, '--ip-rules', iprule], ['--iptables-save', join(dir, 'empty')]]) {
+      const x = await cli(['doctor', ...args]);
+      assert.notEqual(x.code, 2, x.stderr);
+      assert.doesNotMatch(x.stderr, /nothing could be read/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
