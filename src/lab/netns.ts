@@ -49,6 +49,8 @@ export function cleanupStaleNamespaces(): string[] {
 export class Netns {
   readonly name: string;
   private readonly children = new Set<ChildProcess>();
+  /** Aborted by destroy(): kills what exec() and execOk() still run. */
+  private readonly ended = new AbortController();
   private destroyed = false;
 
   private constructor(name: string) {
@@ -75,13 +77,21 @@ export class Netns {
     return ns;
   }
 
-  /** Runs a program inside the namespace. */
+  /** Runs a program inside the namespace; destroy() kills it if it still runs. */
   exec(cmd: string, args: readonly string[], opts?: RunOptions): Promise<RunResult> {
-    return run('ip', ['netns', 'exec', this.name, cmd, ...args], opts);
+    return run('ip', ['netns', 'exec', this.name, cmd, ...args], this.execOpts(opts));
   }
 
   execOk(cmd: string, args: readonly string[], opts?: RunOptions): Promise<string> {
-    return runOk('ip', ['netns', 'exec', this.name, cmd, ...args], opts);
+    return runOk('ip', ['netns', 'exec', this.name, cmd, ...args], this.execOpts(opts));
+  }
+
+  /**
+   * Ties a program run to its end to the namespace's life: a process that exits on a signal calls
+   * destroySync() and exits, and a program still running (a flood, a ping) would outlive it.
+   */
+  private execOpts(opts: RunOptions = {}): RunOptions {
+    return { ...opts, signal: opts.signal ? AbortSignal.any([opts.signal, this.ended.signal]) : this.ended.signal };
   }
 
   /** Starts a long-running program inside the namespace; it is killed by destroy(). */
@@ -106,6 +116,7 @@ export class Netns {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.ended.abort();
     await Promise.all(
       [...this.children].map(
         (c) =>
@@ -123,6 +134,7 @@ export class Netns {
   destroySync(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.ended.abort();
     for (const c of this.children) c.kill('SIGKILL');
     try {
       execFileSync('ip', ['netns', 'delete', this.name], { stdio: 'ignore' });
