@@ -34,19 +34,35 @@ interface Opts {
   json: boolean;
 }
 
+const USAGE = `usage: npm run bench:run -- [options]   (or: node dist/bench/run/run.js [options]; needs root)
+  --runs N       floods per mode; medians are reported (default 5)
+  --seconds S    length of each flood (default 1)
+  --rules N      content rules the daemon runs (default 100)
+  --payload B    bytes of payload per datagram (default 256)
+  --segments N   UDP datagrams per GSO send (default 16)
+  --pings N      round trips measured per mode (default 3000)
+  --queue N      first queue number (default 17)
+  --json         print the results as JSON`;
+
+/** Options first, before the root check and the build: a typo or --help is exit 2 or the usage, not a run. */
 function options(): Opts {
-  const { values } = parseArgs({
-    options: {
-      runs: { type: 'string', default: '5' },
-      seconds: { type: 'string', default: '1' },
-      rules: { type: 'string', default: '100' },
-      payload: { type: 'string', default: '256' },
-      segments: { type: 'string', default: '16' },
-      pings: { type: 'string', default: '3000' },
-      queue: { type: 'string', default: '17' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ options: OPTIONS }));
+  } catch (e) {
+    process.stderr.write(`bench:run: ${(e as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  for (const k of ['runs', 'seconds', 'rules', 'payload', 'segments', 'pings', 'queue']) {
+    if (!/^\d+$/.test(String(values[k])) || Number(values[k]) < (k === 'queue' ? 0 : 1)) {
+      process.stderr.write(`bench:run: --${k} must be a ${k === 'queue' ? 'non-negative' : 'positive'} integer, got "${values[k]}"\n${USAGE}\n`);
+      process.exit(2);
+    }
+  }
   return {
     runs: Number(values.runs),
     seconds: Number(values.seconds),
@@ -58,6 +74,18 @@ function options(): Opts {
     json: values.json === true,
   };
 }
+
+const OPTIONS = {
+  runs: { type: 'string', default: '5' },
+  seconds: { type: 'string', default: '1' },
+  rules: { type: 'string', default: '100' },
+  payload: { type: 'string', default: '256' },
+  segments: { type: 'string', default: '16' },
+  pings: { type: 'string', default: '3000' },
+  queue: { type: 'string', default: '17' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 /**
  * The C sources live in bench/queue/c (the bench branch). Before that branch is merged they are taken
@@ -206,12 +234,12 @@ async function measure(ns: Netns, mode: Mode, o: Opts, bins: { tool: string; bas
 }
 
 async function main(): Promise<void> {
+  const o = options();
   const why = kernelUnavailableReason();
   if (why) {
     process.stderr.write(`bench:run ${why}\n`);
     process.exit(2);
   }
-  const o = options();
   cleanupStaleNamespaces();
   const bins = build();
   const dir = mkdtempSync(join(tmpdir(), 'nfqg-bench-'));
