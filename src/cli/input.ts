@@ -15,9 +15,16 @@ const WHY: Record<string, string> = {
   ERR_FS_FILE_TOO_LARGE: 'larger than Node can read at once (2 GiB)',
 };
 
+/** The runs that have read standard input: a second `-` would read nothing and pass for an empty file. */
+const stdinRead = new WeakSet<Io>();
+
 /** Reads FILE (or stdin for `-`) as text; `what` names the option in messages, `hint` says what to give. */
 export async function readTextArg(io: Io, file: string, opts: { what?: string; hint?: string } = {}): Promise<string> {
   const hint = opts.hint ?? 'give a readable file, or - for standard input';
+  if (file === '-') {
+    if (stdinRead.has(io)) throw new UsageError('standard input (-) given for more than one input', 'read one input from standard input and the others from files');
+    stdinRead.add(io);
+  }
   const name = `${opts.what ? opts.what + ' ' : ''}${file}`;
   let text: string;
   try {

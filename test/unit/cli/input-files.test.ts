@@ -50,3 +50,15 @@ test('a directory or a missing file: the errno code and what it means, exit 2', 
   assert.equal(r.code, 2);
   assert.match(r.stderr, /cannot read \S+missing: ENOENT \(no such file\)/);
 });
+
+test('standard input named twice: a usage error, not a second input read as empty', async () => {
+  const rules = '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n';
+  for (const argv of [['parse', '-', '-'], ['doctor', '--iptables-save', '-', '--ip-rules', '-'], ['doctor', '--iptables-save', '-', '--nft-json', '-']]) {
+    const r = await cli(argv, { stdin: rules });
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.equal(r.stdout, '', argv.join(' '));
+    assert.match(r.stderr, /^nfqguard: standard input \(-\) given for more than one input\nhint: /, argv.join(' '));
+  }
+  const once = await cli(['parse', '-'], { stdin: rules });
+  assert.equal(once.code, 0, once.stderr);
+});
