@@ -124,6 +124,9 @@ function summary(r: Ruleset): string {
     }
   }
   if (r.ipRules.length) lines.push(`ip rules: ${r.ipRules.length} (${r.ipRules.filter((x) => x.fwmark).length} with fwmark)`);
+  // Said, so that an empty pipe (`iptables-save | nfqguard parse -` where iptables-save printed nothing) is not
+  // taken for a clean ruleset.
+  if (r.tables.length === 0 && r.ipRules.length === 0) lines.push('no tables: the input is empty or holds no ruleset');
   const errors = r.problems.filter((p) => p.severity === 'error').length;
   lines.push(`problems: ${errors} errors, ${r.problems.length - errors} warnings`);
   return lines.join('\n') + '\n';

@@ -49,3 +49,12 @@ test('nft JSON is recognised by its shape', async () => {
   assert.match(x.out, /inet f \(nft\): 1 chains/);
   assert.match(x.out, /policy drop/);
 });
+
+test('empty input: the summary says there are no tables (an empty pipe is not a clean ruleset)', async () => {
+  const x = io('');
+  assert.equal(await runCli(['parse', '-'], x), 0);
+  assert.match(x.out, /^no tables: the input is empty or holds no ruleset\nproblems: 0 errors, 0 warnings\n$/);
+  const y = io('*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n');
+  assert.equal(await runCli(['parse', '-'], y), 0);
+  assert.doesNotMatch(y.out, /no tables/);
+});
