@@ -264,6 +264,7 @@ Examples:
       if (opts.packets !== undefined) {
         const text = await readText(ctx, opts.packets);
         let bad = 0;
+        let traced = 0;
         let out = '';
         const input: TraceInput = { ...base, packet: undefined as unknown as PacketSpec };
         forEachPacketLine(text, (line, packet, error) => {
@@ -273,6 +274,7 @@ Examples:
             return false;
           }
           input.packet = packet;
+          traced++;
           const r = sim.summarize(input, opts.maxOutcomes);
           out += opts.json ? batchJson(line, r) : batchLine(line, packet, r);
           if (out.length > 1 << 16) {
@@ -282,6 +284,8 @@ Examples:
           return ctx.io.signal.aborted;
         });
         ctx.io.stdout(out);
+        // Nothing printed and nothing said would look like success on an empty pipe.
+        if (traced === 0 && bad === 0) ctx.io.stderr(`nfqguard: no packet specs in ${opts.packets === '-' ? 'standard input' : opts.packets} (one per line, # comments)\n`);
         ctx.exit(bad || inputErrors ? EXIT_USAGE : EXIT_OK);
         return;
       }

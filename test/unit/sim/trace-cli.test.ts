@@ -232,3 +232,15 @@ test('trace --packets: a file with CRLF line ends, comments included', async () 
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 3).join(' ')), ['2 tcp drop', '5 tcp accept']);
 });
+
+test('trace --packets with no packet in it (an empty pipe, only comments): exit 0, and stderr says so', async () => {
+  for (const stdin of ['', '# nothing yet\n\n']) {
+    const r = await cli(['trace', '--iptables-save', seedFile, '--packets', '-'], { stdin });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, 'nfqguard: no packet specs in standard input (one per line, # comments)\n');
+  }
+  const one = await cli(['trace', '--iptables-save', seedFile, '--packets', '-'], { stdin: `${PKT}\n` });
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(one.stderr, '');
+});
