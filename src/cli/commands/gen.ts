@@ -30,7 +30,7 @@ export function registerGen(program: Command, ctx: CommandContext): Command {
     .description(
       "Writes to stdout an iptables-save ruleset shaped like kube-proxy's iptables mode: KUBE-SERVICES, " +
         'KUBE-SVC-* with statistic-balanced KUBE-SEP-* endpoints (DNAT), KUBE-MARK-MASQ (0x4000), KUBE-POSTROUTING, ' +
-        'KUBE-FIREWALL (0x8000), NodePorts with KUBE-EXT-*. It loads with the real iptables-restore.',
+        'KUBE-FIREWALL (0x8000), NodePorts with KUBE-EXT-*. It loads with the real iptables-restore. Exit 0, or 2 on a usage error.',
     )
     .requiredOption('--services <n>', 'number of service ports (services x (endpoints + 2) at most 500000)', parseIntIn('--services', 0, 1_000_000))
     .option('--endpoints <m>', 'endpoints per service', parseIntIn('--endpoints', 1, 1000), 3)

@@ -48,7 +48,7 @@ Examples:
   cmd
     .command('install')
     .addHelpText('after', '\nExamples:\n  $ sudo nfqguard rules install --config deploy/nfqguard.yaml\n  $ sudo nfqguard rules install --config deploy/nfqguard.yaml --json')
-    .description('install or replace the steering rules of the config (no-op when already in place)')
+    .description('install or replace the steering rules of the config (no-op when already in place). Exit 0, or 2 on no root, a bad config or a backend this node cannot run')
     .requiredOption('--config <file>', 'YAML config')
     .option('--json', 'print {"backend","notes","changed"}')
     .action(async (o: RulesOpts) =>
@@ -66,7 +66,7 @@ Examples:
   cmd
     .command('uninstall')
     .addHelpText('after', '\nExamples:\n  $ sudo nfqguard rules uninstall --config deploy/nfqguard.yaml')
-    .description('remove every rule and chain tagged with the config\'s instance name, in every backend')
+    .description('remove every rule and chain tagged with the config\'s instance name, in every backend. Exit 0 (also when there was nothing), or 2 on no root or a bad config')
     .requiredOption('--config <file>', 'YAML config')
     .option('--json', 'print {"removed": [...]}')
     .action(async (o: RulesOpts) =>
@@ -82,7 +82,7 @@ Examples:
   cmd
     .command('status')
     .addHelpText('after', '\nExamples:\n  $ sudo nfqguard rules status --config deploy/nfqguard.yaml\n  $ sudo nfqguard rules status --config deploy/nfqguard.yaml --json | jq .missing')
-    .description('compare the node\'s rules with the config: missing, unexpected, and rules shadowed by the queue')
+    .description('compare the node\'s rules with the config: missing, unexpected, and rules shadowed by the queue. Exit 0 in sync, 1 drift, 2 no root or a bad config')
     .requiredOption('--config <file>', 'YAML config')
     .option('--json', 'print {"backend","inSync","missing","unexpected","shadowed"}')
     .action(async (o: RulesOpts) =>

@@ -73,3 +73,12 @@ test('help shown for a missing command or subcommand is a usage error (exit 2); 
   assert.equal(r.code, 0);
   assert.match(r.stdout, /Commands:/);
 });
+
+test('every command --help states its exit codes', async () => {
+  for (const cmd of ['lab', 'queue', 'parse', 'gen kube-proxy', 'run', 'rules install', 'rules status', 'rules uninstall', 'doctor', 'trace']) {
+    const r = await cli([...cmd.split(' '), '--help']);
+    assert.equal(r.code, 0, cmd);
+    assert.match(r.stdout.replace(/\s+/g, ' '), /\bExit (codes?:? )?\d/, cmd);
+    assert.match(r.stdout.replace(/\s+/g, ' '), /\b2\b[^.]*(usage|root|config)/i, `${cmd}: says what exit 2 means`);
+  }
+});
