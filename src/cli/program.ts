@@ -31,8 +31,9 @@ export async function buildProgram(ctx: CommandContext, argv: readonly string[] 
   const program = new Command('nfqguard')
     .description('Inspect traffic with Linux NFQUEUE without breaking the node: mark-owning verdicts, fail-open queues, ruleset analysis.')
     .version(packageVersion())
-    .showHelpAfterError('(add --help for usage and examples)')
-    .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr })
+    .showHelpAfterError('hint: add --help for usage and examples')
+    // commander's own usage errors look like ours: "nfqguard: ...", then the hint.
+    .configureOutput({ writeOut: ctx.io.stdout, writeErr: ctx.io.stderr, outputError: (text, write) => write(text.replace(/^error: /, 'nfqguard: ').replace(/\n\(Did you mean (.*)\?\)/, ' (did you mean $1?)')) })
     .exitOverride()
     .addHelpText('after', EXAMPLES);
   for (const register of await commandsFor(argv)) {

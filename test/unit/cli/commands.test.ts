@@ -37,5 +37,5 @@ test('root --help lists every command; each command --help works on its own', as
   const unknown = await cli(['doctr']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command 'doctr'/);
-  assert.match(unknown.stderr, /Did you mean doctor\?/);
+  assert.match(unknown.stderr, /did you mean doctor\?/);
 });

@@ -82,3 +82,21 @@ test('every command --help states its exit codes', async () => {
     assert.match(r.stdout.replace(/\s+/g, ' '), /\b2\b[^.]*(usage|root|config)/i, `${cmd}: says what exit 2 means`);
   }
 });
+
+test("commander's usage errors read like ours: one line \"nfqguard: ...\" (with a suggestion for a typo), then the hint; exit 2", async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['bogus'], /^nfqguard: unknown command 'bogus'\n/],
+    [['lab', '--bogus'], /^nfqguard: unknown option '--bogus'\n/],
+    [['parse', '--jsn', 'x'], /^nfqguard: unknown option '--jsn' \(did you mean --json\?\)\n/],
+    [['rules', 'install'], /^nfqguard: required option '--config <file>' not specified\n/],
+    [['gen', 'kube-proxy', '--services'], /^nfqguard: option '--services <n>' argument missing\n/],
+  ];
+  for (const [argv, re] of cases) {
+    const r = await cli(argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.equal(r.stdout, '', argv.join(' '));
+    assert.match(r.stderr, re, argv.join(' '));
+    assert.match(r.stderr, /\nhint: add --help for usage and examples\n$/, argv.join(' '));
+    assert.equal(r.stderr.split('\n').length, 3, `two lines: ${r.stderr}`);
+  }
+});
