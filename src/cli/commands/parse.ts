@@ -35,7 +35,7 @@ export function registerParse(program: Command, ctx: CommandContext): Command {
         'the real nft in a throwaway network namespace (needs root). --emit prints modules as iptables-save does ' +
         '(-s 10.0.0.1/32, --set-xmark, -m tcp); the options of modules kept verbatim (limit, hashlimit, TOS, ' +
         'CLASSIFY...) stay as written, and what iptables cannot say (nft-only expressions) is reported. ' +
-        'Exit 0 when clean, 1 when there were problems but a model was built, 2 on usage error or unreadable input.',
+        'Exit 0 when clean, 1 when there were problems but a model was built, 2 on usage error or unreadable input; 130 when interrupted while nft reads the text form.',
     )
     .argument('<files...>', 'ruleset files, or - for standard input')
     .option('--format <f>', 'iptables-save (also iptables -S and fragments), nft-json, or nft (default: guessed from the text)', (v: string) => {

@@ -160,7 +160,7 @@ export function registerTrace(program: Command, ctx: CommandContext): Command {
         'Simulates the kernel for one packet: the hooks on its path (PREROUTING/INPUT/FORWARD/OUTPUT/POSTROUTING, with the routing decision between them and loopback for local-to-local packets), every base chain at its priority in the order the kernel calls them, declared hooks such as a kernel module (--hook), first-match rule evaluation with jumps, gotos, returns and policies, marks and connmarks, NFQUEUE with the consumer\'s answer (--queue-verdict) or bypass semantics, and NAT as far as it changes the path.',
         'What it cannot decide (an uninterpreted module, an ipset) makes the verdict "undetermined": the rule is named and every outcome is shown. --kernel sends the same packet through the real kernel in a throwaway namespace (root) and flags every difference. --packets FILE traces one packet spec per line (batch mode).',
         'Routing follows the node\'s addresses, --route and policy routing (--ip-rules / --live): which table the packet\'s mark selects at each routing decision, and the re-route after mangle OUTPUT or a queue consumer changes the mark; a table whose routes are not known makes the route undetermined.',
-        'Exit 0 when the trace completed (whatever the verdict); 2 on usage or input errors (rules the parser rejected, a --kernel replay that failed), after the trace.',
+        'Exit 0 when the trace completed (whatever the verdict); 2 on usage or input errors (rules the parser rejected, a --kernel replay that failed), after the trace; 130 when interrupted during --kernel.',
       ].join('\n'),
     )
     .option('--iptables-save <file>', 'iptables-save output (repeatable; - for standard input)', collect, [])
