@@ -2,7 +2,7 @@
 // what conflicts, and which bits are safe for an inspector. Reads rulesets (files or the live node),
 // runs the analysis of src/marks, and renders it as text, JSON or a self-contained HTML page.
 import { simulatorTracer } from '../../marks/sample-tracer.js';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -60,7 +60,7 @@ export function registerDoctor(program: Command, ctx: CommandContext): Command {
     }, 'any')
     .option('--need <n>', 'width of the suggested free mask in bits', parseIntIn('--need', 1, 32), DEFAULT_NEED)
     .option('--json', 'print {"owners","bits","conflicts","free","suggestedMask",...} (masks as 0x%08x)')
-    .option('--html <file>', 'also write a self-contained HTML page with the bit maps, owners, conflicts and evidence')
+    .option('--html <file>', 'also write a self-contained HTML page with the bit maps, owners, conflicts and evidence (replaces an earlier page; never an input or a file that is not HTML)')
     .option('--color', 'colour the bit map with ANSI colours even when stdout is not a terminal')
     .addHelpText(
       'after',
@@ -87,6 +87,7 @@ Examples:
       if (opts.live && inputs.length) throw new UsageError('--live reads the node itself; give either --live or files, not both');
       if (opts.netns && !opts.live) throw new UsageError('--netns goes with --live', 'e.g. nfqguard doctor --live --netns NAME');
       if (!opts.live && !inputs.length) throw new UsageError('nothing to read', 'give --live, or files: --iptables-save FILE, --nft-json FILE, --ip-rules FILE');
+      if (opts.html !== undefined) checkHtmlTarget(ctx.io, opts.html, inputs);
       // A namespace that is not there would read as an empty node, and "no conflict" is no answer for it.
       if (opts.netns !== undefined && (opts.netns.includes('/') || !existsSync(`/run/netns/${opts.netns}`))) {
         throw new UsageError(`no network namespace "${opts.netns}"`, 'list them with: ip netns list');
@@ -135,6 +136,35 @@ async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[
   inputErrors += wrongFiles.length;
   if (inputErrors && !opts.json) ctx.io.stderr(`nfqguard doctor: ${inputErrors} input error${inputErrors === 1 ? '' : 's'} (listed at the end of the report); exit 2\n`);
   ctx.exit(inputErrors ? EXIT_USAGE : failing.length ? EXIT_FINDINGS : EXIT_OK);
+}
+
+/**
+ * --html overwrites its file, often as root: refuse a name that is one of the inputs (`--html node.rules` for
+ * `--iptables-save node.rules`) or an existing file that is not an HTML page (a binary, a config), which a
+ * typo would otherwise destroy. A page from an earlier run is replaced.
+ */
+function checkHtmlTarget(io: Io, file: string, inputs: RulesetInput[]): void {
+  const path = resolve(io.cwd, file);
+  if (inputs.some((i) => i.file !== '-' && resolve(io.cwd, i.file) === path)) {
+    throw new UsageError(`--html ${file} is also an input: writing the page would destroy it`, 'give the page another name, e.g. --html doctor.html');
+  }
+  let head: string;
+  try {
+    if (!statSync(path).isFile()) throw new UsageError(`--html ${file} is not a regular file`, 'give the page a file name, e.g. --html doctor.html');
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(64);
+      head = buf.subarray(0, readSync(fd, buf, 0, 64, 0)).toString('latin1');
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    return; // not there (or unreadable: the write will say why)
+  }
+  if (head.length > 0 && !/^\s*<!doctype html/i.test(head)) {
+    throw new UsageError(`--html ${file} exists and is not an HTML page: not overwritten`, `remove it first, or give the page another name, e.g. --html doctor.html`);
+  }
 }
 
 /** ANSI colour with --color, or on a terminal (the real process's environment) unless NO_COLOR is set. */

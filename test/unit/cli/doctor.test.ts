@@ -192,3 +192,34 @@ test('doctor: a file nothing could be read from is the wrong file (exit 2), not 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('doctor --html never overwrites an input or a file that is not an HTML page; a page of an earlier run is replaced', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nfqg-doctor-html-'));
+  try {
+    const rules = join(dir, 'node.rules');
+    writeFileSync(rules, readFileSync(`${F}/mixes/kubelet+kube-proxy+seed.iptables-save`));
+    const before = readFileSync(rules);
+    let x = await cli(['doctor', '--iptables-save', rules, '--html', rules]);
+    assert.equal(x.code, 2);
+    assert.match(x.stderr, /^nfqguard: --html \S+node\.rules is also an input: writing the page would destroy it\nhint: /);
+    assert.deepEqual(readFileSync(rules), before, 'the input is intact');
+    const binary = join(dir, 'tool');
+    writeFileSync(binary, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]));
+    x = await cli(['doctor', '--iptables-save', rules, '--html', binary]);
+    assert.equal(x.code, 2);
+    assert.equal(x.stdout, '', 'refused before the analysis');
+    assert.match(x.stderr, /^nfqguard: --html \S+tool exists and is not an HTML page: not overwritten\n/);
+    assert.equal(readFileSync(binary).length, 8, 'the file is intact');
+    x = await cli(['doctor', '--iptables-save', rules, '--html', dir]);
+    assert.equal(x.code, 2);
+    assert.match(x.stderr, /is not a regular file/);
+    const page = join(dir, 'doctor.html');
+    for (let i = 0; i < 2; i++) {
+      x = await cli(['doctor', '--iptables-save', rules, '--html', page]);
+      assert.notEqual(x.code, 2, x.stderr);
+      assert.match(readFileSync(page, 'utf8'), /^<!doctype html>/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
