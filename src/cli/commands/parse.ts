@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { formatProblem, mergeRulesets, parseIptablesSave, parseNftJson, serializeIptablesSave, type Chain, type Problem, type Rule, type Ruleset, type Table } from '../../ruleset/index.js';
 import { loadNftText } from '../../ruleset/live.js';
+import { which } from '../../util/tools.js';
 import { readTextArg } from '../input.js';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, writeJson } from '../io.js';
 import type { CommandContext } from '../program.js';
@@ -71,6 +72,7 @@ Examples:
         if (format === 'nft-json') parts.push(parseNftJson(text, { source }));
         else if (format === 'nft') {
           if (process.getuid?.() !== 0) throw new UsageError('reading the nft text form needs root (it is loaded by nft in a throwaway namespace)', 'run as root, or give `nft -j list ruleset` output instead');
+          if (!(await which('nft'))) throw new UsageError('reading the nft text form needs the nft program, and it is not installed', 'apt-get install nftables, or give `nft -j list ruleset` output instead');
           const loaded = await loadNftText(text, { source, signal: ctx.io.signal });
           if (ctx.io.signal.aborted) {
             // nft was stopped half way: what it said is not the file's problem.

@@ -130,8 +130,8 @@ export function parseAddrMask(text: string, family?: 'ip' | 'ip6'): ParsedAddr |
     const maskText = len < 0 ? ipv6Text(mask) : undefined;
     return { family: 'ip6', addr, prefix: len, maskText, cidr: `${addr}/${len < 0 ? maskText : len}`, any: net.every((x) => x === 0) && mask.every((x) => x === 0) };
   }
-  if (family === 'ip' && parseIpv6(a)) return 'an IPv6 address in an IPv4 rule';
-  if (family === 'ip6' && parseIpv4(a) !== undefined) return 'an IPv4 address in an IPv6 rule';
+  if (family === 'ip' && parseIpv6(a)) return 'an IPv6 address in an IPv4 rule (ip6tables rules? give them as such: --ip6tables-save, or parse --family ip6)';
+  if (family === 'ip6' && parseIpv4(a) !== undefined) return 'an IPv4 address in an IPv6 rule (iptables rules? give them as such: --iptables-save, or parse --family ip)';
   return `not an ${family === 'ip6' ? 'IPv6' : family === 'ip' ? 'IPv4' : 'IP'} address: "${text}"`;
 }
 

@@ -61,3 +61,11 @@ test('family-specific modules: ttl/TTL for IPv4, hl/HL for IPv6', () => {
   assert.equal(parse('mangle', '-A POSTROUTING -j TTL --ttl-set 1', 'ip6').problems[0].code, 'FAMILY_MISMATCH');
   assert.deepEqual(parse('mangle', '-A POSTROUTING -j HL --hl-set 1', 'ip6').problems, []);
 });
+
+test('an address of the other family is FAMILY_MISMATCH with the option that reads the file right', () => {
+  const v6in4 = parse('filter', '-A INPUT -s fd00::1/128 -j DROP', 'ip').problems;
+  assert.deepEqual(v6in4.map((p) => [p.code, p.severity]), [['FAMILY_MISMATCH', 'error']]);
+  assert.match(v6in4[0].message, /IPv6 address in an IPv4 rule .*--ip6tables-save, or parse --family ip6/);
+  const v4in6 = parse('filter', '-A INPUT -d 10.0.0.1 -j DROP', 'ip6').problems;
+  assert.match(v4in6[0].message, /IPv4 address in an IPv6 rule .*--iptables-save, or parse --family ip\)/);
+});
