@@ -7,6 +7,7 @@ import {
   iptablesDrift,
   iptablesInstallScript,
   iptablesUninstallScript,
+  ownChains,
   nftDrift,
   nftInstallScript,
   nftTableName,
@@ -16,6 +17,7 @@ import {
   type Drift,
   type Family,
   type InstallSpec,
+  type IptState,
 } from './plan.js';
 
 export type BackendName = 'iptables' | 'iptables-legacy' | 'nft';
@@ -192,6 +194,7 @@ export class Installer {
         if (!script) continue;
         await this.restore(backend, f, script);
         removed.push(...state.lines.map((l) => `${backend} ipv${f}: ${l.text}`), ...state.chains.map((c) => `${backend} ipv${f}: chain ${c}`));
+        if (backend === 'iptables') removed.push(...(await this.dropEmptyBuiltins(f, state, name)).map((c) => `${backend} ipv${f}: empty built-in chain ${c}`));
       }
     }
     if (await which('nft')) {
@@ -208,6 +211,23 @@ export class Installer {
       throw new InstallError(`${done}could not check the iptables-legacy tables for rules of instance ${name}: ${unreadable.join('; ')}`);
     }
     return removed;
+  }
+
+  /**
+   * iptables-nft makes a built-in chain only when a rule first goes into it, so on a node where nothing
+   * else used mangle INPUT our jump created it, and it would stay behind empty. Each built-in chain our
+   * jumps were in is deleted if it is now empty with policy ACCEPT: the kernel refuses (EBUSY) a chain
+   * with rules and iptables-nft one with policy DROP, so a chain someone else uses, even since our
+   * listing, stays. (Legacy built-in chains always exist: not for that backend.)
+   */
+  private async dropEmptyBuiltins(f: Family, state: IptState, name: string): Promise<string[]> {
+    const own = ownChains(name);
+    const out: string[] = [];
+    for (const chain of new Set(state.lines.map((l) => l.chain).filter((c) => !own.has(c)))) {
+      const r = await this.runner(tools('iptables', f).restore, ['--noflush'], `*mangle\n-X ${chain}\nCOMMIT\n`);
+      if (r.code === 0) out.push(chain);
+    }
+    return out;
   }
 
   /** What differs between the config's rules and the node's. */

@@ -112,3 +112,19 @@ kernelTest('the nft script is valid nft: the parser accepts it, only a kernel wi
   const noQueue = await ns.exec('nft', ['-c', '-f', '-'], { input: script.replace(/queue flags [^ ]+ to [0-9-]+/g, 'counter') });
   assert.equal(noQueue.code, 0, noQueue.stderr);
 });
+
+kernelTest('uninstall on a node where nothing used mangle leaves no empty chain behind (iptables-nft made them for our jumps); a chain in use stays', 'instempty', async (ns) => {
+  const inst = installerIn(ns);
+  const before = await ns.execOk('nft', ['list', 'ruleset']);
+  // mangle OUTPUT gets a foreign rule after our install: it must stay, with that rule.
+  assert.equal(await inst.install(spec(), 'iptables'), true);
+  await ns.execOk('iptables', ['-t', 'mangle', '-A', 'OUTPUT', '-p', 'tcp', '--dport', '23', '-j', 'MARK', '--set-mark', '1']);
+  const removed = await inst.uninstall('kt');
+  assert.ok(removed.includes('iptables ipv4: empty built-in chain INPUT'), removed.join('\n'));
+  assert.ok(removed.includes('iptables ipv6: empty built-in chain OUTPUT'), removed.join('\n'));
+  assert.ok(!removed.includes('iptables ipv4: empty built-in chain OUTPUT'), 'a chain with a foreign rule is not removed');
+  const after = await ns.execOk('nft', ['list', 'ruleset']);
+  assert.doesNotMatch(after, /chain INPUT|NFQG|nfqguard/);
+  assert.match(after, /table ip mangle[\s\S]*chain OUTPUT[\s\S]*tcp dport 23/);
+  assert.doesNotMatch(after, /table ip6 mangle[\s\S]*chain/, `ip6 mangle has no chain left (before: ${before.trim() || 'empty'})`);
+});
