@@ -1,12 +1,7 @@
 // The packet lines of a --packets file, one spec per line, '#' comments and blank lines skipped, read in
 // place: a plain line (ASCII, no '#' or CR) goes to the fast path of the spec parser without being cut
 // out of the file; any other line is cut out, its comment removed (from '#' on) and trimmed, then parsed.
-import { PacketSpecError, fastPacketSpecAt, parsePacketSpec, type PacketSpec } from './packet.js';
-
-/** The characters below 127 that String.prototype.trim removes. */
-function isAsciiBlank(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
-}
+import { PacketSpecError, fastPacketSpecAt, isBlank, parsePacketSpec, type PacketSpec } from './packet.js';
 
 /**
  * Calls `each` for every line that holds a spec, with its 1-based number and the packet, or the error
@@ -29,8 +24,8 @@ export function forEachPacketLine(text: string, each: (line: number, packet: Pac
     }
     let line: string | undefined;
     if (plain) {
-      while (from < to && isAsciiBlank(text.charCodeAt(from))) from++;
-      while (to > from && isAsciiBlank(text.charCodeAt(to - 1))) to--;
+      while (from < to && isBlank(text.charCodeAt(from))) from++;
+      while (to > from && isBlank(text.charCodeAt(to - 1))) to--;
       if (from === to) continue;
     } else {
       // From '#' to the end of the line, CR included (/#.*$/ does not match across a CR: "# c\r\n").

@@ -99,6 +99,11 @@ interface Token {
   col: number;
 }
 
+/** A blank between words: space, tab, LF, VT, FF, CR (the characters below 127 that String.prototype.trim removes). */
+export function isBlank(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
 /** Words separated by blanks; '>' is a word of its own even when it touches its neighbours. */
 function tokenize(line: string): Token[] {
   const out: Token[] = [];
@@ -106,7 +111,7 @@ function tokenize(line: string): Token[] {
   let i = 0;
   while (i < n) {
     const c = line.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 13 || c === 10 || c === 11 || c === 12) {
+    if (isBlank(c)) {
       i++;
       continue;
     }
@@ -118,7 +123,7 @@ function tokenize(line: string): Token[] {
     const start = i;
     while (i < n) {
       const d = line.charCodeAt(i);
-      if (d === 32 || d === 9 || d === 13 || d === 10 || d === 11 || d === 12 || d === 62) break;
+      if (isBlank(d) || d === 62) break;
       i++;
     }
     out.push({ text: line.slice(start, i), col: start + 1 });
@@ -184,9 +189,6 @@ function parseEndpoint(t: Token, wantPort: boolean): { addr: Addr; port?: number
 // error, goes to the full parser below, which is the definition: for what it accepts, the fast path
 // gives the same spec.
 
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9 || c === 13 || c === 10 || c === 11 || c === 12;
-}
 
 /** Where the word starting at `i` ends (a blank, '>' or `to`). */
 function wordEnd(line: string, i: number, to: number): number {
