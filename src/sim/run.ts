@@ -147,7 +147,7 @@ const TCP_SYN = TCP_FLAGS.syn;
 const TCP_ACK = TCP_FLAGS.ack;
 
 export class Runner {
-  // Choice replay (see trace.ts enumerate): the walk's choices are used[0..nUsed) with arities[0..nUsed);
+  // Choice replay (see trace.ts nextVector): the walk's choices are used[0..nUsed) with arities[0..nUsed);
   // the first `forced` of them are replayed, the later ones start at 0. Arrays kept from walk to walk.
   readonly used: number[] = [];
   readonly arities: number[] = [];
@@ -206,12 +206,11 @@ export class Runner {
     notes: NONE,
   };
 
-  constructor(
-    private readonly prog: Program,
-    /** The packet and its circumstances; a Runner is reused for the next packet by setting these. */
-    public input: TraceInput,
-    public record: boolean,
-  ) {}
+  /** The packet and its circumstances, and whether walks record their steps: set by begin() for each trace. */
+  private input!: TraceInput;
+  private record = false;
+
+  constructor(private readonly prog: Program) {}
 
   private choose(labels: readonly string[], at: RuleRef, reason: string): number {
     const k = this.nUsed++;

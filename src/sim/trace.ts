@@ -60,27 +60,36 @@ function sameRef(a: RuleRef | null, b: RuleRef | null): boolean {
   return a.family === b.family && a.table === b.table && a.chain === b.chain && a.rule === b.rule && a.text === b.text;
 }
 
-function sameOutcome(a: Outcome, b: Outcome): boolean {
+/** What outcomes must share for their trace to have one verdict. */
+type OutcomeKey = Pick<Outcome, 'verdict' | 'decidedBy' | 'mark' | 'markKnown'>;
+
+function sameOutcome(a: OutcomeKey, b: OutcomeKey): boolean {
   return a.verdict === b.verdict && sameRef(a.decidedBy, b.decidedBy) && a.mark === b.mark && a.markKnown === b.markKnown;
 }
 
 /**
- * Replays the walk with every choice vector (depth first), up to `max` outcomes, into `outcomes`;
- * returns whether more exist. The next vector keeps the choices before the last one that has an
- * alternative left, and takes that alternative.
+ * After a walk, sets the runner's next choice vector (depth first): it keeps the choices before the last
+ * one that has an alternative left, and takes that alternative. Returns how many choices the next walk
+ * replays (run's `forced`), or -1 when every vector has been walked.
  */
+function nextVector(runner: Runner): number {
+  const used = runner.used;
+  const ar = runner.arities;
+  let k = runner.nUsed - 1;
+  while (k >= 0 && used[k] >= ar[k] - 1) k--;
+  if (k < 0) return -1;
+  used[k]++;
+  return k + 1;
+}
+
+/** Replays the walk with every choice vector, up to `max` outcomes, into `outcomes`; returns whether more exist. */
 function enumerate(runner: Runner, max: number, outcomes: Outcome[]): boolean {
   let forced = 0;
   for (;;) {
     outcomes.push(runner.run(forced));
-    const used = runner.used;
-    const ar = runner.arities;
-    let k = runner.nUsed - 1;
-    while (k >= 0 && used[k] >= ar[k] - 1) k--;
-    if (k < 0) return false;
+    forced = nextVector(runner);
+    if (forced < 0) return false;
     if (outcomes.length >= max) return true;
-    used[k]++;
-    forced = k + 1;
   }
 }
 
@@ -116,12 +125,10 @@ export class Simulator {
     let n = 0;
     let forced = 0;
     let truncated = false;
-    // The first outcome, whether all outcomes are the same as it, the mark bits they agree on, and the
-    // first point any of them could not decide (trace()'s undeterminedBy[0]).
-    let verdict: Verdict = 'accept';
-    let decidedBy: RuleRef | null = null;
-    let mark = 0;
-    let markKnown = 0;
+    // The first outcome (copied: a lean walk's outcome is overwritten by the next), whether all outcomes
+    // are the same as it, the mark bits they agree on, and the first point any of them could not decide
+    // (trace()'s undeterminedBy[0]).
+    const first: OutcomeKey = { verdict: 'accept', decidedBy: null, mark: 0, markKnown: 0 };
     /** The bits of the mark known in every outcome and equal to the first's. */
     let agreed = 0;
     let same = true;
@@ -130,38 +137,34 @@ export class Simulator {
       for (;;) {
         const o = runner.run(forced);
         if (n++ === 0) {
-          verdict = o.verdict;
-          decidedBy = o.decidedBy;
-          mark = o.mark;
-          markKnown = o.markKnown;
+          first.verdict = o.verdict;
+          first.decidedBy = o.decidedBy;
+          first.mark = o.mark;
+          first.markKnown = o.markKnown;
           agreed = o.markKnown;
         } else {
-          if (same && !(o.verdict === verdict && sameRef(o.decidedBy, decidedBy) && o.mark === mark && o.markKnown === markKnown)) same = false;
-          agreed &= o.markKnown & ~(o.mark ^ mark);
+          if (same && !sameOutcome(o, first)) same = false;
+          agreed &= o.markKnown & ~(o.mark ^ first.mark);
         }
         if (firstAt === null) firstAt = runner.firstAt;
-        const used = runner.used;
-        const ar = runner.arities;
-        let k = runner.nUsed - 1;
-        while (k >= 0 && used[k] >= ar[k] - 1) k--;
-        if (k < 0) break;
+        forced = nextVector(runner);
+        if (forced < 0) break;
         if (n >= max) {
           truncated = true;
           break;
         }
-        used[k]++;
-        forced = k + 1;
       }
     } finally {
       runner.lean = false;
     }
+    const { verdict, decidedBy, mark, markKnown } = first;
     if (n === 1 && verdict !== 'undetermined') return { verdict, decidedBy, mark, markKnown, outcomes: 1, truncated: false };
     const agree = !truncated && verdict !== 'undetermined' && same;
     return { verdict: agree ? verdict : 'undetermined', decidedBy: agree ? decidedBy : (firstAt ?? decidedBy), mark, markKnown: agreed >>> 0, outcomes: n, truncated };
   }
 
   private runnerFor(input: TraceInput, record: boolean): Runner {
-    const runner = this.runner ?? (this.runner = new Runner(this.program, input, record));
+    const runner = this.runner ?? (this.runner = new Runner(this.program));
     runner.begin(input, record);
     return runner;
   }
