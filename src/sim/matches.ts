@@ -134,11 +134,6 @@ function cm(expr: Match, k: number, test?: CompiledMatch['test'], why?: Compiled
   return { isMatch: true, k, inv: !!expr.invert, a: 0, b: 0, c: -1, src: false, name: '', expr, test, why, reason: '' };
 }
 
-/** An inline kind, with its parameters. */
-function inline(expr: Match, k: number, a: number, b: number, c: number, src: boolean, name: string): CompiledMatch {
-  return { isMatch: true, k, inv: !!expr.invert, a, b, c, src, name, expr, test: undefined, why: undefined, reason: '' };
-}
-
 /** The fields of an inline kind (what testMatch reads), written into a match or a rule. */
 export interface InlineFields {
   /** K_*: how testMatch evaluates it; K_FN: through `test`. */
@@ -451,7 +446,7 @@ export function describeMatch(m: Match): string {
 
 /** Compiles one match. `sets`: the named sets of the rule's table. */
 export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSet>): CompiledMatch {
-  const x = inline(m, K_FN, 0, 0, -1, false, '');
+  const x = cm(m, K_FN);
   if (setInline(m, x)) return x;
   switch (m.key) {
     case 'proto': {
@@ -521,7 +516,7 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
     case 'mark':
     case 'ctmark':
     case 'ctstate':
-      return x; // inline (setInline)
+      return x; // not reached: setInline takes these kinds whole
     case 'ctdir':
       return cm(
         m,
@@ -580,7 +575,7 @@ export function compileMatch(m: Match, node: NodeView, sets: Map<string, NamedSe
       );
     }
     case 'other':
-      // Inline K_UNKNOWN (setInline); the reason is written when first asked (whyUnknown).
+      // Not reached: setInline makes it K_UNKNOWN, whose reason whyUnknown writes when first asked.
       return x;
   }
 }

@@ -366,16 +366,21 @@ function newTable(t: Table, node: NodeView): CompiledTable {
   return { family: t.family, name: t.name, nftExprs: t.origin === 'nft', chains: new Map(), src: t, node };
 }
 
-/** The table's chain of this name (made on first use), or undefined when the table has none. */
-export function chainOf(table: CompiledTable, name: string): CompiledChain | undefined {
-  const made = table.chains.get(name);
-  if (made) return made;
+/** The table's chains in the model by name (made on first use). */
+function modelChains(table: CompiledTable): Map<string, Chain> {
   if (!table.byName) {
     // The last chain of a name wins, as a Map built in order would have it.
     table.byName = new Map();
     for (const c of table.src.chains) table.byName.set(c.name, c);
   }
-  const c = table.byName.get(name);
+  return table.byName;
+}
+
+/** The table's chain of this name (made on first use), or undefined when the table has none. */
+export function chainOf(table: CompiledTable, name: string): CompiledChain | undefined {
+  const made = table.chains.get(name);
+  if (made) return made;
+  const c = modelChains(table).get(name);
   if (!c) return undefined;
   const t = table.src;
   const chain: CompiledChain = {
@@ -397,12 +402,7 @@ export function chainOf(table: CompiledTable, name: string): CompiledChain | und
  * from the model, only once a walk has gone round more chains than the table has.
  */
 export function loopFrom(chain: CompiledChain): string[] | undefined {
-  const t = chain.table;
-  if (!t.byName) {
-    t.byName = new Map();
-    for (const c of t.src.chains) t.byName.set(c.name, c);
-  }
-  const byName = t.byName;
+  const byName = modelChains(chain.table);
   const path: string[] = [];
   const done = new Set<string>();
   const visit = (name: string): string[] | undefined => {
@@ -468,7 +468,6 @@ export function refOf(rule: CompiledRule): RuleRef {
   const chain = rule.chain;
   return (rule.ref = { family: chain.table.family, table: chain.table.name, chain: chain.name, rule: rule.index, text: rule.model.text });
 }
-
 
 function pfsOf(f: Family): SimFamily[] {
   return f === 'ip' ? ['ip'] : f === 'ip6' ? ['ip6'] : f === 'inet' ? ['ip', 'ip6'] : [];
