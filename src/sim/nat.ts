@@ -1,8 +1,7 @@
 // NAT targets as far as they change the packet's path: the new address and port of DNAT/SNAT/REDIRECT/
 // MASQUERADE/NETMAP, read from the target's `to` text ('10.0.0.5', '10.0.0.5:8080', '[fd00::5]:80',
 // '10.0.0.1-10.0.0.3', ':8080', '8080', '10.1.0.0/16').
-import { parseAddr, parsePrefix, type Addr, type Prefix } from './addr.js';
-import { ipv4Scan, scanIpv4 } from '../util/ip.js';
+import { endpointScan, parseAddr, parsePrefix, scanIpv4Port, type Addr, type Prefix } from './addr.js';
 
 export interface NatTo {
   addr?: Addr;
@@ -31,18 +30,10 @@ function parsePortPart(text: string, out: NatTo): void {
  * reading below reads them; undefined for any other text.
  */
 function fastNatTo(t: string): NatTo | undefined {
-  const i = scanIpv4(t, 0, t.length);
-  if (i < 0) return undefined;
-  const out: NatTo = { addrRange: false, portRange: false, addr: { v: 4, n: ipv4Scan.value } };
-  if (i === t.length) return out;
-  if (t.charCodeAt(i) !== 58 || i + 1 === t.length || t.length - i - 1 > 5) return undefined;
-  let port = 0;
-  for (let j = i + 1; j < t.length; j++) {
-    const c = t.charCodeAt(j);
-    if (c < 48 || c > 57) return undefined;
-    port = port * 10 + (c - 48);
-  }
-  out.port = port;
+  if (!scanIpv4Port(t, 0, t.length)) return undefined;
+  const out: NatTo = { addrRange: false, portRange: false, addr: { v: 4, n: endpointScan.addr } };
+  // Up to 99999, as the general reading's \d{1,5}.
+  if (endpointScan.port >= 0) out.port = endpointScan.port;
   return out;
 }
 

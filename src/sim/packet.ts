@@ -6,9 +6,8 @@
 // The words after the addresses are optional: TCP flags, ICMP type/code, and per-packet values that
 // otherwise come from the command's options (interfaces, marks, conntrack state).
 import { table } from '../util/table.js';
-import { ipv4Scan, scanIpv4 } from '../util/ip.js';
 import type { CtState } from '../ruleset/model.js';
-import { formatAddr, parseIPv4, parseIPv6, type Addr } from './addr.js';
+import { endpointScan, formatAddr, parseIPv4, parseIPv6, scanIpv4Port, type Addr } from './addr.js';
 
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
@@ -212,27 +211,9 @@ function wordIs(line: string, a: number, b: number, word: string): boolean {
   return true;
 }
 
-// Scratch results of fastEndpoint (one packet at a time).
-let epAddr = 0;
-let epPort = -1;
-
-/** An IPv4 endpoint A.B.C.D[:PORT] in line[a, b): true with epAddr/epPort set, false if it is not one (or is wrong). */
-function fastEndpoint(line: string, a: number, b: number): boolean {
-  const i = scanIpv4(line, a, b);
-  if (i < 0) return false;
-  epAddr = ipv4Scan.value;
-  epPort = -1;
-  if (i === b) return true;
-  if (line.charCodeAt(i) !== 58 || i + 1 === b) return false;
-  let port = 0;
-  for (let j = i + 1; j < b; j++) {
-    const c = line.charCodeAt(j);
-    if (c < 48 || c > 57 || j - i > 5) return false;
-    port = port * 10 + (c - 48);
-  }
-  if (port > 65535) return false;
-  epPort = port;
-  return true;
+/** An IPv4 endpoint in line[a, b), with a port (0-65535) if and only if `wantPort`: true with endpointScan set. */
+function fastEndpoint(line: string, a: number, b: number, wantPort: boolean): boolean {
+  return scanIpv4Port(line, a, b) && (endpointScan.port >= 0) === wantPort && endpointScan.port <= 65535;
 }
 
 function isIfaceChar(c: number): boolean {
@@ -252,18 +233,18 @@ export function fastPacketSpecAt(line: string, from: number, to: number): Packet
   const wantPort = proto !== IPPROTO_ICMP;
   i = skipBlanks(line, e, to);
   e = wordEnd(line, i, to);
-  if (e === i || !fastEndpoint(line, i, e) || (epPort >= 0) !== wantPort) return undefined;
-  const saddr = epAddr;
-  const sport = epPort;
+  if (!fastEndpoint(line, i, e, wantPort)) return undefined;
+  const saddr = endpointScan.addr;
+  const sport = endpointScan.port;
   i = skipBlanks(line, e, to);
   if (i >= to || line.charCodeAt(i) !== 62) return undefined;
   i = skipBlanks(line, i + 1, to);
   e = wordEnd(line, i, to);
-  if (e === i || !fastEndpoint(line, i, e) || (epPort >= 0) !== wantPort) return undefined;
-  const spec: PacketSpec = { family: 'ip', proto, saddr: { v: 4, n: saddr }, daddr: { v: 4, n: epAddr } };
+  if (!fastEndpoint(line, i, e, wantPort)) return undefined;
+  const spec: PacketSpec = { family: 'ip', proto, saddr: { v: 4, n: saddr }, daddr: { v: 4, n: endpointScan.addr } };
   if (wantPort) {
     spec.sport = sport;
-    spec.dport = epPort;
+    spec.dport = endpointScan.port;
   }
   for (;;) {
     i = skipBlanks(line, e, to);
