@@ -188,7 +188,6 @@ function parseEndpoint(t: Token, wantPort: boolean): { addr: Addr; port?: number
 // error, goes to the full parser below, which is the definition: for what it accepts, the fast path
 // gives the same spec.
 
-
 /** Where the word starting at `i` ends (a blank, '>' or `to`). */
 function wordEnd(line: string, i: number, to: number): number {
   while (i < to) {
