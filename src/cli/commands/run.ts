@@ -7,7 +7,7 @@ import { createLogger } from '../../daemon/log.js';
 import { Engine } from '../../detect/engine.js';
 import { hex32 } from '../../netlink/bytes.js';
 import { InstallError, Installer } from '../../install/backend.js';
-import { doctorPreflight, type MaskPreflight } from '../../daemon/preflight.js';
+import { describeConflict, doctorPreflight, type MaskPreflight } from '../../daemon/preflight.js';
 import { readFileSync } from 'node:fs';
 import { parseProcQueues, type ProcQueueRow } from '../../nfqueue/proc.js';
 import { iptablesLines, nftInstallScript } from '../../install/plan.js';
@@ -73,7 +73,7 @@ export async function planOf(c: Config, probeNode: boolean, probes: PlanProbes =
     const r = await (probes.preflight ?? doctorPreflight).check({ markMask: c.mark.mask, ctMarkMask: c.mark.bypass_ctmark, name: c.name });
     maskCheck = {
       checker: r.checker,
-      conflicts: r.conflicts.map((x) => `${x.kind} bits ${hex32(x.bits)} at ${x.where}: ${x.explanation}`),
+      conflicts: r.conflicts.map(describeConflict),
       unreadable: r.unreadable ?? [],
       notes: r.notes,
     };
