@@ -19,7 +19,7 @@ import { NFQA_CFG_F_CONNTRACK, NFQNL_MSG_PACKET, NF_ACCEPT, NF_DROP } from './co
 import { MarkOwnershipError, checkOwned, mergeMark } from './marks.js';
 import { PacketView } from './packet.js';
 import { encodeBatchVerdict, encodeVerdict, invalidDecision, verdictCode, type Decision } from './verdict.js';
-import { parseProcQueues } from './proc.js';
+import { PROC_NFNETLINK_QUEUE, parseProcQueues } from './proc.js';
 import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 
 const EPERM = 1;
@@ -672,7 +672,7 @@ export class NfQueue {
 
 /** Port id of the socket holding `queue` in this process's namespace, from /proc (best effort). */
 function holderOf(queue: number, ownPortId: number): number | undefined {
-  const file = '/proc/net/netfilter/nfnetlink_queue';
+  const file = PROC_NFNETLINK_QUEUE;
   if (!existsSync(file)) return undefined;
   try {
     const row = parseProcQueues(readFileSync(file, 'utf8')).find((r) => r.queue === queue);

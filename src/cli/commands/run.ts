@@ -9,7 +9,7 @@ import { hex32 } from '../../netlink/bytes.js';
 import { InstallError, Installer } from '../../install/backend.js';
 import { describeConflict, doctorPreflight, type MaskPreflight } from '../../daemon/preflight.js';
 import { readFileSync } from 'node:fs';
-import { parseProcQueues, type ProcQueueRow } from '../../nfqueue/proc.js';
+import { PROC_NFNETLINK_QUEUE, parseProcQueues, type ProcQueueRow } from '../../nfqueue/proc.js';
 import { iptablesLines, nftInstallScript } from '../../install/plan.js';
 import { hasCapability, CAP_NET_ADMIN } from '../../util/caps.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, writeJson } from '../io.js';
@@ -91,7 +91,7 @@ export async function planOf(c: Config, probeNode: boolean, probes: PlanProbes =
   if (probeNode) {
     let rows: ProcQueueRow[] = [];
     try {
-      rows = parseProcQueues((probes.readQueues ?? (() => readFileSync('/proc/net/netfilter/nfnetlink_queue', 'utf8')))());
+      rows = parseProcQueues((probes.readQueues ?? (() => readFileSync(PROC_NFNETLINK_QUEUE, 'utf8')))());
     } catch {
       // no nfnetlink_queue loaded yet: nothing is bound
     }
