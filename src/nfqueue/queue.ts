@@ -348,12 +348,15 @@ export class NfQueue {
   private async closeOnce(): Promise<void> {
     if (this.closed) return;
     this.drain(Number.MAX_SAFE_INTEGER);
-    // Verdicts still held back by a transient send failure: a last few tries before the unbind drops them.
+    // Verdicts still held back by a transient send failure: a last few tries before the unbind drops their
+    // packets, then one final try each for what is left, reported as send errors when it fails.
     for (let i = 0; i < SEND_RETRIES && this.unsent.length > 0; i++) {
       if (this.retryTimer !== null) clearTimeout(this.retryTimer);
       this.sendUnsent();
       if (this.unsent.length > 0) await new Promise((r) => setTimeout(r, SEND_RETRY_MS));
     }
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.sendUnsent(true);
     const w = new MessageWriter(64);
     const seq = this.nextSeq();
     encodeCommand(w, seq, this.queue, 'unbind');
@@ -628,9 +631,10 @@ export class NfQueue {
   /**
    * Sends the datagrams a transient failure kept back, oldest first. A verdict that never reaches the
    * kernel leaves its packet queued until the queue is unbound, so they are retried for a while
-   * (SEND_RETRIES times, every SEND_RETRY_MS) before they are given up and reported.
+   * (SEND_RETRIES times, every SEND_RETRY_MS) before they are given up and reported. `lastTry`: no more
+   * retries, every datagram that fails now is given up (at close).
    */
-  private sendUnsent(): void {
+  private sendUnsent(lastTry = false): void {
     this.retryTimer = null;
     while (this.unsent.length > 0) {
       const d = this.unsent[0];
@@ -640,7 +644,7 @@ export class NfQueue {
         this.sendRetries = 0;
         continue;
       }
-      if (TRANSIENT_SEND_ERRORS.has(-rc) && ++this.sendRetries <= SEND_RETRIES && !this.closed) {
+      if (!lastTry && TRANSIENT_SEND_ERRORS.has(-rc) && ++this.sendRetries <= SEND_RETRIES && !this.closed) {
         this.scheduleRetry();
         return;
       }
