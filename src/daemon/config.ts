@@ -324,9 +324,9 @@ export function parseConfig(text: string, file = 'config.yaml'): Config {
   };
 }
 
-/** Problems in file order (line, then column), as an editor lists them. */
+/** Problems in file order (line, then column), as an editor lists them; sort() is stable, so ties keep theirs. */
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
-  return issues.map((i, k) => [i, k] as const).sort((a, b) => a[0].line - b[0].line || a[0].col - b[0].col || a[1] - b[1]).map(([i]) => i);
+  return [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
 /** Compiles each detection rule on its own, so that every rule's problem is found (not only the first). */
