@@ -25,7 +25,8 @@ export async function readTextArg(io: Io, file: string, opts: { what?: string; h
     if (stdinRead.has(io)) throw new UsageError('standard input (-) given for more than one input', 'read one input from standard input and the others from files');
     stdinRead.add(io);
   }
-  const name = `${opts.what ? opts.what + ' ' : ''}${file}`;
+  const label = opts.what ? `${opts.what} ` : '';
+  const name = `${label}${file}`;
   let text: string;
   try {
     text = await readInput(file === '-' ? '-' : resolve(io.cwd, file), io.readStdin);
@@ -33,6 +34,6 @@ export async function readTextArg(io: Io, file: string, opts: { what?: string; h
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read ${name}: ${code ? code + (WHY[code] ? ` (${WHY[code]})` : '') : (e as Error).message}`, hint);
   }
-  if (text.includes('\0')) throw new UsageError(`${file === '-' ? `${opts.what ? opts.what + ' ' : ''}standard input` : name} is not a text file (it contains NUL bytes)`, hint);
+  if (text.includes('\0')) throw new UsageError(`${file === '-' ? `${label}standard input` : name} is not a text file (it contains NUL bytes)`, hint);
   return text;
 }

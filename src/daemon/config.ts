@@ -88,6 +88,8 @@ const steeringRuleSchema = z.strictObject({
   destinations: z.array(z.string()).optional(),
 });
 
+const familiesSchema = z.array(z.enum(['ipv4', 'ipv6'])).min(1).default(['ipv4']);
+
 const markSchema = z
   .strictObject({
     mask: u32.default(0),
@@ -111,7 +113,7 @@ export const configSchema = z.strictObject({
   mark: markSchema,
   steering: z.strictObject({
     backend: z.enum(['auto', 'iptables', 'iptables-legacy', 'nft']).default('auto'),
-    families: z.array(z.enum(['ipv4', 'ipv6'])).min(1).default(['ipv4']),
+    families: familiesSchema,
     fanout: z.enum(['hash', 'cpu']).default('hash'),
     rules: z.array(steeringRuleSchema).min(1, { error: 'steering needs at least one rule, or no traffic reaches the queue' }),
   }),
@@ -322,9 +324,9 @@ export function parseConfig(text: string, file = 'config.yaml'): Config {
   };
 }
 
-/** Problems in file order (line, then column), as an editor lists them. */
+/** Problems in file order (line, then column), as an editor lists them; sort() is stable, so ties keep theirs. */
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
-  return issues.map((i, k) => [i, k] as const).sort((a, b) => a[0].line - b[0].line || a[0].col - b[0].col || a[1] - b[1]).map(([i]) => i);
+  return [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
 /** Compiles each detection rule on its own, so that every rule's problem is found (not only the first). */
@@ -372,18 +374,15 @@ function partialRuleIssues(raw: Record<string, unknown>, loc: Locator): ConfigIs
     ? { markMask: mark.data.mask, bypassCtMark: mark.data.bypass_ctmark, bypassMark: mark.data.bypass_mark }
     : { markMask: 0xffffffff, bypassCtMark: 0x80000000, bypassMark: 0 };
   if (Array.isArray(raw.rules)) {
-    const ok: Array<{ i: number; rule: RuleSpec }> = [];
     raw.rules.forEach((r, i) => {
       const p = ruleSchema.safeParse(r);
-      if (p.success) ok.push({ i, rule: p.data as RuleSpec });
+      if (!p.success) return;
+      for (const e of ruleErrors([p.data as RuleSpec], opts)) add(['rules', i, ...e.path.slice(2)], e.message, e.hint);
     });
-    for (const { i, rule } of ok) {
-      for (const e of ruleErrors([rule], opts)) add(['rules', i, ...e.path.slice(2)], e.message, e.hint);
-    }
   }
   const steering = raw.steering as Record<string, unknown> | undefined;
   if (steering !== null && typeof steering === 'object' && Array.isArray(steering.rules)) {
-    const fam = z.array(z.enum(['ipv4', 'ipv6'])).min(1).safeParse(steering.families ?? ['ipv4']);
+    const fam = familiesSchema.safeParse(steering.families);
     steering.rules.forEach((r, i) => {
       const p = steeringRuleSchema.safeParse(r);
       if (!p.success) return;

@@ -13,14 +13,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { InstallError, Installer, type BackendDecision } from '../install/backend.js';
-import { hex32 } from '../netlink/bytes.js';
 import type { InstallSpec } from '../install/plan.js';
 import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { healthz, readyz, type HealthState, type Phase } from './health.js';
 import { createMetrics } from './metrics.js';
-import { doctorPreflight, type MaskPreflight, type PreflightResult } from './preflight.js';
+import { describeConflict, doctorPreflight, type MaskPreflight, type PreflightResult } from './preflight.js';
 import type { WorkerInit, WorkerMessage, WorkerSnapshot } from './protocol.js';
 import { reclaimQueue } from './reclaim.js';
 
@@ -181,7 +180,7 @@ export class Daemon {
       }
     }
     if (r.conflicts.length === 0) return;
-    const details = r.conflicts.map((c) => `${c.kind} bits ${hex32(c.bits)} at ${c.where}: ${c.explanation}`);
+    const details = r.conflicts.map(describeConflict);
     if (this.opts.force) {
       for (const d of details) this.log.warn({ checker: r.checker }, `mask conflict ignored (--force): ${d}`);
       return;

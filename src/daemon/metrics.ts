@@ -7,7 +7,7 @@
 // nothing); the socket's Drops counts receive-buffer overruns either way.
 import { readFileSync } from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { parseProcQueues, type ProcQueueRow } from '../nfqueue/proc.js';
+import { PROC_NFNETLINK_QUEUE, parseProcQueues, type ProcQueueRow } from '../nfqueue/proc.js';
 import { parseProcNetlink } from './reclaim.js';
 import { NETLINK_NETFILTER } from '../netlink/constants.js';
 import { LATENCY_BUCKETS, type WorkerSnapshot } from './protocol.js';
@@ -113,7 +113,7 @@ export function createMetrics(src: MetricsSource): Registry {
   );
   const proc = (): ProcQueueRow[] => {
     try {
-      const rows = parseProcQueues(src.readProc ? src.readProc() : readFileSync('/proc/net/netfilter/nfnetlink_queue', 'utf8'));
+      const rows = parseProcQueues(src.readProc ? src.readProc() : readFileSync(PROC_NFNETLINK_QUEUE, 'utf8'));
       return rows.filter((r) => src.queues.includes(r.queue));
     } catch {
       return [];

@@ -3,6 +3,7 @@
 // --mask`): `run` asks a MaskPreflight and refuses to start on a conflict (unless --force). The seam
 // stays an interface so that tests can plug in their own.
 import { hex8 } from '../marks/index.js';
+import { hex32 } from '../netlink/bytes.js';
 import { checkMask } from '../marks/check.js';
 import type { Ruleset } from '../ruleset/model.js';
 import { readLiveRuleset, unreadableSources } from '../ruleset/live.js';
@@ -16,6 +17,11 @@ export interface MaskConflict {
   where: string;
   /** Why this is a problem, for a human. */
   explanation: string;
+}
+
+/** One line per conflict, as `run` refuses with it and `run --check` lists it. */
+export function describeConflict(c: MaskConflict): string {
+  return `${c.kind} bits ${hex32(c.bits)} at ${c.where}: ${c.explanation}`;
 }
 
 export interface PreflightInput {

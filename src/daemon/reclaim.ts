@@ -13,7 +13,7 @@ import { closeSync, readdirSync, readFileSync, readlinkSync, writeSync } from 'n
 import { NETLINK_NETFILTER } from '../netlink/constants.js';
 import { MessageWriter } from '../netlink/writer.js';
 import { NF_ACCEPT } from '../nfqueue/constants.js';
-import { parseProcQueues } from '../nfqueue/proc.js';
+import { PROC_NFNETLINK_QUEUE, parseProcQueues } from '../nfqueue/proc.js';
 import { encodeBatchVerdict } from '../nfqueue/verdict.js';
 
 export interface NetlinkSocketRow {
@@ -79,7 +79,7 @@ export interface Reclaimed extends OrphanSocket {
 export function reclaimQueue(queue: number): Reclaimed | null {
   const orphan = findQueueSocket(
     queue,
-    readFileSync('/proc/net/netfilter/nfnetlink_queue', 'utf8'),
+    readFileSync(PROC_NFNETLINK_QUEUE, 'utf8'),
     readFileSync('/proc/net/netlink', 'utf8'),
     fdLinks(),
   );

@@ -2,7 +2,7 @@
 // kernel can run it, and installs, removes or compares nfqguard's rules (plan.ts renders them).
 import { run, type RunResult } from '../lab/exec.js';
 import { which } from '../util/tools.js';
-import { toolHint } from '../ruleset/live.js';
+import { toolFailure, toolHint } from '../ruleset/live.js';
 import {
   iptablesDrift,
   iptablesInstallScript,
@@ -51,10 +51,6 @@ function countRules(save: string): number {
   return save.split('\n').filter((l) => l.startsWith('-A ')).length;
 }
 
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
-}
-
 export class Installer {
   constructor(private readonly runner: Runner = defaultRunner) {}
 
@@ -95,7 +91,7 @@ export class Installer {
         // Legacy tables exist: an unreadable listing is not an empty one (it would put our rules in the wrong backend).
         const r = await this.runner('iptables-legacy-save', []);
         if (r.code !== 0) {
-          throw new InstallError(`this node has iptables-legacy tables but iptables-legacy-save cannot read them: ${firstLine(r.stderr)}${toolHint('iptables-legacy-save', r.stderr)}`);
+          throw new InstallError(`this node has iptables-legacy tables but iptables-legacy-save cannot read them: ${toolFailure('iptables-legacy-save', r.stderr)}`);
         }
         legacy = countRules(r.stdout);
       }
@@ -133,7 +129,7 @@ export class Installer {
 
   private async save(backend: BackendName, family: Family): Promise<string> {
     const r = await this.runner(tools(backend, family).save, ['-t', 'mangle']);
-    if (r.code !== 0) throw new InstallError(`${tools(backend, family).save} failed: ${firstLine(r.stderr)}${toolHint(tools(backend, family).save, r.stderr)}`);
+    if (r.code !== 0) throw new InstallError(`${tools(backend, family).save} failed: ${toolFailure(tools(backend, family).save, r.stderr)}`);
     return r.stdout;
   }
 
@@ -186,7 +182,7 @@ export class Installer {
         const saved = await this.runner(tools(backend, f).save, ['-t', 'mangle']);
         if (saved.code !== 0) {
           // iptables-nft on a kernel without nf_tables has nothing of ours; legacy tables that exist might.
-          if (backend === 'iptables-legacy') unreadable.push(`${tools(backend, f).save}: ${firstLine(saved.stderr)}${toolHint(tools(backend, f).save, saved.stderr)}`);
+          if (backend === 'iptables-legacy') unreadable.push(`${tools(backend, f).save}: ${toolFailure(tools(backend, f).save, saved.stderr)}`);
           continue;
         }
         const state = readIptablesSave(saved.stdout, name);

@@ -9,8 +9,8 @@ import { table } from '../util/table.js';
 import { ALL, bitsOf, describeBits, hex8 } from './bits.js';
 import { ownedBy, type Facts } from './facts.js';
 import { meaningOf, spaceMask, useNames, type OwnerInfo } from './owners.js';
-import { chainWhere, changeOutcome, joinAnd, readerSentence, valueOutcome } from './phrases.js';
-import type { Conflict, Entry, QueueSite, Reader, RuleRef, Space, Writer } from './types.js';
+import { chainWhere, changeOutcome, joinAnd, readerMatches, readerSentence, routingDrop, valueOutcome } from './phrases.js';
+import type { Conflict, Effect, Entry, QueueSite, Reader, RuleRef, Space, Writer } from './types.js';
 
 const EVIDENCE_PER_CONFLICT = 12;
 const SENTENCES_PER_PARTY = 3;
@@ -204,15 +204,11 @@ export function exactReaderConflicts(ctx: Ctx): Conflict[] {
 }
 
 const BEFORE_ROUTING = new Set(['ingress', 'prerouting', 'output']);
-const TERMINAL_ROUTING = new Set(['unreachable', 'blackhole', 'prohibit']);
-
-function routeMatches(r: Reader, mark: number): boolean {
-  return (((mark & r.mask) >>> 0) === r.value >>> 0) !== r.invert;
-}
 
 /** "routes them by table main", "drops them (unreachable)". */
-function routingAction(target: string | undefined): string {
-  if (target && TERMINAL_ROUTING.has(target)) return `drops them (${target})`;
+function routingAction(e: Effect): string {
+  const target = e.target;
+  if (routingDrop(e)) return `drops them (${target})`;
   if (target === 'goto' || target === 'nop' || target === 'other') return `applies its ${target} action to them`;
   return `routes them by table ${target ?? 'main'}`;
 }
@@ -243,8 +239,8 @@ export function routingConflicts(ctx: Ctx): Conflict[] {
       const bits = (w.sets & r.mask) >>> 0;
       const touched = (w.touches & r.mask) >>> 0;
       if (!touched) continue;
-      const before = routeMatches(r, 0);
-      const after = routeMatches(r, bits);
+      const before = readerMatches(r, 0);
+      const after = readerMatches(r, bits);
       if (before === after) continue;
       // Bits both use with one meaning (the AWS primary-ENI bit 0x80) are an agreement, not a conflict.
       if (bitsOf(touched).every((n) => meaningOf(me, 'mark', n) === meaningOf(o, 'mark', n))) continue;
@@ -262,14 +258,14 @@ export function routingConflicts(ctx: Ctx): Conflict[] {
       s += `${o.name} reads ${bitsOf(bits).length === 1 ? 'that bit' : 'those bits'} as its ${joinAnd(useNames(o, 'mark', bits))}: `;
       // The rules that now match, in the order the kernel tries them: a lookup that finds no route goes on.
       on.sort((a, b) => ipPriority(ctx, a) - ipPriority(ctx, b));
-      const said = on.map((r, i) => `${i ? 'if that table has no route, ' : ''}${r.ref.table} ${r.ref.chain} (\`${r.ref.text}\`) ${routingAction(r.effect.target)}`);
+      const said = on.map((r, i) => `${i ? 'if that table has no route, ' : ''}${r.ref.table} ${r.ref.chain} (\`${r.ref.text}\`) ${routingAction(r.effect)}`);
       if (off.length) said.push(`${joinAnd(off.map((r) => `${r.ref.table} ${r.ref.chain} (\`${r.ref.text}\`)`))} no longer ${off.length === 1 ? 'matches' : 'match'} them`);
       s += said.join('; ');
       // The owner's rules after the first one that now answers: what those packets no longer reach.
       const passed = ctx.facts.ipRules.filter((x) => x.owner === o.id && x.family === family && x.priority > first && !readers.some((r) => r.ref === x.ref));
       if (passed.length && on.length) {
         const list = joinAnd(passed.slice(0, 4).map((x) => `${x.ref.chain} (\`${x.ref.text}\`)`));
-        s += on.some((r) => TERMINAL_ROUTING.has(r.effect.target ?? ''))
+        s += on.some((r) => routingDrop(r.effect))
           ? `, so those packets never reach ${possessive(o.name)} ${list}`
           : `, ahead of ${possessive(o.name)} ${list}, which those packets reach only when the tables before have no route for them`;
       }

@@ -106,7 +106,7 @@ export function collectFacts(rs: Ruleset, catalog: readonly ComponentEntry[]): F
     ruleCounts.set(owner, (ruleCounts.get(owner) ?? 0) + 1);
     const ref: RuleRef = { source: r.pos.source, line: r.pos.line, table: r.family === 'ip6' ? 'ip -6 rule' : 'ip rule', chain: `pref ${r.priority}`, text: r.text, family: r.family };
     if (!firstRule.has(owner)) firstRule.set(owner, ref);
-    ipRules.push({ owner, family: r.family, priority: r.priority, action: r.action, ...(r.table !== undefined ? { table: r.table } : {}), ref });
+    ipRules.push({ owner, family: r.family, priority: r.priority, ref });
     if (!r.fwmark) continue;
     stats.markRules++;
     const target = r.action === 'lookup' ? r.table ?? 'main' : r.action;

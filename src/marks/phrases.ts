@@ -24,7 +24,7 @@ export function joinAnd(items: readonly string[]): string {
 }
 
 /** An ip rule whose action drops what it matches (its effect's target is the action, not a table). */
-function routingDrop(e: Effect): boolean {
+export function routingDrop(e: Effect): boolean {
   return e.target === 'unreachable' || e.target === 'blackhole' || e.target === 'prohibit';
 }
 
@@ -159,9 +159,13 @@ export function changeOutcome(r: Reader, bits: number, on: boolean): string | un
  * no mark: its effect starts or stops applying; undefined when the answer is the same.
  */
 export function valueOutcome(r: Reader, value: number): string | undefined {
-  const holds = (v: number): boolean => (((v & r.mask) >>> 0 === r.value >>> 0) !== r.invert);
-  const after = holds(value >>> 0);
-  return after === holds(0) ? undefined : outcomeText(r, after);
+  const after = readerMatches(r, value >>> 0);
+  return after === readerMatches(r, 0) ? undefined : outcomeText(r, after);
+}
+
+/** Whether the reader's match (mark & mask == value, or its inverse) holds for a packet with this mark. */
+export function readerMatches(r: Reader, mark: number): boolean {
+  return (((mark & r.mask) >>> 0) === r.value >>> 0) !== r.invert;
 }
 
 /** "drop all queued traffic (where)" when the reader's effect starts applying, "stop ..." when it stops. */

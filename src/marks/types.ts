@@ -159,9 +159,6 @@ export interface IpRuleSite {
   owner: string;
   family: string;
   priority: number;
-  /** 'lookup', 'unreachable', 'blackhole', 'prohibit', 'goto', 'nop'... */
-  action: string;
-  table?: string;
   ref: RuleRef;
 }
 

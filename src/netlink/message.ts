@@ -74,13 +74,17 @@ export function decodeError(view: DataView, off: number, hdr: NlHeader): NlError
   // The echoed request is the header only when capped (and for ACKs, which are always capped).
   const echoed = (hdr.flags & NLM_F_CAPPED) !== 0 || error === 0 ? NLMSG_HDRLEN : align4(reqLen);
   const tlvStart = body + 4 + echoed;
-  if (tlvStart > end) return result;
-  const c = new AttrCursor(view, tlvStart, end);
+  if (tlvStart <= end) readExtAck(view, tlvStart, end, result);
+  return result;
+}
+
+/** The extended ack TLVs in [off, end) (NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS), into `result`. */
+function readExtAck(view: DataView, off: number, end: number, result: NlError): void {
+  const c = new AttrCursor(view, off, end);
   while (c.next()) {
     if (c.type === NLMSGERR_ATTR_MSG) result.extAck = c.string();
     else if (c.type === NLMSGERR_ATTR_OFFS) result.extAckOffset = c.u32host();
   }
-  return result;
 }
 
 /** One message of a multi-part reply, copied out of the (reused) receive buffer. */
@@ -155,12 +159,6 @@ function decodeDone(view: DataView, off: number, hdr: NlHeader, seq: number): Nl
   const end = off + hdr.len;
   const error = end - body >= 4 ? view.getInt32(body, HOST_LE) : 0;
   const result: NlError = { errno: error === 0 ? 0 : -error, seq, requestType: 0 };
-  if ((hdr.flags & NLM_F_ACK_TLVS) !== 0 && end - body > 4) {
-    const c = new AttrCursor(view, body + 4, end);
-    while (c.next()) {
-      if (c.type === NLMSGERR_ATTR_MSG) result.extAck = c.string();
-      else if (c.type === NLMSGERR_ATTR_OFFS) result.extAckOffset = c.u32host();
-    }
-  }
+  if ((hdr.flags & NLM_F_ACK_TLVS) !== 0 && end - body > 4) readExtAck(view, body + 4, end, result);
   return result;
 }

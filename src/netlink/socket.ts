@@ -36,6 +36,11 @@ export interface OpenOptions {
 
 const ENOENT = 2;
 
+/** netlink_sendmsg() refuses (EMSGSIZE) a datagram longer than the send buffer less these bytes. */
+const SENDMSG_RESERVE = 32;
+/** The send limit with net.core.wmem_default (212992): for a transport that cannot say its own. */
+export const DEFAULT_SEND_LIMIT = 212992 - SENDMSG_RESERVE;
+
 export function netnsPath(netns: string): string {
   return netns.startsWith('/') ? netns : `/var/run/netns/${netns}`;
 }
@@ -92,10 +97,10 @@ export class NativeNetlinkSocket implements NetlinkTransport {
     return sock;
   }
 
-  /** netlink_sendmsg() refuses a datagram longer than the send buffer less 32 bytes (EMSGSIZE). */
+  /** The largest datagram this socket's send buffer lets netlink_sendmsg() pass. */
   sendLimit(): number {
     const sndbuf = this.native.getIntOption(this.fd, SOL_SOCKET, SO_SNDBUF);
-    return sndbuf > 32 ? sndbuf - 32 : 212992 - 32;
+    return sndbuf > SENDMSG_RESERVE ? sndbuf - SENDMSG_RESERVE : DEFAULT_SEND_LIMIT;
   }
 
   /** The receive buffer size the kernel actually granted (it doubles the request). */

@@ -3,6 +3,8 @@
 // copy mode, copy range, queue_dropped (queue full), user_dropped (netlink delivery failed, ENOBUFS),
 // id_sequence (last packet id handed out), and a constant 1.
 
+export const PROC_NFNETLINK_QUEUE = '/proc/net/netfilter/nfnetlink_queue';
+
 export interface ProcQueueRow {
   queue: number;
   portId: number;

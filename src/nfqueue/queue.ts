@@ -12,24 +12,23 @@ import { MSG_TRUNC, NETLINK_NETFILTER, NFNL_SUBSYS_QUEUE, NLMSG_ERROR, NLMSG_HDR
 import { DecodeError, NetlinkError, errnoName, syscallError } from '../netlink/errors.js';
 import { drainSocket, type DrainBuffers, type DrainHooks } from '../netlink/drain.js';
 import { NlHeader, decodeError, nextMessage } from '../netlink/message.js';
-import { NativeNetlinkSocket, type NetlinkTransport, type Watch } from '../netlink/socket.js';
+import { DEFAULT_SEND_LIMIT, NativeNetlinkSocket, type NetlinkTransport, type Watch } from '../netlink/socket.js';
 import { MessageWriter } from '../netlink/writer.js';
 import { encodeCommand, encodeFlags, encodeMaxLen, encodeParams, flagBits, flagNames, type CopyMode, type QueueFlags } from './config.js';
 import { NFQA_CFG_F_CONNTRACK, NFQNL_MSG_PACKET, NF_ACCEPT, NF_DROP } from './constants.js';
 import { MarkOwnershipError, checkOwned, mergeMark } from './marks.js';
 import { PacketView } from './packet.js';
 import { encodeBatchVerdict, encodeVerdict, invalidDecision, verdictCode, type Decision } from './verdict.js';
-import { parseProcQueues } from './proc.js';
+import { PROC_NFNETLINK_QUEUE, parseProcQueues } from './proc.js';
 import { CAP_NET_ADMIN, hasCapability } from '../util/caps.js';
 
 const EPERM = 1;
 /** Upper bound of one verdict message without its payload (headers, verdict, mark, ct, padding). */
 const VERDICT_MAX_BYTES = 96;
-/** net.core.wmem_default (212992) less the 32 bytes netlink_sendmsg() keeps back: for transports that do not say. */
-const DEFAULT_SEND_LIMIT = 212992 - 32;
 /** sendmsg failures that may pass (ENOBUFS, ENOMEM, EAGAIN: no memory for the skb just now), and how often to retry. */
 const TRANSIENT_SEND_ERRORS = new Set([105, 12, 11]);
 const SEND_RETRIES = 50;
+const SEND_RETRY_MS = 2;
 const EOPNOTSUPP = 95;
 
 export type PacketHandler = (packet: PacketView) => Decision | Readonly<Decision> | undefined | void;
@@ -349,12 +348,15 @@ export class NfQueue {
   private async closeOnce(): Promise<void> {
     if (this.closed) return;
     this.drain(Number.MAX_SAFE_INTEGER);
-    // Verdicts still held back by a transient send failure: a last few tries before the unbind drops them.
-    for (let i = 0; i < 50 && this.unsent.length > 0; i++) {
+    // Verdicts still held back by a transient send failure: a last few tries before the unbind drops their
+    // packets, then one final try each for what is left, reported as send errors when it fails.
+    for (let i = 0; i < SEND_RETRIES && this.unsent.length > 0; i++) {
       if (this.retryTimer !== null) clearTimeout(this.retryTimer);
       this.sendUnsent();
-      if (this.unsent.length > 0) await new Promise((r) => setTimeout(r, 2));
+      if (this.unsent.length > 0) await new Promise((r) => setTimeout(r, SEND_RETRY_MS));
     }
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.sendUnsent(true);
     const w = new MessageWriter(64);
     const seq = this.nextSeq();
     encodeCommand(w, seq, this.queue, 'unbind');
@@ -629,9 +631,10 @@ export class NfQueue {
   /**
    * Sends the datagrams a transient failure kept back, oldest first. A verdict that never reaches the
    * kernel leaves its packet queued until the queue is unbound, so they are retried for a while
-   * (SEND_RETRIES times, every 2 ms) before they are given up and reported.
+   * (SEND_RETRIES times, every SEND_RETRY_MS) before they are given up and reported. `lastTry`: no more
+   * retries, every datagram that fails now is given up (at close).
    */
-  private sendUnsent(): void {
+  private sendUnsent(lastTry = false): void {
     this.retryTimer = null;
     while (this.unsent.length > 0) {
       const d = this.unsent[0];
@@ -641,7 +644,7 @@ export class NfQueue {
         this.sendRetries = 0;
         continue;
       }
-      if (TRANSIENT_SEND_ERRORS.has(-rc) && ++this.sendRetries <= SEND_RETRIES && !this.closed) {
+      if (!lastTry && TRANSIENT_SEND_ERRORS.has(-rc) && ++this.sendRetries <= SEND_RETRIES && !this.closed) {
         this.scheduleRetry();
         return;
       }
@@ -652,7 +655,7 @@ export class NfQueue {
   }
 
   private scheduleRetry(): void {
-    if (this.retryTimer === null && !this.closed) this.retryTimer = setTimeout(() => this.sendUnsent(), 2);
+    if (this.retryTimer === null && !this.closed) this.retryTimer = setTimeout(() => this.sendUnsent(), SEND_RETRY_MS);
   }
 
   private sendFailed(rc: number, attempts: number): void {
@@ -673,7 +676,7 @@ export class NfQueue {
 
 /** Port id of the socket holding `queue` in this process's namespace, from /proc (best effort). */
 function holderOf(queue: number, ownPortId: number): number | undefined {
-  const file = '/proc/net/netfilter/nfnetlink_queue';
+  const file = PROC_NFNETLINK_QUEUE;
   if (!existsSync(file)) return undefined;
   try {
     const row = parseProcQueues(readFileSync(file, 'utf8')).find((r) => r.queue === queue);

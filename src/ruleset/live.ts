@@ -193,6 +193,11 @@ export function toolHint(tool: string, stderr: string): string {
   return '';
 }
 
+/** What a failed save/restore tool said (the first line of its stderr), with the fix when toolHint knows one. */
+export function toolFailure(tool: string, stderr: string): string {
+  return `${stderr.trim().split('\n')[0] ?? ''}${toolHint(tool, stderr)}`;
+}
+
 /**
  * The ruleset listings that failed (the reader records them as READ_FAILED problems, source
  * "live:TOOL"), as "TOOL: error (fix)". A listing that failed is not an empty one: with only
@@ -206,7 +211,6 @@ export function unreadableSources(ruleset: Ruleset): string[] {
     .filter((p) => !/Address family not supported|Protocol not supported/i.test(p.message))
     .map((p) => {
       const tool = p.source.slice('live:'.length);
-      const msg = p.message.trim().split('\n')[0] ?? '';
-      return `${tool}: ${msg}${toolHint(tool, msg)}`;
+      return `${tool}: ${toolFailure(tool, p.message)}`;
     });
 }

@@ -4,7 +4,7 @@
 // test/kernel/.
 import { HOST_LE } from '../../src/netlink/bytes.js';
 import { MSG_TRUNC, NLMSG_ERROR, NLM_F_ACK } from '../../src/netlink/constants.js';
-import type { NetlinkTransport, Watch } from '../../src/netlink/socket.js';
+import { DEFAULT_SEND_LIMIT, type NetlinkTransport, type Watch } from '../../src/netlink/socket.js';
 
 export interface SentMessage {
   type: 'config' | 'verdict' | 'batch' | 'other';
@@ -122,8 +122,8 @@ export class FakeKernel implements NetlinkTransport {
   closed = false;
   protected cb: ((status: number) => void) | null = null;
 
-  /** Largest datagram accepted, as the real socket's send buffer (less 32); longer ones get -EMSGSIZE. */
-  maxDatagram = 212992 - 32;
+  /** Largest datagram accepted, as the real socket's default send buffer allows; longer ones get -EMSGSIZE. */
+  maxDatagram = DEFAULT_SEND_LIMIT;
   /** Length of every datagram sent. */
   readonly sendSizes: number[] = [];
 

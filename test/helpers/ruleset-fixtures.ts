@@ -1,7 +1,10 @@
 // Finding ruleset fixtures: every file under test/fixtures/ that is an iptables-save capture or an nft
 // JSON capture, so round-trip tests pick up corpora added by other work without being told.
+import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import type { Netns } from '../../src/lab/netns.js';
+import { parseIptablesSave, serializeIptablesSave, type Ruleset } from '../../src/ruleset/index.js';
 
 export const FIXTURES_DIR = 'test/fixtures';
 
@@ -57,4 +60,20 @@ export function withoutComments(text: string): string {
     .split('\n')
     .filter((l) => !l.startsWith('#'))
     .join('\n');
+}
+
+/**
+ * The kernel oracle's first checks: `input` loaded with TOOL-restore in `ns` and dumped with TOOL-save; the
+ * dump parses without problems, serialize(parse(dump)) equals it (header comments aside), and every table
+ * is of `family` with the backend's origin. Returns the dump and its parse for the caller's own checks.
+ */
+export async function restoreAndCheckDump(ns: Netns, family: 'ip' | 'ip6', backend: 'legacy' | 'nft', input: string): Promise<{ dump: string; parsed: Ruleset }> {
+  const tool = `${family === 'ip6' ? 'ip6tables' : 'iptables'}-${backend}`;
+  await ns.execOk(`${tool}-restore`, [], { input, timeoutMs: 20_000 });
+  const dump = await ns.execOk(`${tool}-save`, [], { timeoutMs: 20_000 });
+  const parsed = parseIptablesSave(dump, { source: `${tool}-save` });
+  assert.deepEqual(parsed.problems, [], 'the dump parses without problems');
+  assert.equal(withoutComments(serializeIptablesSave(parsed)), withoutComments(dump), 'serialize(parse(dump)) == dump');
+  assert.ok(parsed.tables.length > 0 && parsed.tables.every((t) => t.family === family && t.origin === (backend === 'nft' ? 'iptables-nft' : 'iptables-legacy')));
+  return { dump, parsed };
 }

@@ -98,7 +98,7 @@ Examples:
     });
 }
 
-async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[], opts: DoctorOptions, wrongFiles: string[] = []): Promise<void> {
+async function runDoctor(ctx: CommandContext, ruleset: Ruleset, sources: string[], opts: DoctorOptions, wrongFiles: string[]): Promise<void> {
   const report = analyze(ruleset, { mask: opts.mask, ctmask: opts.ctmask, need: opts.need, tracer: opts.mask === undefined ? undefined : simulatorTracer(ruleset) });
   const problems: Problem[] = ruleset.problems;
   if (opts.html) {

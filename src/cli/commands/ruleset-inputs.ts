@@ -26,10 +26,13 @@ export async function loadRulesetInputs(io: Io, inputs: RulesetInput[] | { live:
   for (const input of inputs) {
     const text = await readTextArg(io, input.file, { hint: 'check the path; `-` reads standard input' });
     const source = input.file === '-' ? '<stdin>' : input.file;
-    if (input.kind === 'iptables-save') parts.push(parseIptablesSave(text, { source, family: input.family }));
-    else if (input.kind === 'nft-json') parts.push(parseNftJson(text, { source }));
-    else parts.push(parseIpRules(text, { source, family: input.family }));
-    const part = parts[parts.length - 1];
+    const part =
+      input.kind === 'iptables-save'
+        ? parseIptablesSave(text, { source, family: input.family })
+        : input.kind === 'nft-json'
+          ? parseNftJson(text, { source })
+          : parseIpRules(text, { source, family: input.family });
+    parts.push(part);
     if (part.tables.length === 0 && part.ipRules.length === 0 && part.problems.length > 0) wrongFiles.push(`${input.file} (given as --${input.kind})`);
   }
   return { ruleset: mergeRulesets(...parts), sources: inputs.map((i) => i.file), warnings: [], wrongFiles };

@@ -7,9 +7,9 @@ import { createLogger } from '../../daemon/log.js';
 import { Engine } from '../../detect/engine.js';
 import { hex32 } from '../../netlink/bytes.js';
 import { InstallError, Installer } from '../../install/backend.js';
-import { doctorPreflight, type MaskPreflight } from '../../daemon/preflight.js';
+import { describeConflict, doctorPreflight, type MaskPreflight } from '../../daemon/preflight.js';
 import { readFileSync } from 'node:fs';
-import { parseProcQueues, type ProcQueueRow } from '../../nfqueue/proc.js';
+import { PROC_NFNETLINK_QUEUE, parseProcQueues, type ProcQueueRow } from '../../nfqueue/proc.js';
 import { iptablesLines, nftInstallScript } from '../../install/plan.js';
 import { hasCapability, CAP_NET_ADMIN } from '../../util/caps.js';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, writeJson } from '../io.js';
@@ -73,7 +73,7 @@ export async function planOf(c: Config, probeNode: boolean, probes: PlanProbes =
     const r = await (probes.preflight ?? doctorPreflight).check({ markMask: c.mark.mask, ctMarkMask: c.mark.bypass_ctmark, name: c.name });
     maskCheck = {
       checker: r.checker,
-      conflicts: r.conflicts.map((x) => `${x.kind} bits ${hex32(x.bits)} at ${x.where}: ${x.explanation}`),
+      conflicts: r.conflicts.map(describeConflict),
       unreadable: r.unreadable ?? [],
       notes: r.notes,
     };
@@ -91,7 +91,7 @@ export async function planOf(c: Config, probeNode: boolean, probes: PlanProbes =
   if (probeNode) {
     let rows: ProcQueueRow[] = [];
     try {
-      rows = parseProcQueues((probes.readQueues ?? (() => readFileSync('/proc/net/netfilter/nfnetlink_queue', 'utf8')))());
+      rows = parseProcQueues((probes.readQueues ?? (() => readFileSync(PROC_NFNETLINK_QUEUE, 'utf8')))());
     } catch {
       // no nfnetlink_queue loaded yet: nothing is bound
     }

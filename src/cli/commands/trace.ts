@@ -58,7 +58,6 @@ interface TraceCmdOptions {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-
 function wrapOption<T>(f: () => T): T {
   try {
     return f();
@@ -66,10 +65,6 @@ function wrapOption<T>(f: () => T): T {
     if (e instanceof OptionError) throw new UsageError(e.message, e.hint);
     throw e;
   }
-}
-
-async function readText(ctx: CommandContext, file: string): Promise<string> {
-  return readTextArg(ctx.io, file);
 }
 
 /** Keeps only the native nft tables of an `nft -j list ruleset` document (iptables-nft's are loaded as text). */
@@ -101,17 +96,17 @@ async function loadRuleset(ctx: CommandContext, opts: TraceCmdOptions): Promise<
   // as text re-reads every rule and cost more than the simulation of 100,000 packets.
   const keep = !!opts.kernel;
   for (const f of opts.iptablesSave) {
-    const text = await readText(ctx, f);
+    const text = await readTextArg(ctx.io, f);
     parts.push(parseIptablesSave(text, { source: f === '-' ? '<stdin>' : f, family: 'ip' }));
     if (keep) source.iptables = (source.iptables ?? '') + text + (text.endsWith('\n') ? '' : '\n');
   }
   for (const f of opts.ip6tablesSave) {
-    const text = await readText(ctx, f);
+    const text = await readTextArg(ctx.io, f);
     parts.push(parseIptablesSave(text, { source: f === '-' ? '<stdin>' : f, family: 'ip6' }));
     if (keep) source.ip6tables = (source.ip6tables ?? '') + text + (text.endsWith('\n') ? '' : '\n');
   }
   for (const f of opts.nftJson) {
-    const text = await readText(ctx, f);
+    const text = await readTextArg(ctx.io, f);
     parts.push(parseNftJson(text, { source: f === '-' ? '<stdin>' : f }));
     if (keep) (source.nftJson ??= []).push(text);
   }
@@ -119,7 +114,7 @@ async function loadRuleset(ctx: CommandContext, opts: TraceCmdOptions): Promise<
     [opts.ipRules, 'ip'],
     [opts.ip6Rules, 'ip6'],
   ] as const) {
-    for (const f of files) parts.push(parseIpRules(await readText(ctx, f), { source: f === '-' ? '<stdin>' : f, family }));
+    for (const f of files) parts.push(parseIpRules(await readTextArg(ctx.io, f), { source: f === '-' ? '<stdin>' : f, family }));
   }
   if (opts.live) {
     const { readLiveRuleset } = await import('../../ruleset/live.js');
@@ -262,7 +257,7 @@ Examples:
       };
 
       if (opts.packets !== undefined) {
-        const text = await readText(ctx, opts.packets);
+        const text = await readTextArg(ctx.io, opts.packets);
         let bad = 0;
         let traced = 0;
         let out = '';

@@ -218,7 +218,6 @@ class RuleState {
   /** The table's slot for the -j/-g chain, when it is declared. */
   jumpSlot: ChainSlot | undefined = undefined;
   jumpCol = 1;
-  inlineCounters = false;
   counters: Counters | undefined = undefined;
   /** Generic options seen (bits for -s -d -i -o -p -f). */
   seen = 0;
@@ -313,7 +312,6 @@ export interface LazySyntax {
   shell: boolean;
   /** Which of the rules a comma list in -s/-d expanded into (-1: none). */
   expand: number;
-  inlineCounters: boolean;
 }
 
 /** The full syntax of a rule parsed from iptables text (re-read from Rule.text), or undefined. */
@@ -322,9 +320,7 @@ export function ruleSyntax(rule: Rule): IptRuleSyntax | undefined {
   if (!s || typeof s !== 'object') return undefined;
   if (s.format === 'iptables') return s;
   if (s.format !== 'iptables-lazy') return undefined;
-  const full = new IptablesParser('', { source: '', family: s.family }).reparse(rule.text, s);
-  if (full && s.inlineCounters) full.inlineCounters = true;
-  return full;
+  return new IptablesParser('', { source: '', family: s.family }).reparse(rule.text, s);
 }
 
 class IptablesParser {
@@ -767,7 +763,6 @@ class IptablesParser {
     st.jumpKnown = false;
     st.jumpSlot = undefined;
     st.jumpCol = 1;
-    st.inlineCounters = false;
     st.counters = prefixCounters;
     st.seen = 0;
     st.current = undefined;
@@ -813,11 +808,7 @@ class IptablesParser {
         const pn = parseUint(p, Number.MAX_SAFE_INTEGER);
         const bn = parseUint(by, Number.MAX_SAFE_INTEGER);
         if (pn === undefined || bn === undefined) P.error('BAD_COUNTERS', '-c wants two numbers, packets and bytes', line, this.c(i), `${p} ${by}`);
-        else {
-          st.counters = { packets: pn, bytes: bn };
-          if (st.syn && !st.inlineCounters) st.syn.inlineCounters = true;
-          st.inlineCounters = true;
-        }
+        else st.counters = { packets: pn, bytes: bn };
         return i + 2;
       }
       return i + (p === undefined ? 0 : 1);
@@ -1181,7 +1172,7 @@ class IptablesParser {
         const exprs = scratch.slice(0, k);
         // A 100k-rule model keeps a small shared reference instead of the full syntax, and the serializer
         // re-reads Rule.text (see ruleSyntax above).
-        const syntax = rs ?? this.lazySyntax(ch, family, pasted, expand ? nOut : -1, st.inlineCounters);
+        const syntax = rs ?? this.lazySyntax(ch, family, pasted, expand ? nOut : -1);
         // One literal per shape, so that no rule object grows an out-of-object property store.
         const pos = { source: this.opts.source, line, column: 1 };
         const rule: Rule =
@@ -1339,12 +1330,12 @@ class IptablesParser {
   private lastLazy: LazySyntax | undefined;
   private lastLazyChain: Chain | undefined;
 
-  private lazySyntax(ch: Chain, family: 'ip' | 'ip6', shell: boolean, expand: number, inlineCounters: boolean): LazySyntax {
-    if (expand >= 0 || inlineCounters) return { format: 'iptables-lazy', chain: ch.name, family, shell, expand, inlineCounters };
+  private lazySyntax(ch: Chain, family: 'ip' | 'ip6', shell: boolean, expand: number): LazySyntax {
+    if (expand >= 0) return { format: 'iptables-lazy', chain: ch.name, family, shell, expand };
     // iptables-save groups rules by chain: rules in a row of one chain share one reference.
     const last = this.lastLazy;
     if (last && this.lastLazyChain === ch && last.family === family && last.shell === shell) return last;
-    const s: LazySyntax = { format: 'iptables-lazy', chain: ch.name, family, shell, expand: -1, inlineCounters: false };
+    const s: LazySyntax = { format: 'iptables-lazy', chain: ch.name, family, shell, expand: -1 };
     this.lastLazy = s;
     this.lastLazyChain = ch;
     return s;

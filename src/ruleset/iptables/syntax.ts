@@ -28,8 +28,6 @@ export interface IptRuleSyntax {
   target?: ModulePart;
   /** -j CHAIN / -j ACCEPT... (standard verdicts and user chains), or -g CHAIN. */
   jump?: { chain: string; goto: boolean };
-  /** Counters given as `-c P B` inside the rule rather than as a `[P:B]` prefix. */
-  inlineCounters?: boolean;
 }
 
 export function isIptSyntax(s: unknown): s is IptRuleSyntax {

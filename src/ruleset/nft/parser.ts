@@ -146,7 +146,7 @@ export function parseNftJson(text: string, opts: NftParseOptions): Ruleset {
   for (const t of out.tables) if (looksLikeIptablesNft(t)) t.origin = 'iptables-nft';
   // nft -j shows iptables-nft's matches and targets as bare `xt` names: said once per table.
   for (const t of out.tables) {
-    const xt = t.chains.reduce((n, c) => n + c.rules.filter((r) => r.exprs.some((e) => (e.type === 'match' ? e.key === 'other' && e.text.startsWith('xt ') : e.kind === 'other' && e.text.startsWith('xt ')))).length, 0);
+    const xt = t.chains.reduce((n, c) => n + c.rules.filter(hasXt).length, 0);
     if (xt === 0) continue;
     const at = t.pos ?? { line: 1, column: 1 };
     P.warn('XT_OPAQUE', `table ${t.family} ${t.name}: ${xt} rule${xt === 1 ? '' : 's'} with iptables-nft (xt) matches or targets, whose options nft -j does not show: kept opaque, evaluation undetermined; give ${t.family === 'ip6' ? 'ip6tables' : 'iptables'}-nft-save output for this table`, at.line, at.column, `${t.family} ${t.name}`);
@@ -321,10 +321,15 @@ function expandVmap(r: Rule, t: Table, verdictMaps: Map<string, unknown[]>): Rul
   return out;
 }
 
+/** A rule with an iptables-nft match or target, which nft -j shows as a bare `xt NAME`. */
+function hasXt(r: Rule): boolean {
+  return r.exprs.some((e) => (e.type === 'match' ? e.key === 'other' && e.text.startsWith('xt ') : e.kind === 'other' && e.text.startsWith('xt ')));
+}
+
 /** A table iptables-nft made: an iptables table name whose base chains are the built-ins at their priorities. */
 function looksLikeIptablesNft(t: Table): boolean {
   if ((t.family !== 'ip' && t.family !== 'ip6') || !IPT_TABLES.includes(t.name)) return false;
   const bases = t.chains.filter((c) => c.base);
-  if (bases.length === 0) return t.chains.some((c) => c.rules.some((r) => r.exprs.some((e) => (e.type === 'match' && e.key === 'other' && e.text.startsWith('xt ')) || (e.type === 'action' && e.kind === 'other' && e.text.startsWith('xt ')))));
+  if (bases.length === 0) return t.chains.some((c) => c.rules.some(hasXt));
   return bases.every((c) => IPTABLES_CHAIN_HOOK[c.name] === c.base!.hook && iptablesPriority(t.name, c.base!.hook, 'iptables-nft') === c.base!.priority);
 }

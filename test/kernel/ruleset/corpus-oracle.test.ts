@@ -5,9 +5,8 @@
 // dump must parse without problems. The captures were made with one backend: this is where the other one
 // is checked. ipsets the rules name are created first (the kernel refuses a rule naming a missing set).
 import assert from 'node:assert/strict';
-import { parseIptablesSave, serializeIptablesSave } from '../../../src/ruleset/index.js';
 import { kernelTest } from '../../helpers/kernel.js';
-import { allFixtureFiles, fixtureName, isIptablesSaveCapture, readFixture, withoutComments } from '../../helpers/ruleset-fixtures.js';
+import { allFixtureFiles, fixtureName, isIptablesSaveCapture, readFixture, restoreAndCheckDump, withoutComments } from '../../helpers/ruleset-fixtures.js';
 
 const captures = allFixtureFiles()
   .map((path) => ({ path, text: readFixture(path) }))
@@ -29,12 +28,7 @@ for (const { path, text } of captures) {
         const type = ['hash:net', 'hash:net,port', 'hash:net,port,net'][Math.min(dims, 3) - 1];
         await ns.execOk('ipset', ['create', name, type, 'family', family === 'ip6' ? 'inet6' : 'inet'], { timeoutMs: 10_000 });
       }
-      await ns.execOk(`${tool}-restore`, [], { input: text, timeoutMs: 20_000 });
-      const dump = await ns.execOk(`${tool}-save`, [], { timeoutMs: 20_000 });
-      const parsed = parseIptablesSave(dump, { source: `${tool}-save` });
-      assert.deepEqual(parsed.problems, [], 'the dump parses without problems');
-      assert.equal(withoutComments(serializeIptablesSave(parsed)), withoutComments(dump), 'serialize(parse(dump)) == dump');
-      assert.ok(parsed.tables.length > 0 && parsed.tables.every((t) => t.family === family && t.origin === (backend === 'nft' ? 'iptables-nft' : 'iptables-legacy')));
+      const { dump } = await restoreAndCheckDump(ns, family, backend, text);
       // The capture and the other backend's dump hold the same rules (chain declarations aside: nft's
       // -save lists every built-in chain, legacy's every chain the table has).
       const rules = (s: string) => withoutComments(s).split('\n').filter((l) => l.startsWith('-A ') || /^\[\d+:\d+\] -A /.test(l)).sort();

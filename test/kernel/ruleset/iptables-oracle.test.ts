@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dropFakeBuiltins, parseIptablesSave, parseNftJson, serializeIptablesSave, type Ruleset } from '../../../src/ruleset/index.js';
 import { kernelTest } from '../../helpers/kernel.js';
-import { withoutComments } from '../../helpers/ruleset-fixtures.js';
+import { restoreAndCheckDump, withoutComments } from '../../helpers/ruleset-fixtures.js';
 
 const DIR = 'test/fixtures/parser';
 const inputs = readdirSync(DIR).filter((f) => f.endsWith('.rules')).sort();
@@ -48,12 +48,7 @@ for (const file of inputs) {
     const tool = `${family === 'ip6' ? 'ip6tables' : 'iptables'}-${backend}`;
     kernelTest(`${file} through ${tool}-restore and ${tool}-save`, 'rsoracle', async (ns) => {
       const input = readFileSync(join(DIR, file), 'utf8');
-      await ns.execOk(`${tool}-restore`, [], { input, timeoutMs: 20_000 });
-      const dump = await ns.execOk(`${tool}-save`, [], { timeoutMs: 20_000 });
-      const parsed = parseIptablesSave(dump, { source: `${tool}-save` });
-      assert.deepEqual(parsed.problems, [], 'the dump parses without problems');
-      assert.equal(withoutComments(serializeIptablesSave(parsed)), withoutComments(dump), 'serialize(parse(dump)) == dump');
-      assert.ok(parsed.tables.every((t) => t.family === family && t.origin === (backend === 'nft' ? 'iptables-nft' : 'iptables-legacy')));
+      const { dump, parsed } = await restoreAndCheckDump(ns, family, backend, input);
 
       const fromInput = parseIptablesSave(input, { source: file });
       assert.deepEqual(fromInput.problems, [], 'the input parses without problems');

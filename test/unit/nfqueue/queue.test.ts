@@ -345,6 +345,22 @@ test('a transient send failure (ENOBUFS) is retried: every verdict arrives, in o
   await q.close();
 });
 
+test('close gives up the verdicts a lasting send failure still holds back, and reports every one', async () => {
+  const k = new FakeKernel();
+  const { q, events } = await open(k, { onPacket: () => ({ verdict: 'accept' }) });
+  k.sendErrors.push(...Array.from({ length: 400 }, () => -105));
+  // Three verdict datagrams: the first waits for its retry, the other two queue behind it.
+  for (const id of [1, 2, 3]) {
+    k.deliver(packet(id));
+    await until(() => q.stats.verdicts === id);
+  }
+  await q.close();
+  // The unbind drops those packets: none may be lost without a word.
+  assert.equal(q.stats.sendErrors, 3);
+  assert.equal(events.filter((e) => e.type === 'send-error').length, 3);
+  assert.equal(k.verdicts().length, 0);
+});
+
 test('pause stops reading; resume reads what waited', async () => {
   const k = new FakeKernel();
   const { q } = await open(k);
