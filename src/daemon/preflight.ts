@@ -76,6 +76,6 @@ export const doctorPreflight: MaskPreflight = {
     const live = await readLiveRuleset();
     const { conflicts, notes } = maskConflicts(live.ruleset, input);
     const unreadable = unreadableSources(live.ruleset);
-    return { conflicts, unreadable, checker: 'nfqguard doctor', notes: [...live.warnings.filter((w) => !/ failed: /.test(w)), ...notes] };
+    return { conflicts, unreadable, checker: 'nfqguard doctor', notes: [...live.warnings, ...notes] };
   },
 };

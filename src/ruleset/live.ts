@@ -58,14 +58,13 @@ export async function readLiveRuleset(opts: ReadOpts = {}): Promise<LiveResult> 
     nft: { ip: { tables: 0, rules: 0 }, ip6: { tables: 0, rules: 0 } },
     nftNative: { tables: 0, rules: 0 },
   };
+  // A listing that failed is a READ_FAILED problem (every caller prints or weighs problems), not a warning too.
   const tool = async (cmd: string, args: string[]): Promise<string | undefined> => {
     try {
       const r = await exec(cmd, args, opts);
       if (r.code === 0) return r.stdout;
-      warnings.push(`${cmd} ${args.join(' ')} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
       parts.push({ tables: [], ipRules: [], problems: [readFailed(`live:${cmd}`, r.stderr.trim() || `exit ${r.code}`)] });
     } catch (e) {
-      warnings.push(`${cmd}: ${(e as Error).message}`);
       parts.push({ tables: [], ipRules: [], problems: [readFailed(`live:${cmd}`, (e as Error).message)] });
     }
     return undefined;
