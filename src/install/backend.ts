@@ -3,6 +3,7 @@
 import { run, type RunResult } from '../lab/exec.js';
 import { which } from '../util/tools.js';
 import { toolFailure, toolHint } from '../ruleset/live.js';
+import { IPTABLES_CHAIN_HOOK } from '../ruleset/priorities.js';
 import {
   iptablesDrift,
   iptablesInstallScript,
@@ -219,7 +220,7 @@ export class Installer {
   private async dropEmptyBuiltins(f: Family, state: IptState, name: string): Promise<string[]> {
     const own = ownChains(name);
     const out: string[] = [];
-    for (const chain of new Set(state.lines.map((l) => l.chain).filter((c) => !own.has(c)))) {
+    for (const chain of new Set(state.lines.map((l) => l.chain).filter((c) => !own.has(c) && IPTABLES_CHAIN_HOOK[c] !== undefined))) {
       const r = await this.runner(tools('iptables', f).restore, ['--noflush'], `*mangle\n-X ${chain}\nCOMMIT\n`);
       if (r.code === 0) out.push(chain);
     }
